@@ -1,0 +1,108 @@
+"""nbtrack: experiment tracking that lives in the notebook.
+
+>>> import nbtrack, tempfile
+>>> nbtrack.set_store(tempfile.mkdtemp())
+>>> with nbtrack.run("baseline", params={"lr": 0.01}) as run:
+...     run.log(loss=0.25)
+>>> nbtrack.search()[["name", "status", "params.lr", "metrics.loss"]]
+       name    status  params.lr  metrics.loss
+0  baseline  finished       0.01          0.25
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+from .config import set_experiment, set_store
+from .errors import (
+    FilterError,
+    InactiveRunError,
+    NbtrackError,
+    NbtrackWarning,
+    RunNotFoundError,
+    StoreError,
+    StoreWarning,
+)
+from .tracking import (
+    Run,
+    active_run,
+    end_run,
+    flush,
+    log,
+    log_artifact,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+    run,
+    set_tag,
+    set_tags,
+    start_run,
+)
+
+if TYPE_CHECKING:
+    from .query import RunRecord, delete_run, get_run, history, restore_run, search, sql
+    from .store.compaction import compact
+
+# The read side needs DuckDB and pandas; they load on first use so `import nbtrack` stays fast.
+_LAZY = {
+    "RunRecord": "query",
+    "delete_run": "query",
+    "get_run": "query",
+    "history": "query",
+    "restore_run": "query",
+    "search": "query",
+    "sql": "query",
+    "compact": "store.compaction",
+}
+
+__all__ = [
+    "FilterError",
+    "InactiveRunError",
+    "NbtrackError",
+    "NbtrackWarning",
+    "Run",
+    "RunNotFoundError",
+    "RunRecord",
+    "StoreError",
+    "StoreWarning",
+    "__version__",
+    "active_run",
+    "compact",
+    "delete_run",
+    "end_run",
+    "flush",
+    "get_run",
+    "history",
+    "log",
+    "log_artifact",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "restore_run",
+    "run",
+    "search",
+    "set_experiment",
+    "set_store",
+    "set_tag",
+    "set_tags",
+    "sql",
+    "start_run",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nbtrack' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,71 @@
+"""The one place for nbtrack's settings: store location, flush cadence, liveness timeouts.
+
+Each knob can also be set from the environment, so scripts and jobs need no code change::
+
+    NBTRACK_STORE=/data/runs python train.py
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# A crash may lose at most this much logging: the writer flushes buffered rows this often.
+FLUSH_INTERVAL_S = 1.0
+# After a run ends the writer flushes "soon" rather than at once, so a loop that creates
+# thousands of short runs per second still writes a few files per second, not thousands.
+END_FLUSH_DELAY_S = 0.1
+# A running run whose writer has not touched its heartbeat for this long is shown as crashed.
+# Generous on purpose: a long GIL-holding C call must not make a healthy run look dead. On the
+# writer's own host a dead pid is noticed at once, without waiting for the timeout.
+HEARTBEAT_TIMEOUT_S = 30.0
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw else default
+
+
+@dataclass
+class Settings:
+    """Process-wide settings; change them with :func:`nbtrack.set_store` or environment variables."""
+
+    store: Path | None = None
+    experiment: str = "default"
+    flush_interval: float = field(
+        default_factory=lambda: _env_float("NBTRACK_FLUSH_INTERVAL", FLUSH_INTERVAL_S)
+    )
+    end_flush_delay: float = END_FLUSH_DELAY_S
+    heartbeat_timeout: float = field(
+        default_factory=lambda: _env_float("NBTRACK_HEARTBEAT_TIMEOUT", HEARTBEAT_TIMEOUT_S)
+    )
+
+    def store_path(self) -> Path:
+        """The store root: ``set_store(path)``, else ``$NBTRACK_STORE``, else ``./.nbtrack``."""
+        if self.store is not None:
+            return self.store
+        return Path(os.environ.get("NBTRACK_STORE") or ".nbtrack").resolve()
+
+
+settings = Settings()
+
+
+def set_store(path: str | os.PathLike[str]) -> None:
+    """Use the store folder at ``path`` from now on (created on first write).
+
+    >>> import nbtrack, tempfile
+    >>> nbtrack.set_store(tempfile.mkdtemp())
+    """
+    settings.store = Path(path).expanduser().resolve()
+
+
+def set_experiment(name: str) -> None:
+    """Make ``name`` the experiment of runs started without one (default ``"default"``).
+
+    >>> import nbtrack
+    >>> nbtrack.set_experiment("wine")
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError("experiment name must be a non-empty string, e.g. set_experiment('wine')")
+    settings.experiment = name

@@ -1,0 +1,49 @@
+"""Exceptions and warnings raised by nbtrack.
+
+Every message says what is wrong and what to do about it::
+
+    NbtrackError                      base of everything nbtrack raises
+    ├── StoreError                    the store cannot be read or written
+    ├── RunNotFoundError (LookupError) no run has that id
+    ├── InactiveRunError              logging without an active run, or to an ended one
+    └── FilterError (ValueError)      a search filter does not parse
+
+    NbtrackWarning (UserWarning)
+    └── StoreWarning                  a store problem that tracking survived (rows kept, retried)
+"""
+
+from __future__ import annotations
+
+
+class NbtrackError(Exception):
+    """Base class of every error nbtrack raises."""
+
+
+class StoreError(NbtrackError):
+    """The store folder cannot be created, read or written."""
+
+
+class RunNotFoundError(NbtrackError, LookupError):
+    """No run in the store has the given id."""
+
+
+class InactiveRunError(NbtrackError):
+    """There is no active run, or the run has already ended."""
+
+
+class FilterError(NbtrackError, ValueError):
+    """A search filter is malformed; ``position`` is the 0-based offset of the problem."""
+
+    def __init__(self, message: str, text: str = "", position: int = 0) -> None:
+        self.text = text
+        self.position = position
+        detail = f"\n  {text}\n  {' ' * position}^" if text else ""
+        super().__init__(f"{message}{detail}")
+
+
+class NbtrackWarning(UserWarning):
+    """Base class of nbtrack's warnings."""
+
+
+class StoreWarning(NbtrackWarning):
+    """A store problem that did not stop tracking (skipped file, write retried later)."""

@@ -1,0 +1,203 @@
+"""Reading single runs and metric histories; deleting and restoring runs; raw SQL."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from ..errors import RunNotFoundError
+from ..store import get_store
+from ..store.reader import RETRIES
+from .frames import decoded_params
+
+# Shortest prefix accepted in place of a full run id (like git's abbreviated hashes).
+MIN_PREFIX = 4
+
+RunRef = Any  # a run id, a unique id prefix, or anything with an ``.id`` (Run, RunRecord)
+
+
+@dataclass
+class RunRecord:
+    """Everything recorded about one run, as returned by :func:`nbtrack.get_run`."""
+
+    id: str
+    name: str
+    experiment: str
+    status: str
+    start_time: datetime
+    end_time: datetime | None
+    params: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    parent_id: str | None = None
+    deleted: bool = False
+    error: str | None = None
+    artifacts: list[dict[str, Any]] = field(default_factory=list)
+    context: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to end (None while running)."""
+        if self.end_time is None:
+            return None
+        return (self.end_time - self.start_time).total_seconds()
+
+
+def _as_id(run: RunRef) -> str:
+    return run if isinstance(run, str) else run.id
+
+
+def _id_list(runs: RunRef | Iterable[RunRef]) -> list[str]:
+    if isinstance(runs, str) or hasattr(runs, "id"):
+        return [_as_id(runs)]
+    return [_as_id(r) for r in runs]
+
+
+def resolve_id(reader, run: RunRef) -> str:
+    """The full id of ``run`` (a full id or a unique prefix of at least MIN_PREFIX chars)."""
+    run_id = _as_id(run)
+    rows = (
+        reader.query(
+            "SELECT run_id FROM runs WHERE run_id = ? OR (length(?) >= ? AND starts_with(run_id, ?)) "
+            "ORDER BY run_id <> ? LIMIT 2",
+            [run_id, run_id, MIN_PREFIX, run_id, run_id],
+        )
+        .column("run_id")
+        .to_pylist()
+    )
+    if not rows:
+        raise RunNotFoundError(
+            f"no run {run_id!r} in the store at {reader.layout.root}; list runs with "
+            "nbtrack.search() or `nbtrack ls`"
+        )
+    if len(rows) > 1 and rows[0] != run_id:
+        raise RunNotFoundError(f"run id prefix {run_id!r} is ambiguous; type more characters")
+    return rows[0]
+
+
+def get_run(run_id: RunRef) -> RunRecord:
+    """Everything recorded about one run; ``run_id`` may be a unique prefix.
+
+    >>> import nbtrack, tempfile
+    >>> nbtrack.set_store(tempfile.mkdtemp())
+    >>> with nbtrack.run(params={"layers": [64, 64]}) as run:
+    ...     run.log(loss=0.5)
+    >>> record = nbtrack.get_run(run.id)
+    >>> record.status, record.params, record.metrics
+    ('finished', {'layers': [64, 64]}, {'loss': 0.5})
+    """
+    reader = get_store().reader
+    with reader.lock:
+        rid = resolve_id(reader, run_id)
+        row = reader.query("SELECT * FROM runs WHERE run_id = ?", [rid], refresh=False)
+        info = row.to_pylist()[0]
+
+        def fetch(sql: str) -> list[tuple]:
+            return reader.con.execute(sql, [rid]).fetchall()
+
+        params = fetch("SELECT run_id, key, type, num, value FROM params WHERE run_id = ?")
+        metrics = fetch("SELECT key, value FROM latest_metrics WHERE run_id = ? ORDER BY key")
+        tags = fetch("SELECT key, value FROM tags WHERE run_id = ? ORDER BY key")
+        artifacts = reader.arrow(
+            "SELECT path, size, sha256 FROM artifacts WHERE run_id = ? "
+            "QUALIFY row_number() OVER (PARTITION BY path ORDER BY timestamp DESC) = 1 "
+            "ORDER BY path", [rid]
+        ).to_pylist()  # fmt: skip
+    context_keys = ("host", "pid", "user", "python", "source", "notebook", "cell_id",
+                    "execution_count", "code", "git_commit", "git_dirty", "writer")  # fmt: skip
+    context = {k: info.get(k) for k in context_keys}
+    context["packages"] = json.loads(info["packages"]) if info.get("packages") else {}
+    return RunRecord(
+        id=rid,
+        name=info["name"],
+        experiment=info["experiment"],
+        status=info["status"],
+        start_time=info["start_time"],
+        end_time=info["end_time"],
+        params={k: v for _, k, v in sorted(decoded_params(params), key=lambda r: r[1])},
+        metrics=dict(metrics),
+        tags=dict(tags),
+        parent_id=info["parent_run_id"],
+        deleted=info["deleted"],
+        error=info["error"],
+        artifacts=artifacts,
+        context=context,
+    )
+
+
+def history(runs: RunRef | Iterable[RunRef], keys: str | Iterable[str] | None = None):
+    """Metric points, long: ``run_id, key, step, timestamp, value``, ordered by run, key, step.
+
+    >>> import nbtrack, tempfile
+    >>> nbtrack.set_store(tempfile.mkdtemp())
+    >>> with nbtrack.run() as run:
+    ...     for v in (0.9, 0.5, 0.3):
+    ...         run.log(loss=v)
+    >>> nbtrack.history(run.id, "loss")[["step", "value"]].to_dict("list")
+    {'step': [0, 1, 2], 'value': [0.9, 0.5, 0.3]}
+    """
+    reader = get_store().reader
+    ids = _id_list(runs)
+    key_list = [keys] if isinstance(keys, str) else (list(keys) if keys is not None else None)
+    where = "run_id IN (SELECT unnest(?))"
+    args: list[Any] = [ids]
+    if key_list is not None:
+        where += " AND key IN (SELECT unnest(?))"
+        args.append(key_list)
+    cols = 'run_id, key, step, "timestamp", value'
+    with reader.lock:
+        for attempt in range(RETRIES):
+            reader.refresh()
+            files = reader.metric_segments(ids)
+            source = f"SELECT {cols} FROM _p_metrics"
+            if files:
+                source = f"SELECT {cols} FROM read_parquet(?) UNION ALL {source}"
+            sql = f'SELECT * FROM ({source}) WHERE {where} ORDER BY run_id, key, step, "timestamp"'
+            try:
+                return reader.arrow(sql, ([files] if files else []) + args).to_pandas()
+            except duckdb.IOException:
+                if attempt == RETRIES - 1:
+                    raise
+    raise AssertionError("unreachable")
+
+
+def sql(query: str) -> duckdb.DuckDBPyRelation:
+    """Run SQL over the store's views: ``runs``, ``params``, ``metrics``, ``tags``,
+    ``latest_metrics``, ``events``, ``artifacts``.
+
+    >>> import nbtrack, tempfile
+    >>> nbtrack.set_store(tempfile.mkdtemp())
+    >>> with nbtrack.run() as run:
+    ...     run.log(acc=0.9)
+    >>> nbtrack.sql("SELECT key, value FROM latest_metrics").fetchall()
+    [('acc', 0.9)]
+    """
+    reader = get_store().reader
+    with reader.lock:
+        reader.refresh()
+        return reader.con.sql(query)
+
+
+def _mark(run_id: RunRef, kind: str) -> str:
+    store = get_store()
+    rid = resolve_id(store.reader, run_id)
+    store.writer.start()
+    store.writer.buffers["events"].append((rid, time.time(), kind, None))
+    store.writer.request_flush()
+    return rid
+
+
+def delete_run(run_id: RunRef) -> None:
+    """Hide a run from searches (``include_deleted=True`` shows it); undo with restore_run."""
+    _mark(run_id, "deleted")
+
+
+def restore_run(run_id: RunRef) -> None:
+    """Undo :func:`delete_run`."""
+    _mark(run_id, "restored")

@@ -1,0 +1,62 @@
+"""The embedded store: a folder of immutable Parquet segments, written per process, read by DuckDB."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from ..config import settings
+from .layout import Layout
+from .writer import Writer
+
+
+class Store:
+    """One store folder, with this process's writer and reader for it (both created lazily)."""
+
+    def __init__(self, root: Path) -> None:
+        self.layout = Layout(root)
+        self._writer: Writer | None = None
+        self._reader = None
+        self._lock = threading.Lock()
+
+    @property
+    def root(self) -> Path:
+        return self.layout.root
+
+    @property
+    def writer(self) -> Writer:
+        with self._lock:
+            if self._writer is None:
+                self._writer = Writer(self.layout, settings)
+            return self._writer
+
+    def has_writer(self) -> bool:
+        return self._writer is not None
+
+    @property
+    def reader(self):  # -> Reader; imported lazily: it needs DuckDB
+        with self._lock:
+            if self._reader is None:
+                from .reader import Reader
+
+                self._reader = Reader(self.layout, lambda: self._writer)
+            return self._reader
+
+
+_stores: dict[Path, Store] = {}
+_stores_lock = threading.Lock()
+
+
+def get_store(path: Path | str | None = None) -> Store:
+    """The :class:`Store` at ``path`` (default: the configured store), one per folder."""
+    root = Path(path).expanduser().resolve() if path is not None else settings.store_path()
+    with _stores_lock:
+        store = _stores.get(root)
+        if store is None:
+            store = _stores[root] = Store(root)
+        return store
+
+
+def open_stores() -> list[Store]:
+    with _stores_lock:
+        return list(_stores.values())

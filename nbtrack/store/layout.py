@@ -1,0 +1,161 @@
+"""Where things live in a store folder, and the rules that make its files safe to share.
+
+::
+
+    <root>/store.json                         {"format": 1}
+    <root>/segments/<table>/<writer>-<seq>.parquet   immutable segments, one writer each
+    <root>/segments/<table>/c-<id>.parquet           compacted segment; its Parquet metadata
+                                                     lists the segments it replaces
+    <root>/writers/<writer>.json              heartbeat of a writing process (mtime = last beat)
+    <root>/artifacts/<run_id>/...             files logged with log_artifact
+
+Files are only ever created by an atomic rename of a finished temporary file (names starting
+with ``.`` are never read), so a reader never sees a half-written segment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from functools import cached_property
+from pathlib import Path
+
+from ..errors import StoreError
+from .schema import FORMAT_VERSION, TABLES
+
+COMPACTED_PREFIX = "c-"
+REPLACES_KEY = b"nbtrack.replaces"
+FORMAT_KEY = b"nbtrack.format"
+
+
+def fix_hint(root: Path) -> str:
+    return (
+        f"choose a writable folder with nbtrack.set_store(path) or $NBTRACK_STORE "
+        f"(current store: {root})"
+    )
+
+
+class Layout:
+    """The paths of one store folder, and its format check."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._checked = False
+        self._replaces: dict[str, frozenset[str]] = {}
+        self._lock = threading.Lock()
+
+    @cached_property
+    def segments(self) -> Path:
+        return self.root / "segments"
+
+    @cached_property
+    def writers(self) -> Path:
+        return self.root / "writers"
+
+    @cached_property
+    def artifacts(self) -> Path:
+        return self.root / "artifacts"
+
+    def table_dir(self, table: str) -> Path:
+        return self.segments / table
+
+    def exists(self) -> bool:
+        return (self.root / "store.json").exists()
+
+    def check_format(self) -> None:
+        """Refuse a store written by a newer nbtrack."""
+        if self._checked:
+            return
+        try:
+            meta = json.loads((self.root / "store.json").read_text())
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError) as err:
+            raise StoreError(
+                f"{self.root / 'store.json'} is unreadable ({err}); restore it or point "
+                "nbtrack at another store with nbtrack.set_store(path)"
+            ) from err
+        version = meta.get("format", 0)
+        if not isinstance(version, int) or version > FORMAT_VERSION:
+            raise StoreError(
+                f"the store at {self.root} has format {version}, written by a newer nbtrack; this "
+                f"nbtrack reads format {FORMAT_VERSION}: upgrade with `pip install -U nbtrack`"
+            )
+        self._checked = True
+
+    def create(self) -> None:
+        """Create the folder tree and ``store.json`` (safe when many processes race)."""
+        try:
+            for table in TABLES:
+                self.table_dir(table).mkdir(parents=True, exist_ok=True)
+            self.writers.mkdir(exist_ok=True)
+            if not self.exists():
+                atomic_write_bytes(
+                    self.root / "store.json",
+                    json.dumps({"format": FORMAT_VERSION}).encode(),
+                )
+        except OSError as err:
+            raise StoreError(
+                f"cannot create the nbtrack store at {self.root}: {err.strerror or err}; "
+                + fix_hint(self.root)
+            ) from err
+        self.check_format()
+
+    # ---- segment visibility -------------------------------------------------------------
+    def list_segments(self, table: str) -> list[str]:
+        """Visible segment paths of ``table``: every segment not replaced by a compacted one.
+
+        Raises FileNotFoundError when a compacted segment vanished while being inspected (a
+        concurrent compaction); callers list again.
+        """
+        directory = self.table_dir(table)
+        try:
+            names = [
+                e.name
+                for e in os.scandir(directory)
+                if e.name.endswith(".parquet") and not e.name.startswith(".")
+            ]
+        except FileNotFoundError:
+            return []
+        replaced: set[str] = set()
+        for name in names:
+            if name.startswith(COMPACTED_PREFIX):
+                replaced |= self.replaced_by(directory / name)
+        return sorted(str(directory / n) for n in names if n not in replaced)
+
+    def replaced_by(self, path: Path) -> frozenset[str]:
+        """Names of the segments a compacted segment replaces (cached: segments are immutable)."""
+        key = str(path)
+        found = self._replaces.get(key)
+        if found is None:
+            import pyarrow.parquet as pq
+
+            try:
+                meta = pq.read_metadata(path).metadata or {}
+            except FileNotFoundError:
+                raise
+            except Exception:  # a corrupt file replaces nothing; the reader warns about it
+                meta = {}
+            found = frozenset(json.loads(meta.get(REPLACES_KEY, b"[]")))
+            with self._lock:
+                self._replaces[key] = found
+        return found
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def fsync_path(path: Path | str) -> None:
+    """fsync a file or folder so a rename survives power loss, not only a process crash."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

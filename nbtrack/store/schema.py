@@ -1,0 +1,67 @@
+"""Arrow schemas of the store's tables (one row per fact; long format).
+
+Columns are plain Parquet types so that DuckDB, pandas, polars and Spark read the segments as-is.
+New optional columns may be appended in later versions; readers fill missing ones with NULL.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+FORMAT_VERSION = 1
+TIME_UNIT = "us"
+
+# Column order of each table; the writer's buffered tuples follow this order exactly.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "runs": (
+        "run_id", "experiment", "name", "parent_run_id", "created_at", "writer", "host", "pid",
+        "user", "python", "source", "notebook", "cell_id", "execution_count", "code",
+        "git_commit", "git_dirty", "packages",
+    ),
+    "params": ("run_id", "key", "type", "num", "text", "timestamp"),
+    "metrics": ("run_id", "key", "step", "timestamp", "value"),
+    "tags": ("run_id", "key", "value", "timestamp"),
+    "events": ("run_id", "timestamp", "kind", "detail"),
+    "artifacts": ("run_id", "path", "size", "sha256", "timestamp"),
+}  # fmt: skip
+
+TABLES = tuple(COLUMNS)
+# Order in which one flush makes its segments visible: data before the events that change a
+# run's status, so a reader that sees "finished" also sees everything logged before it.
+PUBLISH_ORDER = ("runs", "params", "tags", "metrics", "artifacts", "events")
+
+# Columns holding epoch seconds (float) in the buffers, stored as UTC timestamps.
+TIME_COLUMNS = frozenset({"created_at", "timestamp"})
+
+EVENT_KINDS = ("started", "finished", "failed", "interrupted", "deleted", "restored")
+END_STATES = ("finished", "failed", "interrupted")
+
+
+@cache
+def arrow_schema(table: str):  # -> pyarrow.Schema
+    """The Arrow schema of ``table``."""
+    import pyarrow as pa
+
+    ts = pa.timestamp(TIME_UNIT, tz="UTC")
+    types = {
+        "pid": pa.int64(),
+        "execution_count": pa.int64(),
+        "git_dirty": pa.bool_(),
+        "num": pa.float64(),
+        "step": pa.int64(),
+        "value": pa.float64() if table == "metrics" else pa.string(),
+        "size": pa.int64(),
+    }
+    return pa.schema(
+        [(c, ts if c in TIME_COLUMNS else types.get(c, pa.string())) for c in COLUMNS[table]]
+    )
+
+
+def duckdb_columns(table: str) -> str:
+    """``CREATE TABLE`` column list for ``table`` (DuckDB types)."""
+    names = {"string": "VARCHAR", "double": "DOUBLE", "int64": "BIGINT", "bool": "BOOLEAN"}
+    out = []
+    for f in arrow_schema(table):
+        t = "TIMESTAMPTZ" if f.name in TIME_COLUMNS else names[str(f.type)]
+        out.append(f'"{f.name}" {t}')
+    return ", ".join(out)

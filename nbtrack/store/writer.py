@@ -1,0 +1,163 @@
+"""The per-process writer: buffers rows in memory and flushes them to segments in the background.
+
+Logging only appends a tuple to a list (the hot path never touches the disk). A daemon thread
+turns the buffers into one immutable segment per table at most ``flush_interval`` seconds apart,
+soon after a run ends, and at exit. A failed write keeps the rows and retries on the next tick.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import threading
+import time
+import warnings
+from pathlib import Path
+
+from ..config import Settings
+from ..errors import StoreError, StoreWarning
+from .layout import Layout, fix_hint, fsync_path
+from .schema import PUBLISH_ORDER, TABLES
+from .segments import rows_to_arrow, write_hidden
+
+HOSTNAME = socket.gethostname()
+
+
+class Writer:
+    """Buffers and background flusher of one process for one store."""
+
+    def __init__(self, layout: Layout, settings: Settings) -> None:
+        self.layout = layout
+        self.settings = settings
+        self.id = f"{HOSTNAME}-{os.getpid()}-{secrets.token_hex(3)}"
+        self.buffers: dict[str, list[tuple]] = {t: [] for t in TABLES}
+        self._inflight: dict[str, list[tuple]] = {t: [] for t in TABLES}
+        # Held while segments are published and while a reader lists segments and copies the
+        # buffers, so a row is always in exactly one of: buffer, in flight, visible segment.
+        self.visibility = threading.Lock()
+        self._flushing = threading.Lock()
+        self._wake = threading.Event()
+        self._soon = False
+        self._thread: threading.Thread | None = None
+        self._seq = 0
+        self._last_problem: str | None = None
+        self.active_runs = 0
+
+    # ---- lifecycle ------------------------------------------------------------------------
+    def start(self) -> None:
+        """Create the store if needed and start the flush thread (raises StoreError)."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self.layout.create()
+        self._write_heartbeat()
+        self._thread = threading.Thread(target=self._loop, name="nbtrack-writer", daemon=True)
+        self._thread.start()
+
+    def request_flush(self) -> None:
+        """Flush soon (after a short delay that batches bursts of ending runs)."""
+        self._soon = True
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while True:
+            self._wake.wait(self.settings.flush_interval)
+            if self._wake.is_set():
+                self._wake.clear()
+                if self._soon:
+                    self._soon = False
+                    time.sleep(self.settings.end_flush_delay)
+            try:
+                self.flush()
+                self._beat()
+            except StoreError as err:
+                self._warn(str(err))
+            except Exception as err:  # the writer thread must never die
+                self._warn(f"nbtrack writer failed unexpectedly: {err!r}; rows kept, retrying")
+
+    def _warn(self, message: str) -> None:
+        if message != self._last_problem:
+            self._last_problem = message
+            warnings.warn(
+                message + " (buffered rows are kept and retried)", StoreWarning, stacklevel=2
+            )
+
+    # ---- heartbeat ------------------------------------------------------------------------
+    @property
+    def heartbeat_path(self) -> Path:
+        return self.layout.writers / f"{self.id}.json"
+
+    def _write_heartbeat(self) -> None:
+        info = {"pid": os.getpid(), "host": HOSTNAME, "started": time.time()}
+        try:
+            self.heartbeat_path.write_text(json.dumps(info))
+        except OSError as err:
+            raise StoreError(
+                f"cannot write to the nbtrack store at {self.layout.root}: "
+                f"{err.strerror or err}; " + fix_hint(self.layout.root)
+            ) from err
+
+    def _beat(self) -> None:
+        if self.active_runs > 0:
+            try:
+                os.utime(self.heartbeat_path)
+            except FileNotFoundError:
+                self._write_heartbeat()
+
+    # ---- flushing -------------------------------------------------------------------------
+    def pending(self) -> int:
+        return sum(len(b) for b in self.buffers.values()) + sum(
+            len(b) for b in self._inflight.values()
+        )
+
+    def snapshot(self) -> dict[str, list[tuple]]:
+        """Rows not yet visible in segments (call with ``visibility`` held)."""
+        return {t: self._inflight[t] + self.buffers[t] for t in TABLES}
+
+    def flush(self) -> None:
+        """Write every buffered row to segments now; raises StoreError and keeps rows on failure."""
+        with self._flushing:
+            written: list[tuple[Path, Path]] = []
+            with self.visibility:
+                for table in TABLES:
+                    buf = self.buffers[table]
+                    n = len(buf)  # appends racing with us land after index n and stay
+                    self._inflight[table] = buf[:n]
+                    del buf[:n]
+            try:
+                self.layout.create()
+                for table in PUBLISH_ORDER:
+                    rows = self._inflight[table]
+                    if rows:
+                        written.append(self._write(table, rows))
+            except (OSError, StoreError) as err:
+                self._restore_inflight(written)
+                if isinstance(err, StoreError):
+                    raise
+                raise StoreError(
+                    f"cannot write to the nbtrack store at {self.layout.root}: "
+                    f"{err.strerror or err} ({getattr(err, 'filename', '')}); "
+                    + fix_hint(self.layout.root)
+                ) from err
+            with self.visibility:
+                for tmp, final in written:
+                    os.replace(tmp, final)
+                self._inflight = {t: [] for t in TABLES}
+            for directory in {final.parent for _, final in written}:
+                fsync_path(directory)
+            self._last_problem = None
+
+    def _write(self, table: str, rows: list[tuple]) -> tuple[Path, Path]:
+        """Write a finished segment under a hidden name; it becomes visible on publish."""
+        self._seq += 1
+        final = self.layout.table_dir(table) / f"{self.id}-{self._seq:06d}.parquet"
+        return write_hidden(final, rows_to_arrow(table, rows)), final
+
+    def _restore_inflight(self, written: list[tuple[Path, Path]]) -> None:
+        for hidden, _ in written:
+            hidden.unlink(missing_ok=True)
+        with self.visibility:
+            for table in TABLES:
+                self.buffers[table][0:0] = self._inflight[table]
+            self._inflight = {t: [] for t in TABLES}

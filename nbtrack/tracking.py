@@ -1,0 +1,395 @@
+"""Runs and the active-run stack: the tracking API users call while their code runs.
+
+Logging validates its input and appends row tuples to the process's in-memory buffers; the
+store's background writer turns them into Parquet segments (see ``store/writer.py``).
+
+>>> import nbtrack, tempfile
+>>> nbtrack.set_store(tempfile.mkdtemp())
+>>> with nbtrack.run("baseline", params={"lr": 0.01}) as run:
+...     for epoch in range(3):
+...         run.log(loss=1 / (epoch + 1), acc=0.5 + epoch / 10)
+>>> nbtrack.get_run(run.id).metrics["loss"]
+0.3333333333333333
+"""
+
+from __future__ import annotations
+
+import atexit
+import sys
+import threading
+import time
+import traceback
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from .config import settings
+from .context import source_context
+from .errors import InactiveRunError, NbtrackWarning, StoreError
+from .names import new_run_id, new_run_name
+from .store import Store, get_store, open_stores
+from .store.artifacts import copy_artifact
+from .store.schema import COLUMNS, END_STATES
+from .values import check_key, encode_param, metric_value
+
+_stack: list[Run] = []
+_stack_lock = threading.RLock()
+_uncaught: list[BaseException] = []
+
+
+class Run:
+    """One tracked execution: its params, metrics (with steps), tags and artifacts.
+
+    Create runs with :func:`nbtrack.run` / :func:`nbtrack.start_run`, not directly. Used as a
+    context manager, the run ends when the block does: ``finished`` normally, ``failed`` when an
+    exception escapes (the exception propagates unchanged), ``interrupted`` on KeyboardInterrupt.
+    """
+
+    def __init__(
+        self, store: Store, run_id: str, name: str, experiment: str, parent_id: str | None
+    ) -> None:
+        self.id = run_id
+        self.name = name
+        self.experiment = experiment
+        self.parent_id = parent_id
+        self.store = store
+        self._writer = store.writer
+        self._metrics = self._writer.buffers["metrics"]
+        self._steps: dict[str, int] = {}
+        self._status = "running"
+
+    def __repr__(self) -> str:
+        return f"<Run {self.name!r} id={self.id} experiment={self.experiment!r} {self._status}>"
+
+    @property
+    def status(self) -> str:
+        """``running`` until the run ends, then ``finished``, ``failed`` or ``interrupted``."""
+        return self._status
+
+    # ---- metrics (the hot path) -----------------------------------------------------------
+    def log(self, step: int | None = None, **metrics: Any) -> None:
+        """Log metric values, e.g. ``run.log(loss=0.3, acc=0.9, step=5)``.
+
+        Without ``step`` each key counts its own steps from 0. A non-numeric value raises
+        TypeError naming the key, and nothing of that call is logged.
+        """
+        self._log(metrics, step)
+
+    def log_metric(self, key: str, value: Any, step: int | None = None) -> None:
+        """Log one metric value: ``run.log_metric("val/loss", 0.25, step=3)``."""
+        self._log({key: value}, step)
+
+    def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
+        """Log several metric values at one step: ``run.log_metrics({"loss": 0.3})``."""
+        self._log(metrics, step)
+
+    def _log(self, metrics: Mapping[str, Any], step: int | None) -> None:
+        if self._status != "running":
+            raise InactiveRunError(self._ended_message())
+        now = time.time()
+        run_id = self.id
+        steps = self._steps
+        if step is not None:
+            step = _check_step(step)
+        rows = []
+        for key, value in metrics.items():
+            if type(key) is not str or not key:
+                check_key("metric", key)
+            if type(value) is not float:
+                value = metric_value(key, value)
+            rows.append((run_id, key, steps.get(key, -1) + 1 if step is None else step, now, value))
+        for row in rows:  # only once every value passed: a bad value logs nothing
+            steps[row[1]] = row[2]
+        self._metrics.extend(rows)
+
+    # ---- params, tags, artifacts -----------------------------------------------------------
+    def log_param(self, key: str, value: Any) -> None:
+        """Record a hyperparameter, keeping its type: ``run.log_param("layers", [64, 64])``."""
+        self.log_params({key: value})
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        """Record several params; a later value for the same key replaces the earlier one."""
+        self._check_active()
+        now = time.time()
+        rows = [(self.id, check_key("param", k), *encode_param(v), now) for k, v in params.items()]
+        self._writer.buffers["params"].extend(rows)
+
+    def set_tag(self, key: str, value: Any) -> None:
+        """Set a tag (stored as text; the last value wins): ``run.set_tag("model", "rf")``."""
+        self.set_tags({key: value})
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        """Set several tags at once."""
+        self._check_active()
+        now = time.time()
+        rows = [(self.id, check_key("tag", k), str(v), now) for k, v in tags.items()]
+        self._writer.buffers["tags"].extend(rows)
+
+    def log_artifact(self, path: str | Path, name: str | None = None) -> None:
+        """Copy a file or folder into the store, under ``artifacts/<run_id>/<name>``.
+
+        The size and sha256 of every file are recorded with the run.
+        """
+        self._check_active()
+        rows = copy_artifact(self.store.layout, self.id, Path(path), name)
+        self._writer.buffers["artifacts"].extend(rows)
+
+    # ---- lifecycle ------------------------------------------------------------------------
+    def end(self, status: str = "finished", detail: str | None = None) -> None:
+        """End the run (idempotent); runs nested inside it that are still active end first."""
+        if status not in END_STATES:
+            raise ValueError(f"status must be one of {', '.join(END_STATES)}; got {status!r}")
+        if self._status != "running":
+            return
+        with _stack_lock:
+            if self in _stack:
+                for child in reversed(_stack[_stack.index(self) + 1 :]):
+                    child.end(status)
+                _stack.remove(self)
+            self._status = status
+        self._writer.buffers["events"].append((self.id, time.time(), status, detail))
+        self._writer.active_runs -= 1
+        self._writer.request_flush()
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        status, detail = _outcome(exc_type, exc, tb)
+        try:
+            self.end(status, detail)
+        except Exception as err:  # never replace the user's exception with ours
+            warnings.warn(
+                f"nbtrack could not end run {self.id}: {err}", NbtrackWarning, stacklevel=2
+            )
+
+    def _check_active(self) -> None:
+        if self._status != "running":
+            raise InactiveRunError(self._ended_message())
+
+    def _ended_message(self) -> str:
+        return (
+            f"run {self.name!r} ({self.id}) has ended ({self._status}); start a new run with "
+            "nbtrack.run() to log more"
+        )
+
+
+def _outcome(
+    exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+) -> tuple[str, str | None]:
+    if exc_type is None:
+        return "finished", None
+    if issubclass(exc_type, KeyboardInterrupt):
+        return "interrupted", "KeyboardInterrupt"
+    if issubclass(exc_type, SystemExit) and getattr(exc, "code", None) in (0, None):
+        return "finished", None
+    return "failed", "".join(traceback.format_exception(exc_type, exc, tb))
+
+
+def _check_step(step: Any) -> int:
+    if isinstance(step, bool) or not hasattr(step, "__index__"):
+        raise TypeError(f"step must be an integer, got {type(step).__name__} {step!r}")
+    return step.__index__()
+
+
+# ---- the active-run stack and the module-level API -------------------------------------------
+def start_run(
+    name: str | None = None,
+    experiment: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    tags: Mapping[str, Any] | None = None,
+    parent: Run | str | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> Run:
+    """Start a run and make it the active one; it nests under the run active before it.
+
+    ``parent`` (a Run or run id) overrides the automatic nesting. ``context`` adds source
+    columns (``notebook``, ``cell_id``, ``code``, ...) for integrations such as ``%%track``.
+    Raises :class:`nbtrack.StoreError` when the store folder cannot be written.
+
+    >>> import nbtrack, tempfile
+    >>> nbtrack.set_store(tempfile.mkdtemp())
+    >>> run = nbtrack.start_run("sweep-1", params={"n_estimators": 100})
+    >>> nbtrack.log(acc=0.93)
+    >>> nbtrack.end_run()
+    """
+    store = get_store()
+    store.writer.start()  # creates the store; raises StoreError before anything is logged
+    _install_excepthook()
+    with _stack_lock:
+        if parent is None and _stack:
+            parent = _stack[-1]
+        parent_id = parent.id if isinstance(parent, Run) else parent
+        run = Run(store, new_run_id(), name or new_run_name(), experiment or settings.experiment,
+                  parent_id)  # fmt: skip
+        info: dict[str, Any] = {
+            **source_context(),
+            "run_id": run.id,
+            "experiment": run.experiment,
+            "name": run.name,
+            "parent_run_id": parent_id,
+            "created_at": time.time(),
+            "writer": store.writer.id,
+            **(context or {}),
+        }
+        buffers = store.writer.buffers
+        buffers["runs"].append(tuple(info.get(c) for c in COLUMNS["runs"]))
+        buffers["events"].append((run.id, info["created_at"], "started", None))
+        store.writer.active_runs += 1
+        _stack.append(run)
+    if params:
+        run.log_params(params)
+    if tags:
+        run.set_tags(tags)
+    return run
+
+
+def run(
+    name: str | None = None,
+    experiment: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    tags: Mapping[str, Any] | None = None,
+    parent: Run | str | None = None,
+) -> Run:
+    """Start a run for a ``with`` block: it ends when the block does.
+
+    >>> import nbtrack, tempfile
+    >>> nbtrack.set_store(tempfile.mkdtemp())
+    >>> with nbtrack.run("rf", params={"max_depth": 4}, tags={"model": "rf"}) as run:
+    ...     run.log(acc=0.91)
+    >>> run.status
+    'finished'
+    """
+    return start_run(name, experiment, params, tags, parent)
+
+
+def active_run() -> Run | None:
+    """The innermost active run, or None."""
+    with _stack_lock:
+        return _stack[-1] if _stack else None
+
+
+def end_run(status: str = "finished") -> None:
+    """End the active run with ``status`` (finished, failed or interrupted)."""
+    current = active_run()
+    if current is None:
+        raise InactiveRunError("there is no active run to end")
+    current.end(status)
+
+
+def _require_active() -> Run:
+    current = active_run()
+    if current is None:
+        raise InactiveRunError(
+            "there is no active run: wrap the code in `with nbtrack.run():`, mark the cell "
+            "with %%track, or call nbtrack.start_run() first"
+        )
+    return current
+
+
+def log(step: int | None = None, **metrics: Any) -> None:
+    """Log metrics to the active run: ``nbtrack.log(loss=0.3, step=5)``."""
+    _require_active()._log(metrics, step)
+
+
+def log_metric(key: str, value: Any, step: int | None = None) -> None:
+    """Log one metric to the active run."""
+    _require_active()._log({key: value}, step)
+
+
+def log_metrics(metrics: Mapping[str, Any], step: int | None = None) -> None:
+    """Log several metrics to the active run."""
+    _require_active()._log(metrics, step)
+
+
+def log_param(key: str, value: Any) -> None:
+    """Record a param on the active run."""
+    _require_active().log_params({key: value})
+
+
+def log_params(params: Mapping[str, Any]) -> None:
+    """Record several params on the active run."""
+    _require_active().log_params(params)
+
+
+def set_tag(key: str, value: Any) -> None:
+    """Set a tag on the active run."""
+    _require_active().set_tags({key: value})
+
+
+def set_tags(tags: Mapping[str, Any]) -> None:
+    """Set several tags on the active run."""
+    _require_active().set_tags(tags)
+
+
+def log_artifact(path: str | Path, name: str | None = None) -> None:
+    """Copy a file or folder into the active run's artifacts."""
+    _require_active().log_artifact(path, name)
+
+
+def flush() -> None:
+    """Write everything logged so far to the store now (normally done within a second).
+
+    Raises :class:`nbtrack.StoreError` if the store cannot be written; the rows stay buffered
+    and are retried.
+    """
+    for store in open_stores():
+        if store.has_writer():
+            store.writer.flush()
+
+
+# ---- process exit -----------------------------------------------------------------------------
+_hook_installed = False
+
+
+def _install_excepthook() -> None:
+    """Remember an uncaught exception so runs still active at exit end as failed."""
+    global _hook_installed
+    if _hook_installed:
+        return
+    _hook_installed = True
+    previous = sys.excepthook
+
+    def hook(exc_type, exc, tb):
+        _uncaught.append(exc)
+        previous(exc_type, exc, tb)
+
+    sys.excepthook = hook
+
+
+def _at_exit() -> None:
+    status = "failed" if _uncaught else "finished"
+    detail = "".join(traceback.format_exception(_uncaught[-1])) if _uncaught else None
+    with _stack_lock:
+        active = list(reversed(_stack))
+    for current in active:
+        current.end(status, detail)
+    for store in open_stores():
+        if not store.has_writer():
+            continue
+        pending = store.writer.pending()
+        if not pending:
+            continue
+        for attempt in range(3):
+            try:
+                store.writer.flush()
+                break
+            except StoreError as err:
+                if attempt == 2:
+                    warnings.warn(
+                        f"{pending} tracked rows were not written at exit: {err}",
+                        NbtrackWarning,
+                        stacklevel=1,
+                    )
+                else:
+                    time.sleep(0.2)
+
+
+atexit.register(_at_exit)
