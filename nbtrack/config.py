@@ -29,7 +29,7 @@ def _env_float(name: str, default: float) -> float:
 
 @dataclass
 class Settings:
-    """Process-wide settings; change them with :func:`nbtrack.set_store` or environment variables."""
+    """Process-wide settings; change them with :func:`nbtrack.set_store` or the environment."""
 
     store: Path | None = None
     experiment: str = "default"

@@ -381,15 +381,15 @@ def _at_exit() -> None:
             try:
                 store.writer.flush()
                 break
-            except StoreError as err:
-                if attempt == 2:
+            except Exception as err:  # at exit a warning is all that is left to give
+                if attempt == 2 or not isinstance(err, StoreError):
                     warnings.warn(
                         f"{pending} tracked rows were not written at exit: {err}",
                         NbtrackWarning,
                         stacklevel=1,
                     )
-                else:
-                    time.sleep(0.2)
+                    break
+                time.sleep(0.2)
 
 
 atexit.register(_at_exit)

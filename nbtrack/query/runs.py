@@ -64,8 +64,8 @@ def resolve_id(reader, run: RunRef) -> str:
     run_id = _as_id(run)
     rows = (
         reader.query(
-            "SELECT run_id FROM runs WHERE run_id = ? OR (length(?) >= ? AND starts_with(run_id, ?)) "
-            "ORDER BY run_id <> ? LIMIT 2",
+            "SELECT run_id FROM runs WHERE run_id = ? "
+            "OR (length(?) >= ? AND starts_with(run_id, ?)) ORDER BY run_id <> ? LIMIT 2",
             [run_id, run_id, MIN_PREFIX, run_id, run_id],
         )
         .column("run_id")

@@ -1,4 +1,4 @@
-"""``nbtrack.search``: one row per run, with MLflow-style ``params.``/``metrics.``/``tags.`` columns."""
+"""``nbtrack.search``: one row per run, MLflow-style ``params.``/``metrics.``/``tags.`` columns."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The embedded store: a folder of immutable Parquet segments, written per process, read by DuckDB."""
+"""The embedded store: a folder of immutable Parquet segments, one writer each, read with DuckDB."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from ..errors import StoreError
-from .layout import Layout, fix_hint
+from .layout import FIX_HINT, Layout
 
 _CHUNK = 1 << 20
 
@@ -41,7 +41,7 @@ def copy_artifact(layout: Layout, run_id: str, source: Path, name: str | None) -
     except OSError as err:
         raise StoreError(
             f"cannot copy artifact {str(source)!r} into {run_dir}: {err.strerror or err}; "
-            + fix_hint(layout.root)
+            + FIX_HINT
         ) from err
     now = time.time()
     return [

@@ -18,10 +18,11 @@ from __future__ import annotations
 import json
 import os
 import threading
+import warnings
 from functools import cached_property
 from pathlib import Path
 
-from ..errors import StoreError
+from ..errors import StoreError, StoreWarning
 from .schema import FORMAT_VERSION, TABLES
 
 COMPACTED_PREFIX = "c-"
@@ -29,11 +30,9 @@ REPLACES_KEY = b"nbtrack.replaces"
 FORMAT_KEY = b"nbtrack.format"
 
 
-def fix_hint(root: Path) -> str:
-    return (
-        f"choose a writable folder with nbtrack.set_store(path) or $NBTRACK_STORE "
-        f"(current store: {root})"
-    )
+FIX_HINT = (
+    "make it writable, or choose another folder with nbtrack.set_store(path) or $NBTRACK_STORE"
+)
 
 
 class Layout:
@@ -98,7 +97,7 @@ class Layout:
         except OSError as err:
             raise StoreError(
                 f"cannot create the nbtrack store at {self.root}: {err.strerror or err}; "
-                + fix_hint(self.root)
+                + FIX_HINT
             ) from err
         self.check_format()
 
@@ -117,6 +116,10 @@ class Layout:
                 if e.name.endswith(".parquet") and not e.name.startswith(".")
             ]
         except FileNotFoundError:
+            return []
+        except NotADirectoryError:
+            warnings.warn(f"skipping {directory}: it should be a folder of segments",
+                          StoreWarning, stacklevel=3)  # fmt: skip
             return []
         replaced: set[str] = set()
         for name in names:

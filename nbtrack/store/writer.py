@@ -18,11 +18,14 @@ from pathlib import Path
 
 from ..config import Settings
 from ..errors import StoreError, StoreWarning
-from .layout import Layout, fix_hint, fsync_path
+from .layout import FIX_HINT, Layout, fsync_path
 from .schema import PUBLISH_ORDER, TABLES
 from .segments import rows_to_arrow, write_hidden
 
 HOSTNAME = socket.gethostname()
+# Each writer merges its own segments after this many flushes, so an hour of logging leaves
+# tens of files per table, not thousands (a query opens every file it reads).
+AUTO_COMPACT_EVERY = 60
 
 
 class Writer:
@@ -42,6 +45,7 @@ class Writer:
         self._soon = False
         self._thread: threading.Thread | None = None
         self._seq = 0
+        self._flushes = 0
         self._last_problem: str | None = None
         self.active_runs = 0
 
@@ -50,6 +54,11 @@ class Writer:
         """Create the store if needed and start the flush thread (raises StoreError)."""
         if self._thread is not None and self._thread.is_alive():
             return
+        # pyarrow imports pandas on its first array, and pandas imports this module, which
+        # cannot be imported once the interpreter shuts down: import it now so that the flush
+        # at exit of a short script (its first flush, then) can still build segments.
+        import concurrent.futures.thread  # noqa: F401
+
         self.layout.create()
         self._write_heartbeat()
         self._thread = threading.Thread(target=self._loop, name="nbtrack-writer", daemon=True)
@@ -69,7 +78,10 @@ class Writer:
                     self._soon = False
                     time.sleep(self.settings.end_flush_delay)
             try:
-                self.flush()
+                if self.flush():
+                    self._flushes += 1
+                    if self._flushes % AUTO_COMPACT_EVERY == 0:
+                        self.compact_own()
                 self._beat()
             except StoreError as err:
                 self._warn(str(err))
@@ -95,7 +107,7 @@ class Writer:
         except OSError as err:
             raise StoreError(
                 f"cannot write to the nbtrack store at {self.layout.root}: "
-                f"{err.strerror or err}; " + fix_hint(self.layout.root)
+                f"{err.strerror or err}; " + FIX_HINT
             ) from err
 
     def _beat(self) -> None:
@@ -115,8 +127,11 @@ class Writer:
         """Rows not yet visible in segments (call with ``visibility`` held)."""
         return {t: self._inflight[t] + self.buffers[t] for t in TABLES}
 
-    def flush(self) -> None:
-        """Write every buffered row to segments now; raises StoreError and keeps rows on failure."""
+    def flush(self) -> bool:
+        """Write every buffered row to segments now; False when there was nothing to write.
+
+        Raises StoreError on failure, keeping the rows for the next attempt.
+        """
         with self._flushing:
             written: list[tuple[Path, Path]] = []
             with self.visibility:
@@ -125,8 +140,9 @@ class Writer:
                     n = len(buf)  # appends racing with us land after index n and stay
                     self._inflight[table] = buf[:n]
                     del buf[:n]
+            if not any(self._inflight.values()):
+                return False
             try:
-                self.layout.create()
                 for table in PUBLISH_ORDER:
                     rows = self._inflight[table]
                     if rows:
@@ -137,8 +153,7 @@ class Writer:
                     raise
                 raise StoreError(
                     f"cannot write to the nbtrack store at {self.layout.root}: "
-                    f"{err.strerror or err} ({getattr(err, 'filename', '')}); "
-                    + fix_hint(self.layout.root)
+                    f"{err.strerror or err} ({getattr(err, 'filename', '')}); " + FIX_HINT
                 ) from err
             with self.visibility:
                 for tmp, final in written:
@@ -147,12 +162,24 @@ class Writer:
             for directory in {final.parent for _, final in written}:
                 fsync_path(directory)
             self._last_problem = None
+            return True
+
+    def compact_own(self) -> None:
+        """Merge this writer's small segments (skipped while another compaction runs)."""
+        from .compaction import compact_segments
+
+        compact_segments(self.layout, wait=False, prefix=self.id)
 
     def _write(self, table: str, rows: list[tuple]) -> tuple[Path, Path]:
         """Write a finished segment under a hidden name; it becomes visible on publish."""
         self._seq += 1
         final = self.layout.table_dir(table) / f"{self.id}-{self._seq:06d}.parquet"
-        return write_hidden(final, rows_to_arrow(table, rows)), final
+        data = rows_to_arrow(table, rows)
+        try:
+            return write_hidden(final, data), final
+        except FileNotFoundError:  # the store folder was deleted under us: make it again
+            self.layout.create()
+            return write_hidden(final, data), final
 
     def _restore_inflight(self, written: list[tuple[Path, Path]]) -> None:
         for hidden, _ in written:

@@ -1,0 +1,136 @@
+"""Merging small segments into larger ones while other processes keep reading and writing.
+
+A compacted segment ``c-<id>.parquet`` carries, in its Parquet metadata, the names of the
+segments it replaces (and, transitively, what those replaced). Readers hide replaced segments
+as soon as the compacted one is visible, so no reader sees a row twice; the replaced files are
+deleted afterwards, and a reader that listed one of them just before lists again. One
+compaction runs at a time per store (an ``flock`` on ``segments/.compact.lock``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import secrets
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..errors import StoreError, StoreWarning
+from .layout import COMPACTED_PREFIX, FIX_HINT, Layout, fsync_path
+from .schema import TABLES, arrow_schema
+from .segments import write_hidden
+
+# Segments at least this large are left alone: merging them gains little and costs a rewrite.
+LARGE_SEGMENT_BYTES = 64 << 20
+# Sorting metric points by run, key and step lets readers skip row groups of other runs.
+SORT_KEYS = {"metrics": ["run_id", "key", "step"]}
+
+
+@contextlib.contextmanager
+def _compaction_lock(layout: Layout, wait: bool) -> Iterator[bool]:
+    path = layout.segments / ".compact.lock"
+    with open(path, "a+b") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def compact_table(layout: Layout, table: str, files: list[str]) -> str | None:
+    """Merge ``files`` (visible segments of ``table``) into one; returns its path."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    parts, merged = [], []
+    for path in files:
+        try:
+            parts.append(pq.read_table(path).cast(arrow_schema(table)))
+            merged.append(path)
+        except FileNotFoundError:
+            continue
+        except Exception as err:  # corrupt or foreign: leave it where it is
+            warnings.warn(f"compaction skips {path}: {err}", StoreWarning, stacklevel=3)
+    if len(merged) < 2:
+        return None
+    data = pa.concat_tables(parts)
+    if table in SORT_KEYS:
+        data = data.sort_by([(k, "ascending") for k in SORT_KEYS[table]])
+    directory = layout.table_dir(table)
+    replaces = set()
+    for path in merged:
+        name = Path(path).name
+        replaces.add(name)
+        if name.startswith(COMPACTED_PREFIX):
+            # keep the closure: a leftover older input must stay hidden after this one is gone
+            replaces |= {n for n in layout.replaced_by(Path(path)) if (directory / n).exists()}
+    final = directory / f"{COMPACTED_PREFIX}{secrets.token_hex(8)}.parquet"
+    hidden = write_hidden(final, data, sorted(replaces))
+    os.replace(hidden, final)
+    fsync_path(directory)
+    for path in merged:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+    return str(final)
+
+
+def _remove_replaced(layout: Layout, table: str) -> None:
+    """Delete segments a compacted segment replaces (left over by an interrupted compaction)."""
+    directory = layout.table_dir(table)
+    names = {p.name for p in directory.glob("*.parquet")}
+    for name in names:
+        if name.startswith(COMPACTED_PREFIX):
+            for old in layout.replaced_by(directory / name) & names:
+                with contextlib.suppress(FileNotFoundError):
+                    (directory / old).unlink()
+
+
+def compact(store: str | os.PathLike[str] | None = None, wait: bool = True) -> dict[str, int]:
+    """Merge each table's small segments into one, safely while others read and write.
+
+    Returns how many segments were merged per table. Queries get faster when a store holds
+    many small segments (each writing process adds one per table per second of logging).
+
+    >>> import nbtrack, tempfile
+    >>> nbtrack.set_store(tempfile.mkdtemp())
+    >>> for i in range(3):
+    ...     with nbtrack.run() as run:
+    ...         run.log(acc=i)
+    ...     nbtrack.flush()
+    >>> nbtrack.compact()["metrics"]
+    3
+    """
+    from . import get_store
+
+    return compact_segments(get_store(store).layout, wait)
+
+
+def compact_segments(layout: Layout, wait: bool = True, prefix: str = "") -> dict[str, int]:
+    """Merge the small segments whose names start with ``prefix``; counts per table."""
+    merged = dict.fromkeys(TABLES, 0)
+    if not layout.exists():
+        return merged
+    layout.check_format()
+    try:
+        with _compaction_lock(layout, wait) as locked:
+            if not locked:
+                return merged
+            for table in TABLES:
+                _remove_replaced(layout, table)
+                small = [
+                    f for f in layout.list_segments(table)
+                    if Path(f).name.startswith(prefix) and os.path.getsize(f) < LARGE_SEGMENT_BYTES
+                ]  # fmt: skip
+                if len(small) >= 2 and compact_table(layout, table, small):
+                    merged[table] = len(small)
+    except OSError as err:
+        raise StoreError(
+            f"cannot compact the store at {layout.root}: {err.strerror or err}; " + FIX_HINT
+        ) from err
+    return merged

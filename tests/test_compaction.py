@@ -1,0 +1,104 @@
+"""Compaction merges segments while others read and write: nothing lost, nothing doubled."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from helpers import start_python
+
+import nbtrack
+from nbtrack.store import get_store
+from nbtrack.store.compaction import compact_table
+
+POINTS = 30000
+
+WRITER = f"""
+import time
+import nbtrack
+with nbtrack.run() as run:
+    for i in range({POINTS}):
+        run.log(x=float(i))
+        if i % 1000 == 0:
+            time.sleep(0.02)
+print(run.id)
+"""
+
+# Checks every answer it gets: steps strictly increasing (a doubled row would repeat a step)
+# and never fewer points than it saw before (a row seen must not vanish).
+READER = """
+import os
+from pathlib import Path
+import nbtrack
+seen = {}
+checks = 0
+while not Path(os.environ["DONE"]).exists():
+    for run_id in nbtrack.search()["run_id"]:
+        steps = nbtrack.history(run_id, "x")["step"].tolist()
+        assert steps == list(range(len(steps))), f"gap or double in {run_id}"
+        assert len(steps) >= seen.get(run_id, 0), f"points vanished from {run_id}"
+        seen[run_id] = len(steps)
+        checks += 1
+print(checks)
+"""
+
+
+def test_compaction_while_writers_and_readers_run(tmp_store: Path, tmp_path: Path) -> None:
+    writers = [start_python(WRITER, tmp_store, tmp_path, f"w{i}.py") for i in range(3)]
+    done = tmp_path / "done"
+    reader = start_python(READER, tmp_store, tmp_path, "reader.py", DONE=str(done))
+    merged = 0
+    while any(w.poll() is None for w in writers):
+        merged += nbtrack.compact()["metrics"]
+        time.sleep(0.3)
+    ids = []
+    for proc in writers:
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        ids.append(out.strip())
+    done.touch()
+    out, err = reader.communicate(timeout=120)
+    assert reader.returncode == 0, err
+    assert int(out) > 0
+    assert merged > 0
+    nbtrack.compact()
+    segments = list((tmp_store / "segments" / "metrics").glob("*.parquet"))
+    assert len(segments) == 1
+    points = nbtrack.history(ids)
+    assert len(points) == 3 * POINTS
+    for _, series in points.groupby("run_id"):
+        assert series["step"].tolist() == list(range(POINTS))
+
+
+def test_leftovers_of_an_interrupted_compaction_are_never_counted_twice(
+    tmp_store: Path, tmp_path: Path
+) -> None:
+    with nbtrack.run() as run:
+        for i in range(3):
+            run.log(x=float(i))
+            nbtrack.flush()
+    directory = tmp_store / "segments" / "metrics"
+    inputs = sorted(directory.glob("*.parquet"))
+    backup = tmp_path / "backup"
+    shutil.copytree(directory, backup)
+    compact_table(get_store().layout, "metrics", [str(p) for p in inputs])
+    for path in inputs:  # as if the compacting process died before deleting its inputs
+        shutil.copy(backup / path.name, path)
+    assert nbtrack.history(run.id, "x")["value"].tolist() == [0.0, 1.0, 2.0]
+    nbtrack.compact()
+    assert [p.name[:2] for p in directory.glob("*.parquet")] == ["c-"]
+    assert nbtrack.history(run.id, "x")["value"].tolist() == [0.0, 1.0, 2.0]
+    assert nbtrack.get_run(run.id).metrics == {"x": 2.0}
+
+
+def test_a_writer_compacts_its_own_segments(tmp_store: Path) -> None:
+    with nbtrack.run() as run:
+        for i in range(5):
+            run.log(x=float(i))
+            nbtrack.flush()
+    writer = get_store().writer
+    writer.compact_own()
+    names = [p.name for p in (tmp_store / "segments" / "metrics").glob("*.parquet")]
+    assert len(names) == 1 and names[0].startswith("c-")
+    assert nbtrack.history(run.id, "x")["value"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
