@@ -19,15 +19,17 @@ from ._version import __version__
 from .errors import NbtrackError
 
 LS_COLUMNS = ("run_id", "name", "experiment", "status", "start_time", "duration")
+# Free-text columns give up width first; ids, states and times stay whole.
+SHRINKABLE = ("name", "experiment")
 
 
 def _format_cell(column: str, value: object) -> str:
     if value is None or value != value:  # None or NaN
         return "-"
     if column == "start_time":
-        return value.strftime("%Y-%m-%d %H:%M:%S")
+        return value.strftime("%Y-%m-%d %H:%M")
     if column == "duration":
-        return f"{value:.1f}s"
+        return f"{value:.2f}s" if value < 10 else f"{value:.0f}s"
     return str(value)
 
 
@@ -35,8 +37,12 @@ def format_table(rows: list[dict[str, object]], columns: Sequence[str], width: i
     """A plain text table; the widest columns are cut to fit ``width`` characters."""
     cells = [[_format_cell(c, row.get(c)) for c in columns] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    while sum(widths) + 2 * (len(widths) - 1) > width and max(widths) > 8:
-        widths[widths.index(max(widths))] -= 1
+    shrinkable = [i for i, c in enumerate(columns) if c in SHRINKABLE]
+    while sum(widths) + 2 * (len(widths) - 1) > width and shrinkable:
+        widest = max(shrinkable, key=lambda i: widths[i])
+        if widths[widest] <= 8:
+            break
+        widths[widest] -= 1
 
     def line(values: Sequence[str]) -> str:
         out = [v if len(v) <= w else v[: w - 1] + "…" for v, w in zip(values, widths, strict=True)]

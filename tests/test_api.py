@@ -1,0 +1,40 @@
+"""The public surface: exactly the documented names, and a light import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import nbtrack
+
+DOCUMENTED = {
+    # DESIGN section 3: tracking
+    "set_store", "set_experiment", "run", "Run", "start_run", "end_run", "active_run", "log",
+    "log_metric", "log_metrics", "log_param", "log_params", "set_tag", "set_tags",
+    "log_artifact", "flush",
+    # DESIGN section 4: query
+    "search", "get_run", "RunRecord", "history", "sql", "delete_run", "restore_run",
+    # store maintenance
+    "compact",
+    # errors and warnings
+    "NbtrackError", "StoreError", "RunNotFoundError", "InactiveRunError", "FilterError",
+    "NbtrackWarning", "StoreWarning",
+    "__version__",
+}  # fmt: skip
+
+
+def test_exports_are_exactly_the_documented_names() -> None:
+    assert set(nbtrack.__all__) == DOCUMENTED
+    assert nbtrack.__all__ == sorted(nbtrack.__all__)
+    for name in nbtrack.__all__:
+        assert getattr(nbtrack, name) is not None
+
+
+def test_import_is_light() -> None:
+    code = (
+        "import sys, nbtrack\n"
+        "heavy = {'duckdb', 'pandas', 'pyarrow', 'numpy', 'IPython'} & set(sys.modules)\n"
+        "print(sorted(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
