@@ -31,6 +31,7 @@ from .errors import InactiveRunError, NbtrackWarning, StoreError
 from .names import new_run_id, new_run_name
 from .store import Store, get_store, open_stores
 from .store.artifacts import copy_artifact
+from .store.buffers import MetricSeries
 from .store.schema import COLUMNS, END_STATES
 from .values import check_key, encode_param, metric_value
 
@@ -56,8 +57,8 @@ class Run:
         self.parent_id = parent_id
         self.store = store
         self._writer = store.writer
-        self._metrics = self._writer.buffers["metrics"]
-        self._steps: dict[str, int] = {}
+        self._buffers = self._writer.buffers
+        self._series: dict[str, MetricSeries] = {}
         self._status = "running"
 
     def __repr__(self) -> str:
@@ -88,21 +89,24 @@ class Run:
     def _log(self, metrics: Mapping[str, Any], step: int | None) -> None:
         if self._status != "running":
             raise InactiveRunError(self._ended_message())
-        now = time.time()
-        run_id = self.id
-        steps = self._steps
         if step is not None:
             step = _check_step(step)
-        rows = []
+        known = self._series
+        checked = []
         for key, value in metrics.items():
-            if type(key) is not str or not key:
-                check_key("metric", key)
             if type(value) is not float:
                 value = metric_value(key, value)
-            rows.append((run_id, key, steps.get(key, -1) + 1 if step is None else step, now, value))
-        for row in rows:  # only once every value passed: a bad value logs nothing
-            steps[row[1]] = row[2]
-        self._metrics.extend(rows)
+            series = known.get(key)
+            if series is None:
+                series = known[key] = self._buffers.new_series(self.id, check_key("metric", key))
+            checked.append((series, value))
+        now = time.time()
+        for series, value in checked:  # only once every value passed: a bad one logs nothing
+            at = series.next_step if step is None else step
+            series.next_step = at + 1
+            series.steps.append(at)  # steps, times, then values: see store/buffers.py
+            series.times.append(now)
+            series.values.append(value)
 
     # ---- params, tags, artifacts -----------------------------------------------------------
     def log_param(self, key: str, value: Any) -> None:
@@ -114,7 +118,7 @@ class Run:
         self._check_active()
         now = time.time()
         rows = [(self.id, check_key("param", k), *encode_param(v), now) for k, v in params.items()]
-        self._writer.buffers["params"].extend(rows)
+        self._writer.buffers.rows["params"].extend(rows)
 
     def set_tag(self, key: str, value: Any) -> None:
         """Set a tag (stored as text; the last value wins): ``run.set_tag("model", "rf")``."""
@@ -125,7 +129,7 @@ class Run:
         self._check_active()
         now = time.time()
         rows = [(self.id, check_key("tag", k), str(v), now) for k, v in tags.items()]
-        self._writer.buffers["tags"].extend(rows)
+        self._writer.buffers.rows["tags"].extend(rows)
 
     def log_artifact(self, path: str | Path, name: str | None = None) -> None:
         """Copy a file or folder into the store, under ``artifacts/<run_id>/<name>``.
@@ -134,7 +138,7 @@ class Run:
         """
         self._check_active()
         rows = copy_artifact(self.store.layout, self.id, Path(path), name)
-        self._writer.buffers["artifacts"].extend(rows)
+        self._writer.buffers.rows["artifacts"].extend(rows)
 
     # ---- lifecycle ------------------------------------------------------------------------
     def end(self, status: str = "finished", detail: str | None = None) -> None:
@@ -149,7 +153,9 @@ class Run:
                     child.end(status)
                 _stack.remove(self)
             self._status = status
-        self._writer.buffers["events"].append((self.id, time.time(), status, detail))
+        self._writer.buffers.rows["events"].append((self.id, time.time(), status, detail))
+        for series in self._series.values():
+            series.closed = True
         self._writer.active_runs -= 1
         self._writer.request_flush()
 
@@ -239,7 +245,7 @@ def start_run(
             "writer": store.writer.id,
             **(context or {}),
         }
-        buffers = store.writer.buffers
+        buffers = store.writer.buffers.rows
         buffers["runs"].append(tuple(info.get(c) for c in COLUMNS["runs"]))
         buffers["events"].append((run.id, info["created_at"], "started", None))
         store.writer.active_runs += 1

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbtrack
 from helpers import ROOT, run_python
+
+import nbtrack
 
 
 def test_sweep_script_logs_a_sweep(tmp_store: Path, tmp_path: Path) -> None:

@@ -188,7 +188,7 @@ def _mark(run_id: RunRef, kind: str) -> str:
     store = get_store()
     rid = resolve_id(store.reader, run_id)
     store.writer.start()
-    store.writer.buffers["events"].append((rid, time.time(), kind, None))
+    store.writer.buffers.rows["events"].append((rid, time.time(), kind, None))
     store.writer.request_flush()
     return rid
 

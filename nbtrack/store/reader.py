@@ -22,10 +22,10 @@ import pyarrow as pa
 
 from ..config import settings
 from ..errors import StoreError, StoreWarning
+from .buffers import Batch
 from .layout import Layout
 from .liveness import writer_alive
 from .schema import END_STATES, PUBLISH_ORDER, TABLES, arrow_schema, duckdb_columns
-from .segments import rows_to_arrow
 from .writer import Writer
 
 CACHED = ("runs", "params", "tags", "events", "artifacts")
@@ -136,15 +136,15 @@ class Reader:
         for table in TABLES:
             self._sync(table, listing[table])
         for table in TABLES:
-            self.con.register(f"_p_{table}", rows_to_arrow(table, pending.get(table, [])))
+            self.con.register(f"_p_{table}", pending.table(table))
         self._define_metrics_view(sorted(self._loaded["metrics"]))
         self._register_dead(self._dead_writers())
 
-    def _list(self) -> tuple[dict[str, list[str]], dict[str, list[tuple]]]:
+    def _list(self) -> tuple[dict[str, list[str]], Batch]:
         """Visible segments per table, plus this process's rows not yet in any of them."""
         writer = self._own_writer()
         if writer is None:
-            return self._list_segments(), {}
+            return self._list_segments(), Batch()
         with writer.visibility:
             return self._list_segments(), writer.snapshot()
 

@@ -6,31 +6,70 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .layout import FORMAT_KEY, REPLACES_KEY
 from .schema import FORMAT_VERSION, TIME_COLUMNS, arrow_schema
+
+if TYPE_CHECKING:
+    from .buffers import Chunk
 
 # Zstd gives files about a third smaller than snappy at a write cost the flush never notices.
 COMPRESSION = "zstd"
 
 
+def _timestamps(seconds, field_type):
+    import numpy as np
+    import pyarrow as pa
+
+    micros = np.rint(np.asarray(seconds, dtype=np.float64) * 1e6).astype(np.int64)
+    return pa.array(micros, type=pa.int64()).cast(field_type)
+
+
 def rows_to_arrow(table: str, rows: Sequence[tuple]):  # -> pyarrow.Table
     """Columnar Arrow table from buffered row tuples (in ``COLUMNS[table]`` order)."""
-    import numpy as np
     import pyarrow as pa
 
     schema = arrow_schema(table)
     if not rows:
         return schema.empty_table()
     columns = list(zip(*rows, strict=True))
-    arrays = []
-    for field, values in zip(schema, columns, strict=True):
-        if field.name in TIME_COLUMNS:
-            micros = np.rint(np.asarray(values, dtype=np.float64) * 1e6).astype(np.int64)
-            arrays.append(pa.array(micros, type=pa.int64()).cast(field.type))
-        else:
-            arrays.append(pa.array(values, type=field.type))
+    arrays = [
+        _timestamps(values, field.type)
+        if field.name in TIME_COLUMNS
+        else pa.array(values, type=field.type)
+        for field, values in zip(schema, columns, strict=True)
+    ]
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def chunks_to_arrow(chunks: Sequence[Chunk]):  # -> pyarrow.Table
+    """The ``metrics`` table from series chunks; run ids and keys are stored once per chunk."""
+    import numpy as np
+    import pyarrow as pa
+
+    schema = arrow_schema("metrics")
+    if not chunks:
+        return schema.empty_table()
+    lengths = np.array([len(c[3]) for c in chunks])
+    index = pa.array(np.repeat(np.arange(len(chunks), dtype=np.int32), lengths))
+
+    def labels(values: list[str]):
+        return pa.DictionaryArray.from_arrays(index, pa.array(values)).cast(pa.string())
+
+    def joined(position: int, dtype) -> np.ndarray:
+        return np.concatenate([np.asarray(c[position], dtype=dtype) for c in chunks])
+
+    return pa.Table.from_arrays(
+        [
+            labels([c[0].run_id for c in chunks]),
+            labels([c[0].key for c in chunks]),
+            pa.array(joined(1, np.int64)),
+            _timestamps(joined(2, np.float64), schema.field("timestamp").type),
+            pa.array(joined(3, np.float64)),
+        ],
+        schema=schema,
+    )
 
 
 def write_hidden(final: Path, data, replaces: Sequence[str] = ()) -> Path:

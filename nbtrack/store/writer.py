@@ -1,6 +1,6 @@
 """The per-process writer: buffers rows in memory and flushes them to segments in the background.
 
-Logging only appends a tuple to a list (the hot path never touches the disk). A daemon thread
+Logging only appends to in-memory lists (the hot path never touches the disk). A daemon thread
 turns the buffers into one immutable segment per table at most ``flush_interval`` seconds apart,
 soon after a run ends, and at exit. A failed write keeps the rows and retries on the next tick.
 """
@@ -18,9 +18,10 @@ from pathlib import Path
 
 from ..config import Settings
 from ..errors import StoreError, StoreWarning
+from .buffers import Batch, Buffers
 from .layout import FIX_HINT, Layout, fsync_path
-from .schema import PUBLISH_ORDER, TABLES
-from .segments import rows_to_arrow, write_hidden
+from .schema import PUBLISH_ORDER
+from .segments import write_hidden
 
 HOSTNAME = socket.gethostname()
 # Each writer merges its own segments after this many flushes, so an hour of logging leaves
@@ -35,8 +36,8 @@ class Writer:
         self.layout = layout
         self.settings = settings
         self.id = f"{HOSTNAME}-{os.getpid()}-{secrets.token_hex(3)}"
-        self.buffers: dict[str, list[tuple]] = {t: [] for t in TABLES}
-        self._inflight: dict[str, list[tuple]] = {t: [] for t in TABLES}
+        self.buffers = Buffers()
+        self._inflight = Batch()
         # Held while segments are published and while a reader lists segments and copies the
         # buffers, so a row is always in exactly one of: buffer, in flight, visible segment.
         self.visibility = threading.Lock()
@@ -119,13 +120,11 @@ class Writer:
 
     # ---- flushing -------------------------------------------------------------------------
     def pending(self) -> int:
-        return sum(len(b) for b in self.buffers.values()) + sum(
-            len(b) for b in self._inflight.values()
-        )
+        return len(self._inflight) + len(self.buffers.peek())
 
-    def snapshot(self) -> dict[str, list[tuple]]:
+    def snapshot(self) -> Batch:
         """Rows not yet visible in segments (call with ``visibility`` held)."""
-        return {t: self._inflight[t] + self.buffers[t] for t in TABLES}
+        return self._inflight + self.buffers.peek()
 
     def flush(self) -> bool:
         """Write every buffered row to segments now; False when there was nothing to write.
@@ -133,22 +132,22 @@ class Writer:
         Raises StoreError on failure, keeping the rows for the next attempt.
         """
         with self._flushing:
-            written: list[tuple[Path, Path]] = []
             with self.visibility:
-                for table in TABLES:
-                    buf = self.buffers[table]
-                    n = len(buf)  # appends racing with us land after index n and stay
-                    self._inflight[table] = buf[:n]
-                    del buf[:n]
-            if not any(self._inflight.values()):
+                self._inflight = batch = self.buffers.take()
+            if not batch:
                 return False
+            written: list[tuple[Path, Path]] = []
             try:
                 for table in PUBLISH_ORDER:
-                    rows = self._inflight[table]
-                    if rows:
-                        written.append(self._write(table, rows))
+                    data = batch.table(table)
+                    if data.num_rows:
+                        written.append(self._write(table, data))
             except (OSError, StoreError) as err:
-                self._restore_inflight(written)
+                for hidden, _ in written:
+                    hidden.unlink(missing_ok=True)
+                with self.visibility:
+                    self.buffers.put_back(batch)
+                    self._inflight = Batch()
                 if isinstance(err, StoreError):
                     raise
                 raise StoreError(
@@ -156,35 +155,26 @@ class Writer:
                     f"{err.strerror or err} ({getattr(err, 'filename', '')}); " + FIX_HINT
                 ) from err
             with self.visibility:
-                for tmp, final in written:
-                    os.replace(tmp, final)
-                self._inflight = {t: [] for t in TABLES}
+                for hidden, final in written:
+                    os.replace(hidden, final)
+                self._inflight = Batch()
             for directory in {final.parent for _, final in written}:
                 fsync_path(directory)
             self._last_problem = None
             return True
 
-    def compact_own(self) -> None:
-        """Merge this writer's small segments (skipped while another compaction runs)."""
-        from .compaction import compact_segments
-
-        compact_segments(self.layout, wait=False, prefix=self.id)
-
-    def _write(self, table: str, rows: list[tuple]) -> tuple[Path, Path]:
+    def _write(self, table: str, data) -> tuple[Path, Path]:
         """Write a finished segment under a hidden name; it becomes visible on publish."""
         self._seq += 1
         final = self.layout.table_dir(table) / f"{self.id}-{self._seq:06d}.parquet"
-        data = rows_to_arrow(table, rows)
         try:
             return write_hidden(final, data), final
         except FileNotFoundError:  # the store folder was deleted under us: make it again
             self.layout.create()
             return write_hidden(final, data), final
 
-    def _restore_inflight(self, written: list[tuple[Path, Path]]) -> None:
-        for hidden, _ in written:
-            hidden.unlink(missing_ok=True)
-        with self.visibility:
-            for table in TABLES:
-                self.buffers[table][0:0] = self._inflight[table]
-            self._inflight = {t: [] for t in TABLES}
+    def compact_own(self) -> None:
+        """Merge this writer's small segments (skipped while another compaction runs)."""
+        from .compaction import compact_segments
+
+        compact_segments(self.layout, wait=False, prefix=self.id)
