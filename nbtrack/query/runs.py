@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,7 +13,7 @@ import duckdb
 
 from ..errors import RunNotFoundError
 from ..store import get_store
-from ..store.reader import RETRIES
+from ..store.reader import FOR_RUNS, RETRIES, latest_metrics, latest_params, latest_tags
 from .frames import decoded_params
 
 # Shortest prefix accepted in place of a full run id (like git's abbreviated hashes).
@@ -98,12 +98,13 @@ def get_run(run_id: RunRef) -> RunRecord:
         row = reader.query("SELECT * FROM runs WHERE run_id = ?", [rid], refresh=False)
         info = row.to_pylist()[0]
 
-        def fetch(sql: str) -> list[tuple]:
-            return reader.con.execute(sql, [rid]).fetchall()
+        def fetch(columns: str, latest: Callable[[str], str]) -> list[tuple]:
+            sql = f"SELECT {columns} FROM ({latest(FOR_RUNS)}) ORDER BY key"
+            return reader.con.execute(sql, [[rid]]).fetchall()
 
-        params = fetch("SELECT run_id, key, type, num, value FROM params WHERE run_id = ?")
-        metrics = fetch("SELECT key, value FROM latest_metrics WHERE run_id = ? ORDER BY key")
-        tags = fetch("SELECT key, value FROM tags WHERE run_id = ? ORDER BY key")
+        params = fetch("run_id, key, type, num, value", latest_params)
+        metrics = fetch("key, value", latest_metrics)
+        tags = fetch("key, value", latest_tags)
         artifacts = reader.arrow(
             "SELECT path, size, sha256 FROM artifacts WHERE run_id = ? "
             "QUALIFY row_number() OVER (PARTITION BY path ORDER BY timestamp DESC) = 1 "

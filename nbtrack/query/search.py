@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..store import get_store
+from ..store.reader import FOR_RUNS, latest_metrics, latest_params, latest_tags
 from .columns import BASE_COLUMNS, Joins, parse_order_by
 from .frames import decoded_params, pivot
 
@@ -60,13 +61,12 @@ def search(
         ids = base.column("run_id").to_pylist()
         long = {
             name: reader.con.execute(
-                f"SELECT run_id, key, {columns} FROM {view} WHERE run_id IN (SELECT unnest(?))",
-                [ids],
+                f"SELECT run_id, key, {columns} FROM ({latest(FOR_RUNS)})", [ids]
             ).fetchall()
-            for name, view, columns in (
-                ("params", "params", "type, num, value"),
-                ("metrics", "latest_metrics", "value"),
-                ("tags", "tags", "value"),
+            for name, latest, columns in (
+                ("params", latest_params, "type, num, value"),
+                ("metrics", latest_metrics, "value"),
+                ("tags", latest_tags, "value"),
             )
         }
     frame = base.to_pandas()

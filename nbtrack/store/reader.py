@@ -43,6 +43,35 @@ _SUMMARIZE = """
            min(value) AS min, max(value) AS max, count(*) AS count,
            max("timestamp") AS last_time
 """
+# Narrows the latest_* queries below to the runs bound as the one parameter (a list of ids).
+FOR_RUNS = "WHERE run_id IN (SELECT unnest(?))"
+
+
+def latest_params(where: str = "") -> str:
+    """Last value of each run's params (rows filtered by ``where`` before aggregating)."""
+    return f"""
+    SELECT run_id, key, p.text AS value, p.num, p.type FROM (
+        SELECT run_id, key, max_by({{'text': text, 'num': num, 'type': type}}, "timestamp") AS p
+        FROM _param_rows {where} GROUP BY run_id, key)"""
+
+
+def latest_tags(where: str = "") -> str:
+    """Last value of each run's tags."""
+    return f"""
+    SELECT run_id, key, max_by(value, "timestamp") AS value, max("timestamp") AS "timestamp"
+    FROM _tag_rows {where} GROUP BY run_id, key"""
+
+
+def latest_metrics(where: str = "") -> str:
+    """Last value (by step, then time), min, max and count of each run's metrics."""
+    return f"""
+    SELECT run_id, key, max_by(value, (step, "timestamp")) AS value, max(step) AS step,
+        max_by("timestamp", (step, "timestamp")) AS "timestamp",
+        min(min) AS min, max(max) AS max, sum(count)::BIGINT AS count,
+        max(last_time) AS last_time
+    FROM _summaries {where} GROUP BY run_id, key"""
+
+
 _ENDS = ", ".join(f"'{s}'" for s in END_STATES)
 _VIEWS = f"""
 CREATE OR REPLACE VIEW events AS
@@ -71,24 +100,16 @@ CREATE OR REPLACE VIEW runs AS
         coalesce(s.deleted, false) AS deleted, s.error,
         r.* EXCLUDE (run_id, experiment, name, created_at)
     FROM _run_rows r LEFT JOIN _states s USING (run_id);
-CREATE OR REPLACE VIEW params AS
-    SELECT run_id, key, p.text AS value, p.num, p.type FROM (
-        SELECT run_id, key, max_by({{'text': text, 'num': num, 'type': type}}, "timestamp") AS p
-        FROM (SELECT * EXCLUDE (_seg) FROM _c_params UNION ALL BY NAME SELECT * FROM _p_params)
-        GROUP BY run_id, key);
-CREATE OR REPLACE VIEW tags AS
-    SELECT run_id, key, max_by(value, "timestamp") AS value, max("timestamp") AS "timestamp"
-    FROM (SELECT * EXCLUDE (_seg) FROM _c_tags UNION ALL BY NAME SELECT * FROM _p_tags)
-    GROUP BY run_id, key;
+CREATE OR REPLACE VIEW _param_rows AS
+    SELECT * EXCLUDE (_seg) FROM _c_params UNION ALL BY NAME SELECT * FROM _p_params;
+CREATE OR REPLACE VIEW _tag_rows AS
+    SELECT * EXCLUDE (_seg) FROM _c_tags UNION ALL BY NAME SELECT * FROM _p_tags;
 CREATE OR REPLACE VIEW _summaries AS
     SELECT * EXCLUDE (_seg) FROM _c_msum
     UNION ALL BY NAME {_SUMMARIZE} FROM _p_metrics GROUP BY run_id, key;
-CREATE OR REPLACE VIEW latest_metrics AS
-    SELECT run_id, key, max_by(value, (step, "timestamp")) AS value, max(step) AS step,
-        max_by("timestamp", (step, "timestamp")) AS "timestamp",
-        min(min) AS min, max(max) AS max, sum(count)::BIGINT AS count,
-        max(last_time) AS last_time
-    FROM _summaries GROUP BY run_id, key;
+CREATE OR REPLACE VIEW params AS {latest_params()};
+CREATE OR REPLACE VIEW tags AS {latest_tags()};
+CREATE OR REPLACE VIEW latest_metrics AS {latest_metrics()};
 """
 
 
