@@ -15,6 +15,7 @@ store's background writer turns them into Parquet segments (see ``store/writer.p
 from __future__ import annotations
 
 import atexit
+import os
 import sys
 import threading
 import time
@@ -60,6 +61,7 @@ class Run:
         self._buffers = self._writer.buffers
         self._series: dict[str, MetricSeries] = {}
         self._status = "running"
+        self._owner_pid = os.getpid()
 
     def __repr__(self) -> str:
         return f"<Run {self.name!r} id={self.id} experiment={self.experiment!r} {self._status}>"
@@ -142,10 +144,14 @@ class Run:
 
     # ---- lifecycle ------------------------------------------------------------------------
     def end(self, status: str = "finished", detail: str | None = None) -> None:
-        """End the run (idempotent); runs nested inside it that are still active end first."""
+        """End the run (idempotent); runs nested inside it that are still active end first.
+
+        Only the process that started the run ends it: a forked child leaving a ``with`` block
+        (e.g. through ``sys.exit``) leaves its parent's run running.
+        """
         if status not in END_STATES:
             raise ValueError(f"status must be one of {', '.join(END_STATES)}; got {status!r}")
-        if self._status != "running":
+        if self._status != "running" or os.getpid() != self._owner_pid:
             return
         with _stack_lock:
             if self in _stack:
@@ -398,4 +404,13 @@ def _at_exit() -> None:
                 time.sleep(0.2)
 
 
+def _after_fork_in_child() -> None:
+    """A forked child must not end its parent's runs at exit; it may still log to them."""
+    global _stack_lock
+    _stack_lock = threading.RLock()
+    _stack.clear()
+
+
 atexit.register(_at_exit)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -172,3 +172,31 @@ def test_heartbeat_file_names_its_process(tmp_store: Path) -> None:
         pass
     beats = list((tmp_store / "writers").glob("*.json"))
     assert [json.loads(b.read_text())["pid"] for b in beats] == [os.getpid()]
+
+
+def test_a_forked_child_neither_duplicates_nor_ends_its_parents_run(
+    tmp_store: Path, tmp_path: Path
+) -> None:
+    out = run_python(
+        """
+        import os, sys
+        import nbtrack
+        with nbtrack.run("parent") as run:
+            for i in range(10):
+                run.log(x=float(i))
+            pid = os.fork()
+            if pid == 0:  # the child logs one point of its own, then exits normally
+                run.log(child=1.0)
+                sys.exit(0)
+            os.waitpid(pid, 0)
+            for i in range(10, 20):
+                run.log(x=float(i))
+        print(run.id)
+        """,
+        tmp_store, tmp_path, name="fork.py",
+    )  # fmt: skip
+    run_id = out.strip()
+    assert nbtrack.history(run_id, "x")["value"].tolist() == [float(i) for i in range(20)]
+    assert nbtrack.history(run_id, "child")["value"].tolist() == [1.0]
+    assert nbtrack.search()["status"].tolist() == ["finished"]
+    assert nbtrack.sql("SELECT count(*) FROM events WHERE kind = 'finished'").fetchall() == [(1,)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -18,6 +19,12 @@ class Store:
         self._writer: Writer | None = None
         self._reader = None
         self._lock = threading.Lock()
+
+    def after_fork(self) -> None:
+        self._lock = threading.Lock()
+        self._reader = None  # a DuckDB connection must not cross a fork
+        if self._writer is not None:
+            self._writer.after_fork()
 
     @property
     def root(self) -> Path:
@@ -60,3 +67,14 @@ def get_store(path: Path | str | None = None) -> Store:
 def open_stores() -> list[Store]:
     with _stores_lock:
         return list(_stores.values())
+
+
+def _after_fork_in_child() -> None:
+    global _stores_lock
+    _stores_lock = threading.Lock()
+    for store in _stores.values():
+        store.after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -106,6 +106,14 @@ class Buffers:
         """A copy of every pending row."""
         return Batch({t: list(buf) for t, buf in self.rows.items()}, self._slices(take=False))
 
+    def forget_after_fork(self) -> None:
+        """In a forked child: the parent writes what was pending; keep the series for new points."""
+        self._series_lock = threading.Lock()
+        for rows in self.rows.values():
+            rows.clear()
+        for s in self.series:
+            s.steps.clear(), s.times.clear(), s.values.clear()
+
     def put_back(self, batch: Batch) -> None:
         """Return a batch that could not be written, ahead of anything logged since."""
         for table, rows in batch.rows.items():

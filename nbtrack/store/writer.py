@@ -35,8 +35,11 @@ class Writer:
     def __init__(self, layout: Layout, settings: Settings) -> None:
         self.layout = layout
         self.settings = settings
-        self.id = f"{HOSTNAME}-{os.getpid()}-{secrets.token_hex(3)}"
         self.buffers = Buffers()
+        self._reset()
+
+    def _reset(self) -> None:
+        self.id = f"{HOSTNAME}-{os.getpid()}-{secrets.token_hex(3)}"
         self._inflight = Batch()
         # Held while segments are published and while a reader lists segments and copies the
         # buffers, so a row is always in exactly one of: buffer, in flight, visible segment.
@@ -49,6 +52,12 @@ class Writer:
         self._flushes = 0
         self._last_problem: str | None = None
         self.active_runs = 0
+
+    def after_fork(self) -> None:
+        """In a forked child: a new identity (segment names must not collide with the
+        parent's), no thread, and none of the parent's pending rows (the parent writes them)."""
+        self.buffers.forget_after_fork()
+        self._reset()
 
     # ---- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
