@@ -21,7 +21,7 @@ with nbtrack.run() as run:
     for i in range({POINTS}):
         run.log(x=float(i))
         if i % 1000 == 0:
-            time.sleep(0.02)
+            time.sleep(0.1)  # about 3 s of logging: several flushes to merge
 print(run.id)
 """
 
@@ -51,7 +51,7 @@ def test_compaction_while_writers_and_readers_run(tmp_store: Path, tmp_path: Pat
     merged = 0
     while any(w.poll() is None for w in writers):
         merged += nbtrack.compact()["metrics"]
-        time.sleep(0.3)
+        time.sleep(0.2)
     ids = []
     for proc in writers:
         out, err = proc.communicate(timeout=60)

@@ -181,7 +181,7 @@ def sql(query: str) -> duckdb.DuckDBPyRelation:
     """
     reader = get_store().reader
     with reader.lock:
-        reader.refresh()
+        reader.refresh(metrics_view=True)
         return reader.con.sql(query)
 
 

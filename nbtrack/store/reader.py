@@ -138,15 +138,21 @@ class Reader:
         self.con.execute(_VIEWS)
 
     # ---- refreshing -----------------------------------------------------------------------
-    def refresh(self) -> None:
-        """Load new segments, drop replaced ones, and take this process's unflushed rows."""
+    def refresh(self, metrics_view: bool = False) -> None:
+        """Load new segments, drop replaced ones, and take this process's unflushed rows.
+
+        ``metrics_view`` also points the ``metrics`` view at the current metric segments
+        (binding it reads every segment's footer, so only ``sql()`` asks for it).
+        """
         with self.lock:
             self.layout.check_format()
             for _ in range(RETRIES):
                 try:
                     self._refresh_once()
+                    if metrics_view:
+                        self._define_metrics_view(sorted(self._loaded["metrics"]))
                     return
-                except (_Vanished, FileNotFoundError):
+                except (_Vanished, FileNotFoundError, duckdb.IOException):
                     continue
             raise StoreError(
                 f"the store at {self.layout.root} kept changing under the reader; try again"
@@ -158,7 +164,6 @@ class Reader:
             self._sync(table, listing[table])
         for table in TABLES:
             self.con.register(f"_p_{table}", pending.table(table))
-        self._define_metrics_view(sorted(self._loaded["metrics"]))
         self._register_dead(self._dead_writers())
 
     def _list(self) -> tuple[dict[str, list[str]], Batch]:
