@@ -42,12 +42,26 @@ from .tracking import (
 )
 
 if TYPE_CHECKING:
-    from .query import RunRecord, delete_run, get_run, history, restore_run, search, sql
+    from .query import (
+        RunDiff,
+        RunRecord,
+        cell_runs,
+        delete_run,
+        diff,
+        get_run,
+        history,
+        restore_run,
+        search,
+        sql,
+    )
     from .store.compaction import compact
 
 # The read side needs DuckDB and pandas; they load on first use so `import nbtrack` stays fast.
 _LAZY = {
+    "RunDiff": "query",
     "RunRecord": "query",
+    "cell_runs": "query",
+    "diff": "query",
     "delete_run": "query",
     "get_run": "query",
     "history": "query",
@@ -63,18 +77,22 @@ __all__ = [
     "NbtrackError",
     "NbtrackWarning",
     "Run",
+    "RunDiff",
     "RunNotFoundError",
     "RunRecord",
     "StoreError",
     "StoreWarning",
     "__version__",
     "active_run",
+    "cell_runs",
     "compact",
     "delete_run",
+    "diff",
     "end_run",
     "flush",
     "get_run",
     "history",
+    "load_ipython_extension",
     "log",
     "log_artifact",
     "log_metric",
@@ -90,7 +108,21 @@ __all__ = [
     "set_tags",
     "sql",
     "start_run",
+    "unload_ipython_extension",
 ]
+
+
+def load_ipython_extension(shell: Any) -> None:
+    """``%load_ext nbtrack``: register the ``%%track`` and ``%track`` magics."""
+    from .magics import load_ipython_extension as load
+
+    load(shell)
+
+
+def unload_ipython_extension(shell: Any) -> None:
+    from .magics import unload_ipython_extension as unload
+
+    unload(shell)
 
 
 def __getattr__(name: str) -> Any:

@@ -19,8 +19,9 @@ KEY_PACKAGES = {
     "xgboost": "xgboost", "lightgbm": "lightgbm", "catboost": "catboost",
     "transformers": "transformers", "nbtrack": "nbtrack",
 }  # fmt: skip
-# `git status` costs milliseconds; a burst of runs from one process shares one answer.
-GIT_STATUS_CACHE_S = 10.0
+# `git status` costs milliseconds: a burst of runs from a loop shares one answer, while a person
+# who edits a file and re-runs a cell (seconds later) gets a fresh one.
+GIT_STATUS_CACHE_S = 1.0
 
 _git_cache: dict[Path, tuple[float, str | None, bool | None]] = {}
 _packages_cache: dict[tuple[str, ...], str] = {}

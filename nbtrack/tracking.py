@@ -174,7 +174,7 @@ class Run:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        status, detail = _outcome(exc_type, exc, tb)
+        status, detail = outcome(exc_type, exc, tb)
         try:
             self.end(status, detail)
         except Exception as err:  # never replace the user's exception with ours
@@ -193,7 +193,7 @@ class Run:
         )
 
 
-def _outcome(
+def outcome(
     exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
 ) -> tuple[str, str | None]:
     if exc_type is None:

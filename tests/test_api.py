@@ -14,6 +14,10 @@ DOCUMENTED = {
     "log_artifact", "flush",
     # DESIGN section 4: query
     "search", "get_run", "RunRecord", "history", "sql", "delete_run", "restore_run",
+    # cell lineage (the magics issue)
+    "cell_runs", "diff", "RunDiff",
+    # %load_ext nbtrack
+    "load_ipython_extension", "unload_ipython_extension",
     # store maintenance
     "compact",
     # errors and warnings

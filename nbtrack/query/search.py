@@ -49,26 +49,35 @@ def search(
     if experiment is not None:
         where.append("r.experiment = ?")
         args.append(experiment)
-    sql = (
-        f"SELECT {', '.join('r.' + c for c in BASE_COLUMNS)} FROM runs r {joins.sql()} "
-        f"WHERE {' AND '.join(where)} ORDER BY {', '.join(order)}"
-    )
+    sql = select_runs(" AND ".join(where), joins.sql()) + f" ORDER BY {', '.join(order)}"
     if limit is not None:
         sql += " LIMIT ?"
         args.append(int(limit))
     with reader.lock:
-        base = reader.query(sql, joins.params + args)
-        ids = base.column("run_id").to_pylist()
-        long = {
-            name: reader.con.execute(
-                f"SELECT run_id, key, {columns} FROM ({latest(FOR_RUNS)})", [ids]
-            ).fetchall()
-            for name, latest, columns in (
-                ("params", latest_params, "type, num, value"),
-                ("metrics", latest_metrics, "value"),
-                ("tags", latest_tags, "value"),
-            )
-        }
+        return widen(reader, reader.query(sql, joins.params + args))
+
+
+def select_runs(where: str = "true", joins: str = "") -> str:
+    """SQL selecting search's base columns from the ``runs`` view (aliased ``r``)."""
+    return f"SELECT {', '.join('r.' + c for c in BASE_COLUMNS)} FROM runs r {joins} WHERE {where}"
+
+
+def widen(reader, base) -> pd.DataFrame:
+    """Search's DataFrame from base rows (Arrow, ``BASE_COLUMNS``): params, metrics, tags added.
+
+    Call with ``reader.lock`` held, right after the query that produced ``base``.
+    """
+    ids = base.column("run_id").to_pylist()
+    long = {
+        name: reader.con.execute(
+            f"SELECT run_id, key, {columns} FROM ({latest(FOR_RUNS)})", [ids]
+        ).fetchall()
+        for name, latest, columns in (
+            ("params", latest_params, "type, num, value"),
+            ("metrics", latest_metrics, "value"),
+            ("tags", latest_tags, "value"),
+        )
+    }
     frame = base.to_pandas()
     wide = {
         **pivot(ids, decoded_params(long["params"]), "params", typed=True),

@@ -15,7 +15,7 @@ TIME_UNIT = "us"
 COLUMNS: dict[str, tuple[str, ...]] = {
     "runs": (
         "run_id", "experiment", "name", "parent_run_id", "created_at", "writer", "host", "pid",
-        "user", "python", "source", "notebook", "cell_id", "execution_count", "code",
+        "user", "python", "source", "notebook", "cell_id", "lineage", "execution_count", "code",
         "git_commit", "git_dirty", "packages",
     ),
     "params": ("run_id", "key", "type", "num", "text", "timestamp"),

@@ -1,0 +1,251 @@
+"""%%track and %track in real kernels (nbclient + ipykernel), checked through the store."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import pandas as pd
+from jupyter_client.manager import start_new_kernel
+from kernels import ANSI, errors, run_cells, text
+
+import nbtrack
+
+LOAD = "%load_ext nbtrack\nimport nbtrack"
+
+
+def runs_by_name() -> dict[str, nbtrack.RunRecord]:
+    return {name: nbtrack.get_run(rid) for rid, name in nbtrack.search()[["run_id", "name"]].values}
+
+
+def test_a_tracked_cell_runs_like_a_plain_cell(tmp_store: Path, tmp_path: Path) -> None:
+    cells = run_cells(
+        [
+            LOAD,
+            "%%track first -e wine -t model=rf -t stage=dev -p rows,table\n"
+            "lr = 0.01\nlayers = [64, 64]\nimport pandas as pd\nrows = 3\n"
+            "table = pd.DataFrame({'a': [1, 2]})\n"
+            "for i in range(3):\n    nbtrack.log(loss=1 / (i + 1))\n"
+            "from IPython.display import display, HTML\ndisplay(HTML('<b>rich</b>'))\n"
+            "lr * 2",
+            "print(lr, layers, rows)",
+            "%%track awaiting --no-capture\nimport asyncio\nwait = 0.01\n"
+            "await asyncio.sleep(wait)\n'awaited'",
+        ],
+        tmp_store, tmp_path, NBTRACK_NOTEBOOK=str(tmp_path / "analysis.ipynb"),
+    )  # fmt: skip
+    assert not any(errors(c) for c in cells), [text(c) for c in cells]
+    tracked = cells[1]
+    assert [o.data for o in tracked.outputs if o.output_type == "execute_result"] == [
+        {"text/plain": "0.02"}
+    ]
+    assert any("text/html" in o.get("data", {}) for o in tracked.outputs)
+    assert "'table' is a DataFrame" in text(tracked)  # summarised, with a warning
+    assert text(cells[2]).strip() == "0.01 [64, 64] 3"
+    assert "'awaited'" in text(cells[3])
+
+    runs = runs_by_name()
+    first = runs["first"]
+    assert (first.experiment, first.status) == ("wine", "finished")
+    assert first.params == {
+        "lr": 0.01, "layers": [64, 64], "rows": 3, "table": "DataFrame(shape=(2, 1))",
+    }  # fmt: skip
+    assert first.tags == {"model": "rf", "stage": "dev"}
+    assert first.metrics == {"loss": 1 / 3}
+    assert first.context["code"].startswith("%%track first -e wine")
+    assert first.context["execution_count"] == tracked.execution_count
+    assert first.context["notebook"] == str(tmp_path / "analysis.ipynb")
+    assert runs["awaiting"].params == {} and runs["awaiting"].status == "finished"
+
+
+def test_a_failing_cell_fails_exactly_as_without_the_magic(tmp_store: Path, tmp_path: Path) -> None:
+    body = "x = 1\nprint('before')\nraise ValueError('boom')"
+    cells = run_cells(
+        [LOAD, f"%%track broken\n{body}", f"# plain\n{body}", "print(x)"], tmp_store, tmp_path
+    )
+    (tracked,), (plain,) = errors(cells[1]), errors(cells[2])
+    assert (tracked.ename, tracked.evalue) == (plain.ename, plain.evalue) == ("ValueError", "boom")
+
+    def shown(error) -> list[str]:  # the traceback, minus the cell's number and first line
+        lines = ANSI.sub("", "\n".join(error.traceback)).splitlines()
+        return [ln for ln in lines if "Cell In[" not in ln and not ln.startswith("      1 ")]
+
+    assert shown(tracked) == shown(plain)
+    assert [o.text for o in cells[1].outputs if o.output_type == "stream"] == ["before\n"]
+    assert "%%track broken" in ANSI.sub("", "\n".join(tracked.traceback))
+    assert text(cells[3]).strip() == "1"  # the namespace kept what ran before the error
+    run = runs_by_name()["broken"]
+    assert run.status == "failed" and "ValueError: boom" in run.error
+    assert run.params == {"x": 1}
+
+
+def test_bad_input_is_a_usage_error_and_the_body_does_not_run(
+    tmp_store: Path, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    cells = run_cells(
+        [
+            LOAD,
+            "%%track -t novalue\nprint('BODY RAN')",
+            "%%track --bogus\nprint('BODY RAN')",
+            f"%track store {blocker / 'store'}",
+            "%track frobnicate",
+            "%track table",
+        ],
+        tmp_store, tmp_path,
+    )  # fmt: skip
+    assert "UsageError: -t takes KEY=VALUE, got 'novalue'" in text(cells[1])
+    assert "unrecognized arguments: --bogus" in text(cells[2])
+    assert "cannot create the nbtrack store" in text(cells[3]) and "UsageError" in text(cells[3])
+    assert "unknown %track command 'frobnicate'" in text(cells[4])
+    assert "widgets are not built yet" in text(cells[5])
+    assert all("BODY RAN" not in text(c) for c in cells)
+    assert all("Traceback" not in text(c) for c in cells)
+    assert not tmp_store.exists()  # nothing was tracked half-way
+
+
+def test_reruns_of_a_cell_share_a_lineage_and_runs_nest(tmp_store: Path, tmp_path: Path) -> None:
+    cell = "%%track\ndepth = 3\nwith nbtrack.run('inner') as inner:\n    inner.log(acc=0.5)"
+    cells = run_cells(
+        [
+            LOAD, cell, cell,
+            "get_ipython().run_cell('%%track by-id\\nk = 1', cell_id='cell-abc')",
+            "get_ipython().run_cell('%%track by-id\\nk = 2', cell_id='cell-abc')",
+            "%reload_ext nbtrack",
+            "%%track after-reload\nz = 0",
+        ],
+        tmp_store, tmp_path,
+    )  # fmt: skip
+    assert not any(errors(c) for c in cells)
+    columns = ["run_id", "name", "parent_run_id", "lineage", "cell_id"]
+    frame = pd.DataFrame(
+        nbtrack.sql(f"SELECT {', '.join(columns)} FROM runs ORDER BY start_time").fetchall(),
+        columns=columns,
+    )
+    outer = frame[frame["name"].str.contains("-") & frame["parent_run_id"].isna()
+                  & ~frame["name"].isin(["by-id", "after-reload"])]  # fmt: skip
+    inner = frame[frame["name"] == "inner"]
+    assert len(outer) == 2 and outer["lineage"].nunique() == 1
+    assert sorted(inner["parent_run_id"]) == sorted(outer["run_id"])
+    by_id = frame[frame["name"] == "by-id"]
+    assert by_id["cell_id"].tolist() == ["cell-abc", "cell-abc"]
+    assert by_id["lineage"].nunique() == 1 and by_id["lineage"].iloc[0] != outer["lineage"].iloc[0]
+    history = nbtrack.cell_runs(outer["run_id"].iloc[1])
+    assert history["run_id"].tolist() == outer["run_id"].tolist()  # oldest first
+    assert len(frame[frame["name"] == "after-reload"]) == 1  # %reload_ext did not double it
+
+
+def test_line_magic_commands(tmp_store: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other-store"
+    cells = run_cells(
+        [
+            LOAD,
+            "%track start manual -e lab",
+            "nbtrack.log(acc=0.7)\nnbtrack.log_param('k', 5)",
+            "%track end",
+            "%track ls",
+            "%track store",
+            f"%track store {other}",
+            "%%track elsewhere\nq = 1",
+            "print(get_ipython().find_cell_magic('track').__doc__)",
+        ],
+        tmp_store, tmp_path,
+    )  # fmt: skip
+    assert not any(errors(c) for c in cells), [text(c) for c in cells]
+    assert "started run 'manual'" in text(cells[1])
+    assert "ended run 'manual'" in text(cells[3]) and "finished" in text(cells[3])
+    listing = text(cells[4]).splitlines()
+    assert listing[0].split()[:4] == ["run_id", "name", "experiment", "status"]
+    assert "manual" in listing[1] and "lab" in listing[1]
+    assert str(tmp_store) in text(cells[5]) and str(other) in text(cells[6])
+    help_text = text(cells[8])  # what %%track? shows
+    assert "Run the cell as an nbtrack run" in help_text
+    assert "--live KEY[,KEY…]" in help_text and "-t KEY=VALUE" in help_text
+    manual = runs_by_name()["manual"]
+    assert manual.metrics == {"acc": 0.7} and manual.params == {"k": 5}
+    nbtrack.set_store(other)
+    assert nbtrack.search()["name"].tolist() == ["elsewhere"]
+
+
+def test_live_line_updates_while_the_cell_runs(tmp_store: Path, tmp_path: Path) -> None:
+    cells = run_cells(
+        [
+            LOAD,
+            "%%track live-one --live loss,acc\nimport time\n"
+            "for i in range(8):\n    nbtrack.log(loss=1 / (i + 1))\n    time.sleep(0.2)",
+        ],
+        tmp_store, tmp_path,
+    )  # fmt: skip
+    shown = text(cells[1])
+    assert "live-one [finished]" in shown
+    assert "loss=0.125 (step 7)" in shown and "acc=…" in shown
+
+
+def test_a_kernel_interrupt_marks_the_run_interrupted(tmp_store: Path, tmp_path: Path) -> None:
+    env = {"NBTRACK_STORE": str(tmp_store)}
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path), env=env)
+    try:
+        kc.execute_interactive(LOAD, timeout=60)
+        kc.execute("%%track stopped\nimport time\nnbtrack.log(loss=1.0)\ntime.sleep(60)")
+        time.sleep(3.0)
+        km.interrupt_kernel()
+        reply = kc.get_shell_msg(timeout=30)
+        assert reply["content"]["status"] == "error"
+        assert reply["content"]["ename"] == "KeyboardInterrupt"
+        deadline = time.time() + 10  # the kernel lives on; its writer flushes within a second
+        while runs_by_name()["stopped"].status == "running" and time.time() < deadline:
+            time.sleep(0.2)
+        run = runs_by_name()["stopped"]
+        assert run.status == "interrupted" and run.metrics == {"loss": 1.0}
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def test_git_commit_and_dirty_flag_are_recorded(tmp_store: Path, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@e", "-C", str(repo)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (repo / "train.py").write_text("print(1)\n")
+    subprocess.run([*git, "add", "train.py"], check=True)
+    subprocess.run([*git, "commit", "-qm", "init"], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout
+    cells = run_cells(
+        [LOAD, "%%track clean\na = 1",
+         "import time\nopen('train.py', 'a').write('x')\ntime.sleep(1.2)",
+         "%%track dirty\na = 2"],
+        tmp_store, repo,
+    )  # fmt: skip
+    assert not any(errors(c) for c in cells)
+    runs = runs_by_name()
+    assert runs["clean"].context["git_commit"] == head.strip()
+    assert runs["clean"].context["git_dirty"] is False
+    assert runs["dirty"].context["git_commit"] == head.strip()
+    assert runs["dirty"].context["git_dirty"] is True
+
+
+def test_two_kernels_track_into_one_store_at_once(tmp_store: Path, tmp_path: Path) -> None:
+    import threading
+
+    cells = [LOAD] + [
+        f"%%track k-{{who}}-{i}\nfor s in range(500):\n    nbtrack.log(x=s)" for i in range(5)
+    ]
+    results = {}
+
+    def kernel(who: str) -> None:
+        results[who] = run_cells([c.replace("{who}", who) for c in cells], tmp_store, tmp_path)
+
+    threads = [threading.Thread(target=kernel, args=(w,)) for w in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for who, executed in results.items():
+        assert not any(errors(c) for c in executed), who
+    frame = nbtrack.search()
+    assert len(frame) == 10 and set(frame["status"]) == {"finished"}
+    counts = nbtrack.history(frame["run_id"].tolist()).groupby("run_id").size()
+    assert (counts == 500).all()
