@@ -16,3 +16,29 @@ def test_sweep_script_logs_a_sweep(tmp_store: Path, tmp_path: Path) -> None:
     assert len(frame) == 6 and set(frame["status"]) == {"finished"}
     assert (frame["metrics.final_acc"] > 0.8).all()
     assert len(nbtrack.history(frame["run_id"][0], "loss")) in (20, 50)
+
+
+def _notebook_runs(name: str, tmp_store: Path, tmp_path: Path) -> list:
+    import nbformat
+    from kernels import errors, run_notebook
+
+    nb = nbformat.read(ROOT / "example_notebooks" / name, as_version=4)
+    executed = run_notebook(nb, tmp_store, tmp_path, timeout=300)
+    return [errors(c) for c in executed.cells if c.cell_type == "code"]
+
+
+def test_quickstart_notebook_runs_clean(tmp_store: Path, tmp_path: Path) -> None:
+    assert not any(_notebook_runs("quickstart.ipynb", tmp_store, tmp_path))
+    frame = nbtrack.search(experiment="wine-quickstart")
+    assert len(frame) == 11 and set(frame["status"]) == {"finished"}
+    sweep = frame[frame["name"] == "sweep"]["run_id"].iloc[0]
+    assert (frame["parent_run_id"] == sweep).sum() == 9
+    assert frame["metrics.f1"].max() > 0.95
+
+
+def test_training_curves_notebook_runs_clean(tmp_store: Path, tmp_path: Path) -> None:
+    assert not any(_notebook_runs("training_curves.ipynb", tmp_store, tmp_path))
+    frame = nbtrack.search(experiment="digits-mlp")
+    assert sorted(frame["name"]) == ["fast", "slow"]
+    points = nbtrack.history(frame["run_id"].tolist(), keys="val_acc")
+    assert (points.groupby("run_id").size() == 25).all()
