@@ -36,6 +36,10 @@ from .store.buffers import MetricSeries
 from .store.schema import COLUMNS, END_STATES
 from .values import check_key, encode_param, metric_value
 
+# Points one series may buffer before the logging thread flushes itself: a loop logging faster
+# than the background writer gets the GIL must wait for the disk rather than fill memory.
+PENDING_LIMIT = 500_000
+
 _stack: list[Run] = []
 _stack_lock = threading.RLock()
 _uncaught: list[BaseException] = []
@@ -109,6 +113,8 @@ class Run:
             series.steps.append(at)  # steps, times, then values: see store/buffers.py
             series.times.append(now)
             series.values.append(value)
+            if len(series.values) >= PENDING_LIMIT:
+                self._writer.flush_behind()
 
     # ---- params, tags, artifacts -----------------------------------------------------------
     def log_param(self, key: str, value: Any) -> None:
@@ -208,7 +214,10 @@ def outcome(
 def _check_step(step: Any) -> int:
     if isinstance(step, bool) or not hasattr(step, "__index__"):
         raise TypeError(f"step must be an integer, got {type(step).__name__} {step!r}")
-    return step.__index__()
+    step = step.__index__()
+    if not -(2**63) <= step < 2**63 - 1:
+        raise ValueError(f"step {step} is out of range; steps are 64-bit integers")
+    return step
 
 
 # ---- the active-run stack and the module-level API -------------------------------------------

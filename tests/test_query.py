@@ -116,3 +116,16 @@ def test_sql_views(three_runs: list[str]) -> None:
         f"SELECT min, max, count FROM latest_metrics WHERE run_id = '{three_runs[0]}'"
     ).fetchall()[0]
     assert row == (pytest.approx(0.6), 0.7, 2)
+
+
+def test_history_is_in_step_order_whatever_the_logging_order(tmp_store: Path) -> None:
+    with nbtrack.run() as a, nbtrack.run() as b:
+        for step in (5, 1, 3):
+            a.log(step=step, x=float(step))
+            b.log(step=step, x=-float(step))
+            nbtrack.flush()
+        a.log(step=0, y=1.0)
+    points = nbtrack.history([b.id, a.id])
+    expected = sorted([(a.id, "x", s) for s in (1, 3, 5)] + [(a.id, "y", 0)]
+                      + [(b.id, "x", s) for s in (1, 3, 5)])  # fmt: skip
+    assert list(zip(points["run_id"], points["key"], points["step"], strict=True)) == expected

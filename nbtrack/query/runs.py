@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,7 +13,7 @@ import duckdb
 
 from ..errors import RunNotFoundError
 from ..store import get_store
-from ..store.reader import FOR_RUNS, RETRIES, latest_metrics, latest_params, latest_tags
+from ..store.reader import RETRIES
 from .frames import decoded_params
 
 # Shortest prefix accepted in place of a full run id (like git's abbreviated hashes).
@@ -98,13 +98,13 @@ def get_run(run_id: RunRef) -> RunRecord:
         row = reader.query("SELECT * FROM runs WHERE run_id = ?", [rid], refresh=False)
         info = row.to_pylist()[0]
 
-        def fetch(columns: str, latest: Callable[[str], str]) -> list[tuple]:
-            sql = f"SELECT {columns} FROM ({latest(FOR_RUNS)}) ORDER BY key"
-            return reader.con.execute(sql, [[rid]]).fetchall()
+        def fetch(columns: str, table: str) -> list[tuple]:
+            sql = f"SELECT {columns} FROM {table} WHERE run_id = ? ORDER BY key"
+            return reader.con.execute(sql, [rid]).fetchall()
 
-        params = fetch("run_id, key, type, num, value", latest_params)
-        metrics = fetch("key, value", latest_metrics)
-        tags = fetch("key, value", latest_tags)
+        params = fetch("run_id, key, type, num, value", "params")
+        metrics = fetch("key, value", "latest_metrics")
+        tags = fetch("key, value", "tags")
         artifacts = reader.arrow(
             "SELECT path, size, sha256 FROM artifacts WHERE run_id = ? "
             "QUALIFY row_number() OVER (PARTITION BY path ORDER BY timestamp DESC) = 1 "
@@ -146,11 +146,12 @@ def history(runs: RunRef | Iterable[RunRef], keys: str | Iterable[str] | None = 
     reader = get_store().reader
     ids = _id_list(runs)
     key_list = [keys] if isinstance(keys, str) else (list(keys) if keys is not None else None)
-    where = "run_id IN (SELECT unnest(?))"
-    args: list[Any] = [ids]
+    # One placeholder per value (not a list parameter) lets DuckDB skip row groups by their stats.
+    where = f"run_id IN ({', '.join('?' * len(ids))})" if ids else "false"
+    args: list[Any] = list(ids)
     if key_list is not None:
-        where += " AND key IN (SELECT unnest(?))"
-        args.append(key_list)
+        where += f" AND key IN ({', '.join('?' * len(key_list))})" if key_list else " AND false"
+        args += key_list
     cols = 'run_id, key, step, "timestamp", value'
     with reader.lock:
         for attempt in range(RETRIES):
@@ -159,13 +160,41 @@ def history(runs: RunRef | Iterable[RunRef], keys: str | Iterable[str] | None = 
             source = f"SELECT {cols} FROM _p_metrics"
             if files:
                 source = f"SELECT {cols} FROM read_parquet(?) UNION ALL {source}"
-            sql = f'SELECT * FROM ({source}) WHERE {where} ORDER BY run_id, key, step, "timestamp"'
+            sql = f"SELECT * FROM ({source}) WHERE {where}"
             try:
-                return reader.arrow(sql, ([files] if files else []) + args).to_pandas()
+                table = reader.arrow(sql, ([files] if files else []) + args)
+                return in_history_order(table).to_pandas()
             except duckdb.IOException:
                 if attempt == RETRIES - 1:
                     raise
     raise AssertionError("unreachable")
+
+
+HISTORY_ORDER = ("run_id", "key", "step", "timestamp")
+
+
+def in_history_order(table):  # pyarrow.Table -> pyarrow.Table
+    """``table`` sorted by run, key, step and time; sorting is skipped when already in order.
+
+    Points arrive in the order they were logged (segments are read in order), which for one
+    series is almost always step order: checking costs a fraction of a sort of a long series.
+    """
+    import numpy as np
+    import pyarrow.compute as pc
+
+    if table.num_rows < 2:
+        return table
+    tied = np.ones(table.num_rows - 1, dtype=bool)
+    for name in HISTORY_ORDER:
+        column = table[name].combine_chunks()
+        before, after = column[:-1], column[1:]
+        equal = pc.equal(after, before).to_numpy(zero_copy_only=False)
+        if equal.all():  # one run, one key: nothing to compare on this column
+            continue
+        if np.any(tied & pc.less(after, before).to_numpy(zero_copy_only=False)):
+            return table.sort_by([(c, "ascending") for c in HISTORY_ORDER])
+        tied &= equal
+    return table
 
 
 def sql(query: str) -> duckdb.DuckDBPyRelation:

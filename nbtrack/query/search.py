@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 
 from ..store import get_store
-from ..store.reader import FOR_RUNS, latest_metrics, latest_params, latest_tags
 from .columns import BASE_COLUMNS, Joins, parse_order_by
 from .frames import decoded_params, pivot
 
@@ -57,6 +56,18 @@ def search(
         return widen(reader, reader.query(sql, joins.params + args))
 
 
+# Params, last metrics and tags of a set of runs, in one round trip: (kind, run_id, key, type,
+# number, text) rows where kind is p, m or t.
+_LONG_ROWS = """
+WITH ids AS (SELECT unnest(?) AS run_id)
+SELECT 'p', run_id, key, type, num, value FROM params SEMI JOIN ids USING (run_id)
+UNION ALL
+SELECT 'm', run_id, key, NULL, value, NULL FROM latest_metrics SEMI JOIN ids USING (run_id)
+UNION ALL
+SELECT 't', run_id, key, NULL, NULL, value FROM tags SEMI JOIN ids USING (run_id)
+"""
+
+
 def select_runs(where: str = "true", joins: str = "") -> str:
     """SQL selecting search's base columns from the ``runs`` view (aliased ``r``)."""
     return f"SELECT {', '.join('r.' + c for c in BASE_COLUMNS)} FROM runs r {joins} WHERE {where}"
@@ -68,21 +79,14 @@ def widen(reader, base) -> pd.DataFrame:
     Call with ``reader.lock`` held, right after the query that produced ``base``.
     """
     ids = base.column("run_id").to_pylist()
-    long = {
-        name: reader.con.execute(
-            f"SELECT run_id, key, {columns} FROM ({latest(FOR_RUNS)})", [ids]
-        ).fetchall()
-        for name, latest, columns in (
-            ("params", latest_params, "type, num, value"),
-            ("metrics", latest_metrics, "value"),
-            ("tags", latest_tags, "value"),
-        )
-    }
+    long: dict[str, list[tuple]] = {"p": [], "m": [], "t": []}
+    for kind, *row in reader.con.execute(_LONG_ROWS, [ids]).fetchall():
+        long[kind].append(row)
     frame = base.to_pandas()
     wide = {
-        **pivot(ids, decoded_params(long["params"]), "params", typed=True),
-        **pivot(ids, long["metrics"], "metrics", typed=False),
-        **pivot(ids, long["tags"], "tags", typed=False),
+        **pivot(ids, decoded_params(long["p"]), "params", typed=True),
+        **pivot(ids, [(r, k, num) for r, k, _, num, _ in long["m"]], "metrics", typed=False),
+        **pivot(ids, [(r, k, text) for r, k, _, _, text in long["t"]], "tags", typed=False),
     }
     if wide:
         frame = pd.concat([frame, pd.DataFrame(wide, index=frame.index)], axis=1)

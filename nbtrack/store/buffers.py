@@ -1,8 +1,9 @@
 """Rows logged but not yet in segments: tuples for the small tables, columns for metrics.
 
-Metric points are the hot path (millions per run), so each (run, key) series keeps three
-plain lists (steps, times, values) and the run id and key only once; turning a million points
-into Arrow is then three list-to-array copies, not a million tuples and strings.
+Metric points are the hot path (millions per run), so each (run, key) series keeps three typed
+arrays (steps, times, values: 24 bytes a point, no Python object kept alive) and the run id and
+key only once; turning a million points into Arrow is then three memory copies, not a million
+tuples and strings.
 
 Lock-free handoff: the logging thread appends to ``steps``, ``times`` then ``values``; the
 writer reads ``len(values)`` first, so the first n items of all three lists are complete, and
@@ -12,6 +13,7 @@ only the writer removes items (from the front).
 from __future__ import annotations
 
 import threading
+from array import array
 from dataclasses import dataclass, field
 
 from .schema import TABLES
@@ -27,15 +29,15 @@ class MetricSeries:
     def __init__(self, run_id: str, key: str) -> None:
         self.run_id = run_id
         self.key = key
-        self.steps: list[int] = []
-        self.times: list[float] = []
-        self.values: list[float] = []
+        self.steps = array("q")
+        self.times = array("d")
+        self.values = array("d")
         self.next_step = 0
         self.closed = False  # its run ended: drop the series once drained
 
 
 # (series, steps, times, values): a slice of one series taken for writing or reading.
-Chunk = tuple[MetricSeries, list[int], list[float], list[float]]
+Chunk = tuple[MetricSeries, array, array, array]
 
 
 @dataclass
@@ -47,6 +49,11 @@ class Batch:
 
     def __bool__(self) -> bool:
         return bool(self.chunks) or any(self.rows.values())
+
+    def tables(self) -> set[str]:
+        """Names of the tables this batch has rows for."""
+        found = {t for t, rows in self.rows.items() if rows}
+        return found | {"metrics"} if self.chunks else found
 
     def __len__(self) -> int:
         return sum(len(c[3]) for c in self.chunks) + sum(len(r) for r in self.rows.values())
@@ -112,7 +119,7 @@ class Buffers:
         for rows in self.rows.values():
             rows.clear()
         for s in self.series:
-            s.steps.clear(), s.times.clear(), s.values.clear()
+            del s.steps[:], s.times[:], s.values[:]
 
     def put_back(self, batch: Batch) -> None:
         """Return a batch that could not be written, ahead of anything logged since."""

@@ -12,8 +12,10 @@ Views (the ``nbtrack.sql`` contract): ``runs``, ``params``, ``metrics``, ``tags`
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
+import time
 import warnings
 from collections.abc import Callable
 
@@ -43,35 +45,6 @@ _SUMMARIZE = """
            min(value) AS min, max(value) AS max, count(*) AS count,
            max("timestamp") AS last_time
 """
-# Narrows the latest_* queries below to the runs bound as the one parameter (a list of ids).
-FOR_RUNS = "WHERE run_id IN (SELECT unnest(?))"
-
-
-def latest_params(where: str = "") -> str:
-    """Last value of each run's params (rows filtered by ``where`` before aggregating)."""
-    return f"""
-    SELECT run_id, key, p.text AS value, p.num, p.type FROM (
-        SELECT run_id, key, max_by({{'text': text, 'num': num, 'type': type}}, "timestamp") AS p
-        FROM _param_rows {where} GROUP BY run_id, key)"""
-
-
-def latest_tags(where: str = "") -> str:
-    """Last value of each run's tags."""
-    return f"""
-    SELECT run_id, key, max_by(value, "timestamp") AS value, max("timestamp") AS "timestamp"
-    FROM _tag_rows {where} GROUP BY run_id, key"""
-
-
-def latest_metrics(where: str = "") -> str:
-    """Last value (by step, then time), min, max and count of each run's metrics."""
-    return f"""
-    SELECT run_id, key, max_by(value, (step, "timestamp")) AS value, max(step) AS step,
-        max_by("timestamp", (step, "timestamp")) AS "timestamp",
-        min(min) AS min, max(max) AS max, sum(count)::BIGINT AS count,
-        max(last_time) AS last_time
-    FROM _summaries {where} GROUP BY run_id, key"""
-
-
 _ENDS = ", ".join(f"'{s}'" for s in END_STATES)
 _VIEWS = f"""
 CREATE OR REPLACE VIEW events AS
@@ -89,7 +62,7 @@ CREATE OR REPLACE VIEW _states AS
         coalesce(max_by(kind, "timestamp") FILTER (WHERE kind IN ('deleted', 'restored'))
             = 'deleted', false) AS deleted
     FROM events GROUP BY run_id;
-CREATE OR REPLACE VIEW runs AS
+CREATE OR REPLACE VIEW _v_runs AS
     SELECT r.run_id, r.experiment, r.name,
         CASE WHEN s.state IS NULL OR s.state = 'started'
              THEN CASE WHEN r.writer IN (SELECT writer FROM _dead) THEN 'crashed'
@@ -99,7 +72,7 @@ CREATE OR REPLACE VIEW runs AS
         epoch(s.end_time) - epoch(r.created_at) AS duration,
         coalesce(s.deleted, false) AS deleted, s.error,
         r.* EXCLUDE (run_id, experiment, name, created_at)
-    FROM _run_rows r LEFT JOIN _states s USING (run_id);
+    FROM _run_rows r LEFT JOIN _m_states s USING (run_id);
 CREATE OR REPLACE VIEW _param_rows AS
     SELECT * EXCLUDE (_seg) FROM _c_params UNION ALL BY NAME SELECT * FROM _p_params;
 CREATE OR REPLACE VIEW _tag_rows AS
@@ -107,10 +80,31 @@ CREATE OR REPLACE VIEW _tag_rows AS
 CREATE OR REPLACE VIEW _summaries AS
     SELECT * EXCLUDE (_seg) FROM _c_msum
     UNION ALL BY NAME {_SUMMARIZE} FROM _p_metrics GROUP BY run_id, key;
-CREATE OR REPLACE VIEW params AS {latest_params()};
-CREATE OR REPLACE VIEW tags AS {latest_tags()};
-CREATE OR REPLACE VIEW latest_metrics AS {latest_metrics()};
+CREATE OR REPLACE VIEW _v_params AS
+    SELECT run_id, key, p.text AS value, p.num, p.type FROM (
+        SELECT run_id, key, max_by({{'text': text, 'num': num, 'type': type}}, "timestamp") AS p
+        FROM _param_rows GROUP BY run_id, key);
+CREATE OR REPLACE VIEW _v_tags AS
+    SELECT run_id, key, max_by(value, "timestamp") AS value, max("timestamp") AS "timestamp"
+    FROM _tag_rows GROUP BY run_id, key;
+CREATE OR REPLACE VIEW _v_latest_metrics AS
+    SELECT run_id, key, max_by(value, (step, "timestamp")) AS value, max(step) AS step,
+        max_by("timestamp", (step, "timestamp")) AS "timestamp",
+        min(min) AS min, max(max) AS max, sum(count)::BIGINT AS count,
+        max(last_time) AS last_time
+    FROM _summaries GROUP BY run_id, key;
 """
+# The views users query are tables, rebuilt only when a table they derive from changed: a
+# query on an unchanged store does no aggregation at all.
+MATERIALIZED = {
+    "_m_states": ("_states", {"events"}),
+    "runs": ("_v_runs", {"runs", "events", "_dead"}),
+    "params": ("_v_params", {"params"}),
+    "tags": ("_v_tags", {"tags"}),
+    "latest_metrics": ("_v_latest_metrics", {"metrics"}),
+}
+# How often the liveness of writers with running runs is checked again when nothing changed.
+LIVENESS_CHECK_S = 1.0
 
 
 class _Vanished(Exception):
@@ -125,6 +119,10 @@ class Reader:
         self._own_writer = own_writer
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
+        # A progress bar would print into cells; in a kernel without ipywidgets DuckDB refuses
+        # the setting (and shows no bar there anyway).
+        with contextlib.suppress(duckdb.Error):
+            self.con.execute("SET enable_progress_bar = false")
         self.lock = threading.RLock()
         self._loaded: dict[str, set[str]] = {t: set() for t in TABLES}
         self._bad: set[str] = set()
@@ -133,9 +131,16 @@ class Reader:
         self.con.execute(f"CREATE TABLE _c_msum ({_SUMMARY_COLUMNS})")
         for table in TABLES:
             self.con.register(f"_p_{table}", arrow_schema(table).empty_table())
+        self._dead: set[str] = set()
+        self._dead_checked = 0.0
+        self._pending_tables: set[str] = set()
         self._register_dead(set())
         self._define_metrics_view([])
+        self.con.execute("CREATE TABLE _m_states AS SELECT * FROM (VALUES (NULL::VARCHAR, "
+                         "NULL::VARCHAR, NULL::TIMESTAMPTZ, NULL::VARCHAR, NULL::BOOLEAN)) "
+                         "t(run_id, state, end_time, error, deleted) WHERE false")  # fmt: skip
         self.con.execute(_VIEWS)
+        self._materialize(set(TABLES) | {"_dead"})
 
     # ---- refreshing -----------------------------------------------------------------------
     def refresh(self, metrics_view: bool = False) -> None:
@@ -160,11 +165,28 @@ class Reader:
 
     def _refresh_once(self) -> None:
         listing, pending = self._list()
-        for table in TABLES:
-            self._sync(table, listing[table])
-        for table in TABLES:
+        changed = {table for table in TABLES if self._sync(table, listing[table])}
+        now_pending = pending.tables()
+        for table in now_pending | self._pending_tables:  # new rows, or rows now in segments
             self.con.register(f"_p_{table}", pending.table(table))
-        self._register_dead(self._dead_writers())
+            changed.add(table)
+        self._pending_tables = now_pending
+        if "events" in changed:
+            self._materialize({"events"}, only=("_m_states",))
+        now = time.monotonic()
+        if changed & {"runs", "events"} or now - self._dead_checked > LIVENESS_CHECK_S:
+            self._dead_checked = now
+            dead = self._dead_writers()
+            if dead != self._dead:
+                self._dead = dead
+                self._register_dead(dead)
+                changed.add("_dead")
+        self._materialize(changed)
+
+    def _materialize(self, changed: set[str], only: tuple[str, ...] | None = None) -> None:
+        for name, (view, sources) in MATERIALIZED.items():
+            if (only is None or name in only) and sources & changed:
+                self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {view}")
 
     def _list(self) -> tuple[dict[str, list[str]], Batch]:
         """Visible segments per table, plus this process's rows not yet in any of them."""
@@ -179,7 +201,8 @@ class Reader:
         listing = {t: self.layout.list_segments(t) for t in reversed(PUBLISH_ORDER)}
         return {t: [f for f in files if f not in self._bad] for t, files in listing.items()}
 
-    def _sync(self, table: str, files: list[str]) -> None:
+    def _sync(self, table: str, files: list[str]) -> bool:
+        """Bring the cache of ``table`` in line with ``files``; True when anything changed."""
         loaded = self._loaded[table]
         current = set(files)
         removed = loaded - current
@@ -192,6 +215,7 @@ class Reader:
             loaded -= removed
         if added:
             loaded |= set(self._insert(table, target, added))
+        return bool(removed or added)
 
     def _insert(self, table: str, target: str, files: list[str]) -> list[str]:
         """Insert the rows of new segments; returns the ones that loaded (bad ones are skipped)."""
@@ -237,7 +261,7 @@ class Reader:
     # ---- liveness -------------------------------------------------------------------------
     def _dead_writers(self) -> set[str]:
         rows = self.con.execute(
-            "SELECT DISTINCT r.writer, r.host, r.pid FROM _run_rows r LEFT JOIN _states s "
+            "SELECT DISTINCT r.writer, r.host, r.pid FROM _run_rows r LEFT JOIN _m_states s "
             "USING (run_id) WHERE s.state IS NULL OR s.state = 'started'"
         ).fetchall()
         own = self._own_writer()

@@ -182,6 +182,13 @@ class Writer:
             self.layout.create()
             return write_hidden(final, data), final
 
+    def flush_behind(self) -> None:
+        """Flush from a logging thread that got ahead of the writer (a failure only warns)."""
+        try:
+            self.flush()
+        except StoreError as err:
+            self._warn(str(err))
+
     def compact_own(self) -> None:
         """Merge this writer's small segments (skipped while another compaction runs)."""
         from .compaction import compact_segments
