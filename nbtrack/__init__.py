@@ -54,6 +54,7 @@ if TYPE_CHECKING:
         search,
         sql,
     )
+    from .exchange import export, import_mlflow, import_runs
     from .store.compaction import compact
 
 # The read side needs DuckDB and pandas; they load on first use so `import nbtrack` stays fast.
@@ -69,6 +70,9 @@ _LAZY = {
     "search": "query",
     "sql": "query",
     "compact": "store.compaction",
+    "export": "exchange",
+    "import_mlflow": "exchange",
+    "import_runs": "exchange",
 }
 
 __all__ = [
@@ -89,9 +93,12 @@ __all__ = [
     "delete_run",
     "diff",
     "end_run",
+    "export",
     "flush",
     "get_run",
     "history",
+    "import_mlflow",
+    "import_runs",
     "load_ipython_extension",
     "log",
     "log_artifact",

@@ -18,8 +18,8 @@ DOCUMENTED = {
     "cell_runs", "diff", "RunDiff",
     # %load_ext nbtrack
     "load_ipython_extension", "unload_ipython_extension",
-    # store maintenance
-    "compact",
+    # store maintenance and exchange
+    "compact", "export", "import_runs", "import_mlflow",
     # errors and warnings
     "NbtrackError", "StoreError", "RunNotFoundError", "InactiveRunError", "FilterError",
     "NbtrackWarning", "StoreWarning",

@@ -1,0 +1,1 @@
+"""Carrying runs in and out of a store: Parquet export and import, MLflow import."""
