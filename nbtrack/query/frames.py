@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -54,3 +55,26 @@ def decoded_params(rows: Iterable[tuple]) -> Iterable[tuple[str, str, Any]]:
     """(run_id, key, type, num, text) rows -> (run_id, key, python value)."""
     for run_id, key, kind, num, text in rows:
         yield run_id, key, decode_param(kind, num, text)
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, str):
+        return value
+    return json.dumps(value) if isinstance(value, (list, dict, bool)) else str(value)
+
+
+def to_arrow(frame: pd.DataFrame):  # -> pyarrow.Table
+    """``frame`` as an Arrow table; a column mixing types (say, a param that is a number in some
+    runs and text in others) becomes text, with lists and dicts as JSON."""
+    import pyarrow as pa
+
+    arrays = {}
+    for name in frame.columns:
+        column = frame[name]
+        try:
+            arrays[name] = pa.array(column, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            arrays[name] = pa.array([_as_text(v) for v in column], type=pa.string())
+    return pa.table(arrays)

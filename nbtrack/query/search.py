@@ -2,58 +2,98 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 
 from ..store import get_store
-from .columns import BASE_COLUMNS, Joins, parse_order_by
-from .frames import decoded_params, pivot
+from .columns import BASE_COLUMNS, Joins
+from .filter import compile_filter, parse_order_by
+from .frames import decoded_params, pivot, to_arrow
 
 
 def search(
     filter: str | None = None,
-    experiment: str | None = None,
+    experiment: str | Sequence[str] | None = None,
     order_by: list[str] | str | None = None,
     limit: int | None = None,
     include_deleted: bool = False,
-) -> pd.DataFrame:
-    """Runs as a DataFrame: ``run_id, experiment, name, status, start_time, end_time, duration,
+    output: str = "pandas",
+):
+    """Runs as a table: ``run_id, experiment, name, status, start_time, end_time, duration,
     parent_run_id``, then ``params.<k>`` (typed), ``metrics.<k>`` (last value), ``tags.<k>``.
 
-    ``experiment`` limits to one experiment (default: all). ``order_by`` takes terms such as
-    ``"metrics.acc DESC"`` or ``"start_time"`` (missing values last); the default is newest
-    first. Deleted runs are left out unless ``include_deleted``.
+    ``filter`` takes the grammar of :mod:`nbtrack.query.filter`, e.g.
+    ``"params.lr < 0.01 and metrics.`val/loss` <= 0.3 and tags.model = 'rf'"``.
+    ``experiment`` is a name, a list of names, or a glob (``"sweep-*"``); default: all.
+    ``order_by`` takes terms such as ``"metrics.acc DESC"``, ``"min(metrics.loss)"`` or
+    ``"start_time"`` (missing values last); the default is newest first. Deleted runs are left
+    out unless ``include_deleted``. ``output``: ``"pandas"`` (default), ``"arrow"``, ``"polars"``.
 
     >>> import nbtrack, tempfile
     >>> nbtrack.set_store(tempfile.mkdtemp())
-    >>> for depth in (2, 4):
+    >>> for depth in (2, 4, 8):
     ...     with nbtrack.run(params={"max_depth": depth}) as run:
     ...         run.log(acc=0.8 + depth / 100)
-    >>> nbtrack.search(order_by=["metrics.acc DESC"])[["params.max_depth", "metrics.acc"]]
+    >>> runs = nbtrack.search("params.max_depth >= 4", order_by=["metrics.acc DESC"])
+    >>> runs[["params.max_depth", "metrics.acc"]]
        params.max_depth  metrics.acc
-    0                 4         0.84
-    1                 2         0.82
+    0                 8         0.88
+    1                 4         0.84
     """
-    if filter is not None:
-        raise NotImplementedError("filter expressions are not supported yet")
-    reader = get_store().reader
+    if output not in OUTPUTS:
+        raise ValueError(f"output must be one of {', '.join(OUTPUTS)}; got {output!r}")
     joins = Joins()
+    where, args = ["true"], []
+    if filter is not None and filter.strip():
+        condition, filter_args = compile_filter(filter, joins)
+        where.append(condition)
+        args += filter_args
     order = []
     for ref, descending in parse_order_by(order_by):
         direction = "DESC" if descending else "ASC"
         order += [f"{expr} {direction} NULLS LAST" for expr in joins.sort_exprs(ref)]
     order += ["r.start_time DESC", "r.run_id"]
-    where, args = ["true"], []
     if not include_deleted:
         where.append("NOT r.deleted")
     if experiment is not None:
-        where.append("r.experiment = ?")
-        args.append(experiment)
+        condition, names = _experiments(experiment)
+        where.append(condition)
+        args += names
     sql = select_runs(" AND ".join(where), joins.sql()) + f" ORDER BY {', '.join(order)}"
     if limit is not None:
         sql += " LIMIT ?"
         args.append(int(limit))
+    reader = get_store().reader
     with reader.lock:
-        return widen(reader, reader.query(sql, joins.params + args))
+        frame = widen(reader, reader.query(sql, joins.params + args))
+    return convert(frame, output)
+
+
+OUTPUTS = ("pandas", "arrow", "polars")
+
+
+def _experiments(experiment: str | Sequence[str]) -> tuple[str, list[str]]:
+    if isinstance(experiment, str):
+        if any(c in experiment for c in "*?["):
+            return "r.experiment GLOB ?", [experiment]
+        return "r.experiment = ?", [experiment]
+    names = list(experiment)
+    if not names:
+        return "false", []
+    return f"r.experiment IN ({', '.join('?' * len(names))})", names
+
+
+def convert(frame: pd.DataFrame, output: str):
+    """``frame`` as pandas, Arrow or polars; mixed-type columns become text for Arrow."""
+    if output == "pandas":
+        return frame
+    table = to_arrow(frame)
+    if output == "arrow":
+        return table
+    import polars as pl
+
+    return pl.from_arrow(table)
 
 
 # Params, last metrics and tags of a set of runs, in one round trip: (kind, run_id, key, type,
