@@ -1,10 +1,16 @@
-"""The ``nbtrack`` command: look at a store from the terminal.
+"""The ``nbtrack`` command: a store from the terminal.
 
-    nbtrack ls [--experiment E] [--limit N] [--json]
+    nbtrack ls [--filter F] [--experiment E] [--limit N] [--json]
+    nbtrack show RUN [--json]
+    nbtrack export PATH [--filter F] [--experiment E] [--artifacts]
+    nbtrack import PATH
+    nbtrack import-mlflow URI [--experiment E] [--artifacts]
+    nbtrack sql "SELECT …" [--json]
+    nbtrack delete RUN | restore RUN
     nbtrack compact
-    nbtrack --version
 
-``--store PATH`` (or ``$NBTRACK_STORE``) picks the store; default ``./.nbtrack``.
+``--store PATH`` (or ``$NBTRACK_STORE``) picks the store; default ``./.nbtrack``. Exit codes:
+0 success, 1 an nbtrack error (bad filter, unknown run, store problem), 2 bad arguments.
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ import argparse
 import json
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from ._version import __version__
 from .errors import NbtrackError
@@ -34,7 +41,7 @@ def _format_cell(column: str, value: object) -> str:
 
 
 def format_table(rows: list[dict[str, object]], columns: Sequence[str], width: int) -> str:
-    """A plain text table; the widest columns are cut to fit ``width`` characters."""
+    """A plain text table; free-text columns are cut to fit ``width`` characters."""
     cells = [[_format_cell(c, row.get(c)) for c in columns] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     shrinkable = [i for i, c in enumerate(columns) if c in SHRINKABLE]
@@ -51,54 +58,188 @@ def format_table(rows: list[dict[str, object]], columns: Sequence[str], width: i
     return "\n".join([line(columns), *(line(r) for r in cells)])
 
 
+def _width() -> int:
+    return shutil.get_terminal_size((80, 24)).columns
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, default=str, indent=None)
+
+
+# ---- commands ---------------------------------------------------------------------------------
 def _ls(args: argparse.Namespace) -> int:
     import nbtrack
 
-    frame = nbtrack.search(experiment=args.experiment, limit=args.limit)
+    frame = nbtrack.search(args.filter, experiment=args.experiment, limit=args.limit)
     if args.json:
         print(frame.to_json(orient="records", date_format="iso"))
-        return 0
-    if frame.empty:
+    elif frame.empty:
         print("no runs", file=sys.stderr)
-        return 0
-    rows = frame[list(LS_COLUMNS)].to_dict("records")
-    print(format_table(rows, LS_COLUMNS, shutil.get_terminal_size((80, 24)).columns))
+    else:
+        print(format_table(frame[list(LS_COLUMNS)].to_dict("records"), LS_COLUMNS, _width()))
     return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    import nbtrack
+
+    record = nbtrack.get_run(args.run)
+    if args.json:
+        print(_json(dataclasses.asdict(record)))
+        return 0
+    lines = [
+        f"{record.name}  ({record.id})",
+        f"  experiment  {record.experiment}",
+        f"  status      {record.status}",
+        f"  started     {record.start_time:%Y-%m-%d %H:%M:%S %Z}",
+        f"  duration    {_format_cell('duration', record.duration)}",
+    ]
+    if record.parent_id:
+        lines.append(f"  parent      {record.parent_id}")
+    for title, values in (("params", record.params), ("metrics", record.metrics),
+                          ("tags", record.tags)):  # fmt: skip
+        if values:
+            lines.append(f"{title}:")
+            lines += [f"  {k} = {v!r}" for k, v in values.items()]
+    if record.artifacts:
+        lines.append("artifacts:")
+        lines += [f"  {a['path']}  ({a['size']} bytes)" for a in record.artifacts]
+    if record.error:
+        lines += ["error:", *("  " + ln for ln in record.error.rstrip().splitlines()[-5:])]
+    print("\n".join(lines))
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    import nbtrack
+
+    count = nbtrack.export(args.path, args.filter, args.experiment, artifacts=args.artifacts)
+    print(f"exported {count} runs to {args.path}")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    import nbtrack
+
+    print(f"imported {nbtrack.import_runs(args.path)} runs from {args.path}")
+    return 0
+
+
+def _import_mlflow(args: argparse.Namespace) -> int:
+    import nbtrack
+
+    count = nbtrack.import_mlflow(args.uri, experiment=args.experiment, artifacts=args.artifacts)
+    print(f"imported {count} runs from {args.uri}")
+    return 0
+
+
+def _sql(args: argparse.Namespace) -> int:
+    import duckdb
+
+    import nbtrack
+
+    try:
+        relation = nbtrack.sql(args.query)
+        rows = relation.fetchall()
+    except duckdb.Error as err:
+        raise NbtrackError(f"the SQL failed: {err}") from err
+    columns = list(relation.columns)
+    if args.json:
+        print(_json([dict(zip(columns, row, strict=True)) for row in rows]))
+    else:
+        print(format_table([dict(zip(columns, r, strict=True)) for r in rows], columns, 10**6))
+    return 0
+
+
+def _mark(kind: str) -> Callable[[argparse.Namespace], int]:
+    def command(args: argparse.Namespace) -> int:
+        import nbtrack
+
+        record = nbtrack.get_run(args.run)
+        (nbtrack.delete_run if kind == "delete" else nbtrack.restore_run)(record.id)
+        nbtrack.flush()
+        print(f"{kind}d run {record.name!r} ({record.id})")
+        return 0
+
+    return command
 
 
 def _compact(args: argparse.Namespace) -> int:
     import nbtrack
 
     merged = nbtrack.compact()
-    print(json.dumps(merged) if args.json else f"merged segments: {merged}")
+    print(_json(merged) if args.json else f"merged segments: {merged}")
     return 0
 
 
+# Commands that read a store refuse one that does not exist (rather than show it empty).
+_NEEDS_STORE = {"ls", "show", "export", "sql", "delete", "restore", "compact"}
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="nbtrack", description="Experiment runs in a local store.")
+    p = argparse.ArgumentParser(
+        prog="nbtrack", description="Experiment runs in a local nbtrack store.",
+        epilog="Filters: params.lr < 0.01 and metrics.acc >= 0.9 and tags.model = 'rf'",
+    )  # fmt: skip
     p.add_argument("--version", action="version", version=f"nbtrack {__version__}")
     p.add_argument("--store", help="store folder (default: $NBTRACK_STORE or ./.nbtrack)")
-    sub = p.add_subparsers(dest="command", required=True)
-    ls = sub.add_parser("ls", help="list runs, newest first")
-    ls.add_argument("--experiment", "-e", help="only runs of this experiment")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, func: Callable[[argparse.Namespace], int], help: str):
+        cmd = sub.add_parser(name, help=help, description=help)
+        cmd.set_defaults(func=func)
+        return cmd
+
+    def selection(cmd: argparse.ArgumentParser) -> None:
+        cmd.add_argument("--filter", "-f", help='filter expression, e.g. "metrics.acc > 0.9"')
+        cmd.add_argument("--experiment", "-e", help="experiment name or glob")
+
+    ls = command("ls", _ls, "list runs, newest first")
+    selection(ls)
     ls.add_argument("--limit", "-n", type=int, default=20, help="at most N runs (default 20)")
     ls.add_argument("--json", action="store_true", help="JSON records instead of a table")
-    ls.set_defaults(func=_ls)
-    compact = sub.add_parser("compact", help="merge small segments (safe while others write)")
+    show = command("show", _show, "everything recorded about one run")
+    show.add_argument("run", help="run id (or a unique prefix of at least 4 characters)")
+    show.add_argument("--json", action="store_true", help="JSON instead of text")
+    export = command("export", _export, "write runs to PATH.parquet (one wide file) or PATH/")
+    export.add_argument("path")
+    selection(export)
+    export.add_argument("--artifacts", action="store_true", help="copy artifacts into a bundle")
+    imp = command("import", _import, "import an exported bundle folder")
+    imp.add_argument("path")
+    mlflow = command("import-mlflow", _import_mlflow, "import runs from an MLflow store")
+    mlflow.add_argument("uri", help="e.g. sqlite:///mlflow.db or ./mlruns")
+    mlflow.add_argument("--experiment", "-e", help="only this MLflow experiment")
+    mlflow.add_argument("--artifacts", action="store_true", help="copy artifacts too")
+    sql = command("sql", _sql, "run SQL over the views runs, params, metrics, tags, …")
+    sql.add_argument("query")
+    sql.add_argument("--json", action="store_true", help="JSON records instead of a table")
+    for kind in ("delete", "restore"):
+        cmd = command(kind, _mark(kind), f"{kind} a run (deleting only hides it)")
+        cmd.add_argument("run")
+    compact = command("compact", _compact, "merge small segments (safe while others write)")
     compact.add_argument("--json", action="store_true", help="print counts as JSON")
-    compact.set_defaults(func=_compact)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if args.store:
-        from .config import set_store
+    from .config import set_store, settings
 
+    if args.store:
         set_store(args.store)
+    root = settings.store_path()
+    if args.command in _NEEDS_STORE and not (root / "store.json").exists():
+        print(
+            f"nbtrack: no store at {root}; pass --store PATH or set $NBTRACK_STORE",
+            file=sys.stderr,
+        )
+        return 1
     try:
         return args.func(args)
-    except NbtrackError as err:
+    except (NbtrackError, ValueError, FileNotFoundError) as err:
         print(f"nbtrack: {err}", file=sys.stderr)
         return 1
 

@@ -61,3 +61,59 @@ def test_a_newer_store_is_a_clear_error_and_exit_code(tmp_path: Path) -> None:
     done = nbtrack_cli("--store", str(tmp_path), "ls")
     assert done.returncode == 1 and "newer nbtrack" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_ls_filter_show_delete_restore_and_sql(tmp_store: Path) -> None:
+    for i, acc in enumerate((0.7, 0.95)):
+        with nbtrack.run(f"m{i}", params={"lr": 0.1 / (i + 1)}, tags={"model": "rf"}) as run:
+            run.log(acc=acc)
+    nbtrack.flush()
+    store = ["--store", str(tmp_store)]
+    best = nbtrack_cli(*store, "ls", "--filter", "metrics.acc > 0.9", "--json")
+    assert best.returncode == 0 and [r["name"] for r in json.loads(best.stdout)] == ["m1"]
+    run_id = json.loads(best.stdout)[0]["run_id"]
+
+    shown = nbtrack_cli(*store, "show", run_id[:6])
+    assert shown.returncode == 0, shown.stderr
+    assert "m1" in shown.stdout and "acc = 0.95" in shown.stdout and "lr = 0.05" in shown.stdout
+    as_json = json.loads(nbtrack_cli(*store, "show", run_id, "--json").stdout)
+    assert as_json["params"] == {"lr": 0.05} and as_json["status"] == "finished"
+
+    assert nbtrack_cli(*store, "delete", run_id).returncode == 0
+    listed = json.loads(nbtrack_cli(*store, "ls", "--json").stdout)
+    assert [r["name"] for r in listed] == ["m0"]
+    assert nbtrack_cli(*store, "restore", run_id).returncode == 0
+    assert len(json.loads(nbtrack_cli(*store, "ls", "--json").stdout)) == 2
+
+    rows = nbtrack_cli(*store, "sql", "SELECT name FROM runs ORDER BY name", "--json")
+    assert json.loads(rows.stdout) == [{"name": "m0"}, {"name": "m1"}]
+    table = nbtrack_cli(*store, "sql", "SELECT count(*) AS n FROM metrics")
+    assert table.stdout.split() == ["n", "2"]
+
+
+def test_errors_go_to_stderr_with_a_non_zero_exit(tmp_store: Path, tmp_path: Path) -> None:
+    with nbtrack.run():
+        pass
+    nbtrack.flush()
+    store = ["--store", str(tmp_store)]
+    bad_filter = nbtrack_cli(*store, "ls", "--filter", "param.lr < 1")
+    assert bad_filter.returncode == 1 and not bad_filter.stdout
+    assert "did you mean 'params'" in bad_filter.stderr and "^" in bad_filter.stderr
+    unknown = nbtrack_cli(*store, "show", "zzzzzzzz")
+    assert unknown.returncode == 1 and "no run 'zzzzzzzz'" in unknown.stderr
+    bad_sql = nbtrack_cli(*store, "sql", "SELECT * FROM nowhere")
+    assert bad_sql.returncode == 1 and "the SQL failed" in bad_sql.stderr
+    missing = nbtrack_cli("--store", str(tmp_path / "absent"), "ls")
+    assert missing.returncode == 1 and "no store at" in missing.stderr
+    assert not (tmp_path / "absent").exists()
+    no_command = nbtrack_cli(*store)
+    assert no_command.returncode == 2 and "COMMAND" in no_command.stderr
+    for done in (bad_filter, unknown, bad_sql, missing):
+        assert "Traceback" not in done.stderr
+
+
+def test_help_lists_every_command() -> None:
+    done = nbtrack_cli("--help")
+    for command in ("ls", "show", "export", "import", "import-mlflow", "sql", "delete",
+                    "restore", "compact"):  # fmt: skip
+        assert command in done.stdout
