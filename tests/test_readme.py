@@ -16,6 +16,8 @@ def python_blocks() -> list[str]:
 def test_readme_python_examples_run(tmp_store: Path, tmp_path: Path) -> None:
     blocks = python_blocks()
     assert blocks, "README.md has no python examples"
-    for i, block in enumerate(blocks):
-        out = run_python(block, tmp_store, tmp_path, name=f"readme_{i}.py")
-        assert out.strip(), f"README example {i} printed nothing"
+    outputs = [
+        run_python(block, tmp_store, tmp_path, name=f"readme_{i}.py")  # fails on any error
+        for i, block in enumerate(blocks)
+    ]
+    assert "rf-depth-8" in outputs[0]  # the quickstart prints its best run
