@@ -81,7 +81,8 @@ CREATE OR REPLACE VIEW _summaries AS
     SELECT * EXCLUDE (_seg) FROM _c_msum
     UNION ALL BY NAME {_SUMMARIZE} FROM _p_metrics GROUP BY run_id, key;
 CREATE OR REPLACE VIEW _v_params AS
-    SELECT run_id, key, p.text AS value, p.num, p.type FROM (
+    SELECT run_id, key, CASE WHEN p.type = 'none' THEN NULL ELSE p.text END AS value,
+        p.num, p.type FROM (
         SELECT run_id, key, max_by({{'text': text, 'num': num, 'type': type}}, "timestamp") AS p
         FROM _param_rows GROUP BY run_id, key);
 CREATE OR REPLACE VIEW _v_tags AS
