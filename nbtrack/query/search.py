@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from ..errors import NbtrackError
 from ..store import get_store
 from .columns import BASE_COLUMNS, Joins
 from .filter import compile_filter, parse_order_by
@@ -91,8 +92,10 @@ def convert(frame: pd.DataFrame, output: str):
     table = to_arrow(frame)
     if output == "arrow":
         return table
-    import polars as pl
-
+    try:
+        import polars as pl
+    except ImportError as err:
+        raise NbtrackError("output='polars' needs polars: pip install polars") from err
     return pl.from_arrow(table)
 
 
