@@ -1,0 +1,692 @@
+"""Benchmarks of nbtrack's performance targets, optionally against MLflow.
+
+Usage::
+
+    python bench/run.py [--quick] [--json PATH] [--vs-mlflow]
+
+Every workload runs in a fresh Python process on a fresh store folder under /tmp. A workload is
+a ``child_*`` function (here, or in ``mlflow_side.py``) that the parent calls in a subprocess
+through :func:`call`; it returns a JSON-ready dict. This module imports only the standard
+library at the top, so importing it in a child costs next to nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+RESULT_PREFIX = "BENCH-RESULT "
+SEED = 1234
+# Workloads cycle through this many pre-built metric dicts, so building them is not timed.
+POOL_SIZE = 1000
+TEN_KEYS = tuple(f"m{i}" for i in range(10))
+ORDER_BY = ["metrics.acc DESC"]
+SEARCH_LIMIT = 100
+VISIBLE_INTERVAL_S = 0.05
+# Longest a single child process may take (the 10k-run MLflow builds are the slowest).
+CHILD_TIMEOUT_S = 900.0
+MLFLOW_STORES = ("sqlite", "file")
+
+# key -> (comparison, target); keys without a target are reported for information.
+TARGETS: dict[str, tuple[str, float]] = {
+    "log_us": ("<=", 3),
+    "log10_us": ("<=", 10),
+    "runs_per_s": (">=", 1000),
+    "search_10k_ms": ("<=", 100),
+    "history_1m_ms": ("<=", 150),
+    "visible_p95_ms": ("<=", 1500),
+    "import_ms": ("<=", 250),
+    "peak_rss_mb_10m": ("<=", 400),
+    "ratio_log": (">=", 100),
+    "ratio_runs": (">=", 20),
+    "ratio_search": (">=", 10),
+}
+UNITS = {"_us": "µs", "_ms": "ms", "_per_s": "runs/s", "_mb_10m": "MB"}
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much work each figure does; --quick shrinks counts, never the unit of work."""
+
+    repeats: int
+    log_calls: int
+    log10_calls: int
+    runs: int
+    search_runs: int
+    search_processes: int
+    history_points: int
+    visible_s: float
+    import_repeats: int
+    rss_points: int
+    mlflow_repeats: int
+    mlflow_log_calls: int
+    mlflow_log10_calls: int
+    mlflow_runs: int
+    mlflow_search_runs: int
+    # MLflow's file store lists every run folder to find a run, so building it is quadratic:
+    # it is searched at this size, and the sqlite store at this size too, to pick the faster.
+    mlflow_file_search_runs: int
+    mlflow_history_points: int
+    # Stop repeating a slow call (MLflow's file-store search) once this much time is spent.
+    mlflow_call_budget_s: float
+
+
+# fmt: off
+#                              full        quick
+_SIZES: dict[str, tuple[float, float]] = {
+    "repeats":                 (5,          3),
+    "log_calls":               (1_000_000,  200_000),
+    "log10_calls":             (200_000,    50_000),
+    "runs":                    (2_000,      500),
+    "search_runs":             (10_000,     10_000),
+    "search_processes":        (3,          2),
+    "history_points":          (1_000_000,  1_000_000),
+    "visible_s":               (6.0,        3.0),
+    "import_repeats":          (10,         5),
+    "rss_points":              (10_000_000, 10_000_000),
+    "mlflow_repeats":          (3,          1),
+    "mlflow_log_calls":        (2_000,      300),
+    "mlflow_log10_calls":      (500,        100),
+    "mlflow_runs":             (200,        50),
+    "mlflow_search_runs":      (10_000,     1_000),
+    "mlflow_file_search_runs": (2_000,      1_000),
+    "mlflow_history_points":   (100_000,    20_000),
+    "mlflow_call_budget_s":    (15.0,       5.0),
+}
+# fmt: on
+FULL = Sizes(**{name: full for name, (full, _) in _SIZES.items()})
+QUICK = Sizes(**{name: quick for name, (_, quick) in _SIZES.items()})
+
+
+@dataclass
+class Figure:
+    """One measured number; ``in_json`` is False for context rows shown only in the table."""
+
+    key: str
+    value: float
+    note: str = ""
+    in_json: bool = True
+
+    @property
+    def unit(self) -> str:
+        if self.key.startswith("ratio_"):
+            return "x"
+        return next((u for suffix, u in UNITS.items() if self.key.endswith(suffix)), "")
+
+    @property
+    def target(self) -> str:
+        rule = TARGETS.get(self.key)
+        return f"{rule[0]} {rule[1]:g}" if rule else ""
+
+    @property
+    def ok(self) -> bool | None:
+        rule = TARGETS.get(self.key)
+        if rule is None:
+            return None
+        return self.value <= rule[1] if rule[0] == "<=" else self.value >= rule[1]
+
+
+@dataclass
+class Report:
+    """The figures measured so far, printed as a table and written as JSON."""
+
+    figures: list[Figure] = field(default_factory=list)
+
+    def add(self, key: str, value: float, note: str = "", in_json: bool = True) -> float:
+        self.figures.append(Figure(key, value, note, in_json))
+        progress(f"{key} = {fmt(value)}  {note}")
+        return value
+
+    def json(self) -> dict[str, float]:
+        return {f.key: round(f.value, 3) for f in self.figures if f.in_json}
+
+    def table(self) -> str:
+        header = ("figure", "value", "unit", "target", "ok?", "note")
+        rows = [
+            (
+                f.key,
+                fmt(f.value),
+                f.unit,
+                f.target,
+                {True: "ok", False: "MISS"}.get(f.ok, ""),
+                f.note,
+            )
+            for f in self.figures
+        ]
+        widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header) - 1)]
+        lines = []
+        for row in [header, *rows]:
+            cells = [
+                str(c).rjust(w) if i == 1 else str(c).ljust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=False))
+            ]
+            lines.append("  ".join([*cells, row[-1]]).rstrip())
+        lines.insert(1, "-" * len(lines[0]))
+        return "\n".join(lines)
+
+
+def fmt(value: float) -> str:
+    """About three significant digits, with thousands separators."""
+    if value >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+
+
+_START = time.perf_counter()
+
+
+def progress(message: str) -> None:
+    print(f"[{time.perf_counter() - _START:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+# ---- running workloads in fresh processes ------------------------------------------------------
+_BOOT = """\
+import json, sys
+sys.path.insert(0, {bench!r})
+from {module} import {func} as workload
+print({prefix!r} + json.dumps(workload(**json.loads(sys.argv[1]))), flush=True)
+"""
+
+
+def child_env() -> dict[str, str]:
+    """The environment of a child: no NBTRACK_/MLFLOW_ settings leak in, no telemetry."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NBTRACK_", "MLFLOW_"))}
+    env.update(MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true")
+    return env
+
+
+def start_child(func: str, folder: str, module: str = "run", **kwargs: Any) -> subprocess.Popen:
+    """Start ``module.func(folder=folder, **kwargs)`` in a fresh interpreter, in ``folder``."""
+    code = _BOOT.format(bench=str(BENCH_DIR), module=module, func=func, prefix=RESULT_PREFIX)
+    return subprocess.Popen(
+        [sys.executable, "-c", code, json.dumps({"folder": folder, **kwargs})],
+        cwd=folder,
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def child_result(proc: subprocess.Popen, timeout: float = CHILD_TIMEOUT_S) -> dict[str, Any]:
+    """Wait for a child started by :func:`start_child` and return the dict it printed."""
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise RuntimeError(f"child timed out after {timeout:.0f}s: {proc.args[-1]}") from None
+    if proc.returncode != 0:
+        raise RuntimeError(f"child failed ({proc.returncode}): {proc.args[-1]}\n{err[-3000:]}")
+    for line in reversed(out.splitlines()):
+        if line.startswith(RESULT_PREFIX):
+            return json.loads(line[len(RESULT_PREFIX) :])
+    raise RuntimeError(f"child printed no result: {proc.args[-1]}\n{out[-2000:]}\n{err[-2000:]}")
+
+
+def call(func: str, folder: str, module: str = "run", **kwargs: Any) -> dict[str, Any]:
+    """Run ``module.func(folder=folder, **kwargs)`` in a fresh interpreter; return its dict."""
+    return child_result(start_child(func, folder, module, **kwargs))
+
+
+@contextmanager
+def fresh_dir() -> Iterator[str]:
+    """A new empty folder under /tmp for one workload, removed afterwards."""
+    path = tempfile.mkdtemp(prefix="nbtrack-bench-", dir="/tmp")
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def median_call(repeats: int, func: str, module: str = "run", **kwargs: Any) -> dict[str, float]:
+    """Per-key medians of a workload's results over ``repeats`` runs, each on a fresh folder."""
+    results = []
+    for _ in range(repeats):
+        with fresh_dir() as folder:
+            results.append(call(func, folder, module, **kwargs))
+    return {key: statistics.median(r[key] for r in results) for key in results[0]}
+
+
+def p95(values: list[float]) -> float:
+    """Nearest-rank 95th percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+# ---- workload data shared by the nbtrack and MLflow sides -------------------------------------
+def run_specs(n: int) -> list[tuple[dict[str, Any], dict[str, float], dict[str, str]]]:
+    """(params, metrics, tags) of ``n`` runs: 10 params, 5 metrics (one is ``acc``), 2 tags."""
+    rng = random.Random(SEED)
+    specs = []
+    for i in range(n):
+        params = {
+            "lr": rng.choice([1e-4, 3e-4, 1e-3, 3e-3]),
+            "depth": rng.randint(2, 12),
+            "optimizer": rng.choice(["adam", "sgd", "rmsprop"]),
+            "batch_size": 32 * (i % 8 + 1),
+            "dropout": round(rng.random() / 2, 3),
+            "seed": i,
+            "layers": rng.randint(1, 6),
+            "momentum": 0.9,
+            "warmup": rng.randint(0, 1000),
+            "activation": "relu",
+        }
+        metrics = {k: rng.random() for k in ("acc", "loss", "f1", "precision", "recall")}
+        tags = {"model": rng.choice(["mlp", "cnn", "rf"]), "stage": "sweep"}
+        specs.append((params, metrics, tags))
+    return specs
+
+
+def metric_pool(n_keys: int) -> list[dict[str, float]]:
+    """POOL_SIZE dicts of ``n_keys`` random metric values (keys m0, m1, ...)."""
+    rng = random.Random(SEED)
+    return [{k: rng.random() for k in TEN_KEYS[:n_keys]} for _ in range(POOL_SIZE)]
+
+
+def timed_calls(fn: Callable[[], int], repeats: int, budget_s: float = math.inf) -> dict:
+    """Time a first call, then up to ``repeats`` warm calls (fewer past ``budget_s``), in ms.
+
+    ``fn`` returns the size of its result, checked to be the same every time.
+    """
+    times, sizes = [], []
+    while len(times) < 1 + max(1, repeats) and (len(times) < 2 or sum(times) < budget_s * 1e3):
+        start = time.perf_counter()
+        sizes.append(fn())
+        times.append((time.perf_counter() - start) * 1e3)
+    if len(set(sizes)) != 1:
+        raise RuntimeError(f"the result size changed between calls: {sizes}")
+    return {"first_ms": times[0], "warm_ms": times[1:], "size": sizes[0]}
+
+
+# ---- nbtrack workloads (each runs in a child, on the store in its folder) ---------------------
+def _open(folder: str):  # -> the nbtrack module, using the store in ``folder``
+    import nbtrack
+
+    nbtrack.set_store(Path(folder, "store"))
+    return nbtrack
+
+
+def _warmed_up(folder: str) -> tuple[Any, float]:
+    """nbtrack after one tiny run in a scratch store, and that run's time (ms).
+
+    The first run of a process also starts the writer and imports pyarrow for the first
+    flush; throughput figures leave that one-time cost out and report it separately.
+    """
+    start = time.perf_counter()
+    import nbtrack
+
+    nbtrack.set_store(Path(folder, "warm-up"))
+    with nbtrack.run(name="warm-up") as run:
+        run.log(loss=0.0)
+    nbtrack.flush()
+    first_run_ms = (time.perf_counter() - start) * 1e3
+    return _open(folder), first_run_ms
+
+
+def child_log(folder: str, n_calls: int, n_keys: int) -> dict[str, float]:
+    """µs per ``run.log(...)`` call with ``n_keys`` keys, the final flush included."""
+    nbtrack, _ = _warmed_up(folder)
+    with nbtrack.run(name="log") as run:
+        if n_keys == 1:
+            values = [random.random() for _ in range(n_calls)]
+            start = time.perf_counter()
+            for value in values:
+                run.log(loss=value)
+        else:
+            pool = metric_pool(n_keys)
+            start = time.perf_counter()
+            for i in range(n_calls):
+                run.log(**pool[i % POOL_SIZE])
+        nbtrack.flush()
+        elapsed = time.perf_counter() - start
+    return {"us": elapsed / n_calls * 1e6}
+
+
+def child_runs(folder: str, n_runs: int) -> dict[str, float]:
+    """Runs per second: each run with 10 params, 5 metrics and 2 tags, the flush included.
+
+    Also the time of the process's first (tiny) run, import and first flush included.
+    """
+    nbtrack, first_run_ms = _warmed_up(folder)
+    specs = run_specs(n_runs)
+    start = time.perf_counter()
+    for params, metrics, tags in specs:
+        with nbtrack.run(params=params, tags=tags) as run:
+            run.log_metrics(metrics)
+    nbtrack.flush()
+    return {"per_s": n_runs / (time.perf_counter() - start), "first_run_ms": first_run_ms}
+
+
+def child_search(folder: str, repeats: int) -> dict[str, Any]:
+    """First (cold) and warm times of the search call, and the import time before them."""
+    start = time.perf_counter()
+    nbtrack = _open(folder)
+    import_ms = (time.perf_counter() - start) * 1e3
+    result = timed_calls(
+        lambda: len(nbtrack.search(order_by=ORDER_BY, limit=SEARCH_LIMIT)), repeats
+    )
+    return {**result, "import_ms": import_ms}
+
+
+def child_build_history(folder: str, n_points: int) -> dict[str, str]:
+    """One run with an ``n_points`` long ``loss`` series; returns its id."""
+    nbtrack = _open(folder)
+    with nbtrack.run(name="history") as run:
+        for i in range(n_points):
+            run.log(loss=1.0 / (i + 1))
+    nbtrack.flush()
+    return {"run_id": run.id}
+
+
+def child_history(folder: str, run_id: str, repeats: int) -> dict[str, Any]:
+    nbtrack = _open(folder)
+    return timed_calls(lambda: len(nbtrack.history(run_id, "loss")), repeats)
+
+
+def child_visible_writer(folder: str, points: int) -> dict[str, int]:
+    """Log the wall-clock time every VISIBLE_INTERVAL_S, starting once the reader is ready."""
+    nbtrack = _open(folder)
+    with nbtrack.run(name="visible") as run:
+        Path(folder, ".run_id").write_text(run.id)
+        Path(folder, ".run_id").replace(Path(folder, "run_id"))
+        _wait_for(Path(folder, "ready"))
+        due = time.perf_counter()
+        for _ in range(points):
+            run.log(t=time.time())
+            due += VISIBLE_INTERVAL_S
+            time.sleep(max(0.0, due - time.perf_counter()))
+    return {"points": points}
+
+
+def child_visible_reader(folder: str, points: int, timeout_s: float) -> dict[str, list]:
+    """Poll ``history`` and record how long ago each newly seen point was logged (ms)."""
+    nbtrack = _open(folder)
+    run_id = _wait_for(Path(folder, "run_id")).read_text()
+    nbtrack.history(run_id, "t")  # loads DuckDB and the store before the writer starts
+    Path(folder, "ready").touch()
+    delays: list[float] = []
+    deadline = time.monotonic() + timeout_s
+    while len(delays) < points and time.monotonic() < deadline:
+        values = nbtrack.history(run_id, "t")["value"].tolist()
+        now = time.time()
+        delays += [(now - v) * 1e3 for v in values[len(delays) :]]
+    return {"delays_ms": delays}
+
+
+def _wait_for(path: Path, timeout_s: float = 60.0) -> Path:
+    deadline = time.monotonic() + timeout_s
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path} did not appear within {timeout_s:.0f}s")
+        time.sleep(0.005)
+    return path
+
+
+def child_peak_rss(folder: str, n_points: int) -> dict[str, float]:
+    """Peak RSS (MB) of logging ``n_points`` into one run and flushing.
+
+    Values are computed in the loop, so the only memory that grows is nbtrack's.
+    """
+    import resource
+
+    nbtrack = _open(folder)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    start = time.perf_counter()
+    with nbtrack.run(name="rss") as run:
+        for i in range(n_points):
+            run.log(loss=i * 1e-7)
+    nbtrack.flush()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"peak_mb": peak, "before_mb": before, "seconds": time.perf_counter() - start}
+
+
+# ---- nbtrack figures (measured from the parent) -----------------------------------------------
+def import_ms(module: str, repeats: int) -> float:
+    """Median wall time of ``python -c "import <module>"`` in fresh processes."""
+
+    def once() -> float:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", f"import {module}"], check=True, env=child_env())
+        return (time.perf_counter() - start) * 1e3
+
+    return statistics.median(once() for _ in range(repeats))
+
+
+def search_figure(n_runs: int, processes: int, repeats: int) -> dict[str, float]:
+    """Warm and cold (first call in a new process) search times over ``n_runs`` runs."""
+    with fresh_dir() as folder:
+        call("child_runs", folder, n_runs=n_runs)
+        results = [call("child_search", folder, repeats=repeats) for _ in range(processes)]
+    assert all(r["size"] == min(n_runs, SEARCH_LIMIT) for r in results)
+    return {
+        "warm_ms": statistics.median(ms for r in results for ms in r["warm_ms"]),
+        "cold_ms": statistics.median(r["first_ms"] for r in results),
+        "import_ms": statistics.median(r["import_ms"] for r in results),
+    }
+
+
+def history_figure(n_points: int, repeats: int) -> float:
+    """Warm ``history`` time of an ``n_points`` series, read by a process that did not log it."""
+    with fresh_dir() as folder:
+        run_id = call("child_build_history", folder, n_points=n_points)["run_id"]
+        result = call("child_history", folder, run_id=run_id, repeats=repeats)
+    assert result["size"] == n_points
+    return statistics.median(result["warm_ms"])
+
+
+def visible_figure(points: int, timeout_s: float) -> float:
+    """p95 delay (ms) from ``log`` in a writer process to ``history`` in a reader process."""
+    with fresh_dir() as folder:
+        writer = start_child("child_visible_writer", folder, points=points)
+        reader = start_child("child_visible_reader", folder, points=points, timeout_s=timeout_s)
+        delays = child_result(reader)["delays_ms"]
+        child_result(writer)
+    if len(delays) < points:
+        raise RuntimeError(f"the reader saw {len(delays)} of {points} points")
+    return p95(delays)
+
+
+def nbtrack_figures(sizes: Sizes, report: Report) -> None:
+    r = sizes.repeats
+    log = median_call(r, "child_log", n_calls=sizes.log_calls, n_keys=1)
+    report.add("log_us", log["us"], f"{sizes.log_calls:,} calls, x{r}")
+    log = median_call(r, "child_log", n_calls=sizes.log10_calls, n_keys=10)
+    report.add("log10_us", log["us"], f"{sizes.log10_calls:,} calls, x{r}")
+    runs = median_call(r, "child_runs", n_runs=sizes.runs)
+    report.add("runs_per_s", runs["per_s"], f"{sizes.runs:,} runs, x{r}")
+    note = "first run of a new process: writer start, pyarrow import, flush"
+    report.add("first_run_ms", runs["first_run_ms"], note, in_json=False)
+
+    search = search_figure(sizes.search_runs, sizes.search_processes, r)
+    where = f"{sizes.search_runs:,} runs"
+    report.add("search_10k_ms", search["warm_ms"], f"{where}, warm, {sizes.search_processes}x{r}")
+    report.add("search_10k_cold_ms", search["cold_ms"], f"{where}, first call in a new process")
+    report.add("search_import_ms", search["import_ms"], "import before that call", in_json=False)
+    history = history_figure(sizes.history_points, r)
+    report.add("history_1m_ms", history, f"{sizes.history_points:,} points, warm, x{r}")
+
+    points = round(sizes.visible_s / VISIBLE_INTERVAL_S)
+    visible = visible_figure(points, timeout_s=sizes.visible_s + 30)
+    report.add("visible_p95_ms", visible, f"{points} points, writer and reader processes")
+    n = sizes.import_repeats
+    report.add("import_ms", import_ms("nbtrack", n), f"python -c 'import nbtrack', x{n}")
+    report.add("python_ms", import_ms("sys", n), "python -c 'import sys'", in_json=False)
+    with fresh_dir() as folder:
+        rss = call("child_peak_rss", folder, n_points=sizes.rss_points)
+    note = (
+        f"{sizes.rss_points:,} points in {rss['seconds']:.1f}s, {rss['before_mb']:.0f} MB at start"
+    )
+    report.add("peak_rss_mb_10m", rss["peak_mb"], note)
+
+
+# ---- MLflow comparison ------------------------------------------------------------------------
+def mlflow_search(sizes: Sizes) -> dict[str, dict[int, dict[str, Any]]]:
+    """Search times of each MLflow store, by store size (number of runs).
+
+    Both stores grow to ``mlflow_file_search_runs`` side by side (2 processes) and are searched;
+    then the sqlite store grows on to ``mlflow_search_runs`` and is searched again.
+    """
+    plan = {
+        "sqlite": {sizes.mlflow_file_search_runs, sizes.mlflow_search_runs},
+        "file": {sizes.mlflow_file_search_runs},
+    }
+    results: dict[str, dict[int, dict[str, Any]]] = {kind: {} for kind in plan}
+    built = dict.fromkeys(plan, 0)
+    with fresh_dir() as sqlite_folder, fresh_dir() as file_folder:
+        folders = {"sqlite": sqlite_folder, "file": file_folder}
+        for n_runs in sorted(set.union(*plan.values())):
+            kinds = [kind for kind, steps in plan.items() if n_runs in steps]
+            builders = {
+                kind: start_child(
+                    "build_search_store",
+                    folders[kind],
+                    "mlflow_side",
+                    kind=kind,
+                    first=built[kind],
+                    n_runs=n_runs,
+                )
+                for kind in kinds
+            }
+            for kind, builder in builders.items():
+                seconds = child_result(builder)["seconds"]
+                progress(f"mlflow {kind}: {built[kind]:,} -> {n_runs:,} runs in {seconds:.0f}s")
+                built[kind] = n_runs
+            for kind in kinds:
+                result = call(
+                    "search",
+                    folders[kind],
+                    "mlflow_side",
+                    kind=kind,
+                    repeats=sizes.mlflow_repeats,
+                    budget_s=sizes.mlflow_call_budget_s,
+                )
+                assert result["size"] == min(n_runs, SEARCH_LIMIT)
+                results[kind][n_runs] = result
+    return results
+
+
+def mlflow_figures(sizes: Sizes, report: Report, nb: dict[str, float]) -> None:
+    """MLflow's figures on both stores, and the ratios against the faster store of each."""
+    r, m = sizes.mlflow_repeats, "mlflow_side"
+    log, runs, history = {}, {}, {}
+    for kind in MLFLOW_STORES:
+        n = sizes.mlflow_log_calls
+        us = median_call(r, "log", m, kind=kind, n_calls=n, n_keys=1)["us"]
+        log[kind] = report.add(f"mlflow_{kind}_log_us", us, f"{n:,} log_metric calls, x{r}")
+        n = sizes.mlflow_log10_calls
+        us = median_call(r, "log", m, kind=kind, n_calls=n, n_keys=10)["us"]
+        report.add(f"mlflow_{kind}_log10_us", us, f"{n:,} log_metrics calls, x{r}")
+        n = sizes.mlflow_runs
+        per_s = median_call(r, "runs", m, kind=kind, n_runs=n)["per_s"]
+        runs[kind] = report.add(f"mlflow_{kind}_runs_per_s", per_s, f"{n:,} runs, x{r}")
+        n = sizes.mlflow_history_points
+        with fresh_dir() as folder:
+            result = call(
+                "history",
+                folder,
+                m,
+                kind=kind,
+                n_points=n,
+                repeats=r,
+                budget_s=sizes.mlflow_call_budget_s,
+            )
+        assert result["size"] == n
+        warm = result["warm_ms"]
+        history[kind] = report.add(
+            f"mlflow_{kind}_history_ms",
+            statistics.median(warm),
+            f"{n:,} points, warm, x{len(warm)}",
+        )
+
+    search = mlflow_search(sizes)
+    for kind, by_size in search.items():
+        for n_runs, result in sorted(by_size.items()):
+            largest = n_runs == max(by_size)
+            size = "10k" if largest else f"{n_runs / 1000:g}k"
+            key = f"mlflow_{kind}_search_{size}_ms"
+            warm, where = result["warm_ms"], f"{n_runs:,} runs"
+            if n_runs != sizes.search_runs:
+                where += " (scaled down)"
+            report.add(key, statistics.median(warm), f"{where}, warm, x{len(warm)}", largest)
+            if largest:
+                report.add(
+                    f"mlflow_{kind}_search_10k_cold_ms", result["first_ms"], f"{where}, cold"
+                )
+    report.add("mlflow_import_ms", import_ms("mlflow", r), f"python -c 'import mlflow', x{r}")
+
+    def ratio(key: str, mlflow: dict[str, float], nbtrack: float, per: str) -> None:
+        higher_is_faster = key == "ratio_runs"
+        best = (max if higher_is_faster else min)(mlflow, key=mlflow.get)
+        value = nbtrack / mlflow[best] if higher_is_faster else mlflow[best] / nbtrack
+        report.add(key, value, f"MLflow {best} / nbtrack, {per}")
+
+    # The same unit of work on both sides: nbtrack again at MLflow's sizes where they differ.
+    ratio("ratio_log", log, nb["log_us"], "per log call")
+    ratio("ratio_runs", runs, nb["runs_per_s"], "per run")
+    # The faster store is the one faster where both were measured; compare at its largest size.
+    common = sizes.mlflow_file_search_runs
+    best = min(search, key=lambda kind: statistics.median(search[kind][common]["warm_ms"]))
+    n_runs = max(search[best])
+    nb_search = nb["search_10k_ms"]
+    if n_runs != sizes.search_runs:
+        nb_search = search_figure(n_runs, 1, sizes.repeats)["warm_ms"]
+        report.add("nbtrack_search_ms", nb_search, f"{n_runs:,} runs, warm", in_json=False)
+    best_ms = {best: statistics.median(search[best][n_runs]["warm_ms"])}
+    ratio("ratio_search", best_ms, nb_search, f"per search over {n_runs:,} runs")
+    nb_history = history_figure(sizes.mlflow_history_points, sizes.repeats)
+    points = f"{sizes.mlflow_history_points:,} points"
+    report.add("nbtrack_history_ms", nb_history, f"{points}, warm", in_json=False)
+    ratio("ratio_history", history, nb_history, f"per history call of {points}")
+
+
+def git_commit() -> str:
+    """The repository's current commit (a read-only git lookup; empty outside git)."""
+    return subprocess.run(
+        ["git", "-C", str(BENCH_DIR), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller sizes")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="write the figures as JSON")
+    parser.add_argument("--vs-mlflow", action="store_true", help="also measure MLflow")
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    commit = git_commit()
+    report = Report()
+    nbtrack_figures(sizes, report)
+    if args.vs_mlflow:
+        mlflow_figures(sizes, report, {f.key: f.value for f in report.figures})
+    mode = "quick" if args.quick else "full"
+    elapsed = time.perf_counter() - _START
+    if (now := git_commit()) != commit:
+        commit += f" (HEAD moved to {now} during the run)"
+    print(f"\nnbtrack at commit {commit}, {mode} mode, {os.cpu_count()} CPUs, {elapsed:.0f}s\n")
+    print(report.table())
+    if args.json:
+        args.json.write_text(json.dumps(report.json(), indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
