@@ -42,6 +42,7 @@ from .tracking import (
 )
 
 if TYPE_CHECKING:
+    from .exchange import export, import_mlflow, import_runs
     from .query import (
         RunDiff,
         RunRecord,
@@ -54,7 +55,6 @@ if TYPE_CHECKING:
         search,
         sql,
     )
-    from .exchange import export, import_mlflow, import_runs
     from .store.compaction import compact
 
 # The read side needs DuckDB and pandas; they load on first use so `import nbtrack` stays fast.

@@ -109,6 +109,7 @@ def test_wide_file_has_search_columns_and_reads_everywhere(scenario, tmp_path: P
 
 def test_wide_file_reads_in_polars(scenario, tmp_path: Path) -> None:
     import polars as pl
+
     path = tmp_path / "runs.parquet"
     nbtrack.export(path)
     polars_frame = pl.read_parquet(path)

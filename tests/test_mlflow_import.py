@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pytest
 from helpers import ROOT, run_python
-
-import nbtrack
-
 from mlflow.entities import ViewType
 from mlflow.tracking import MlflowClient
+
+import nbtrack
 
 # MLflow's sqlite store warns about its own use of SQLAlchemy; not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:.*noload.*")
