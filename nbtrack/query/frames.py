@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -57,24 +58,43 @@ def decoded_params(rows: Iterable[tuple]) -> Iterable[tuple[str, str, Any]]:
         yield run_id, key, decode_param(kind, num, text)
 
 
-def _as_text(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and value != value):
+def as_text(value: Any) -> str | None:
+    """One value of a mixed-type column, as text (None and NaN stay missing)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, str):
         return value
-    return json.dumps(value) if isinstance(value, (list, dict, bool)) else str(value)
+    if isinstance(value, (bool, list, tuple, dict)):
+        return json.dumps(value)
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def _arrow_column(series: pd.Series):  # -> pyarrow.Array
+    import pyarrow as pa
+
+    if series.dtype == object:
+        values = series.tolist()
+        if all(v is None or isinstance(v, str) for v in values):
+            return pa.array(values, type=pa.string())
+        return pa.array([as_text(v) for v in values], type=pa.string())
+    array = pa.array(series, from_pandas=True)
+    # pandas 3's strings arrive as large_string (or string_view); an empty column as null
+    if str(array.type) in ("large_string", "string_view", "null"):
+        array = array.cast(pa.string())
+    return array
 
 
 def to_arrow(frame: pd.DataFrame):  # -> pyarrow.Table
-    """``frame`` as an Arrow table; a column mixing types (say, a param that is a number in some
-    runs and text in others) becomes text, with lists and dicts as JSON."""
+    """A search result as an Arrow table of plain Parquet types.
+
+    Numbers stay numbers, times are UTC timestamps, missing values are NULL. A column whose
+    values share no single type (a param that is an int in some runs and text in others, or
+    lists) becomes text: strings as they are, numbers as Python writes them, ``true``/``false``
+    for bools, lists and dicts as JSON.
+    """
     import pyarrow as pa
 
-    arrays = {}
-    for name in frame.columns:
-        column = frame[name]
-        try:
-            arrays[name] = pa.array(column, from_pandas=True)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            arrays[name] = pa.array([_as_text(v) for v in column], type=pa.string())
-    return pa.table(arrays)
+    return pa.table([_arrow_column(frame[c]) for c in frame.columns],
+                    names=[str(c) for c in frame.columns])  # fmt: skip
