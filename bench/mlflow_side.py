@@ -105,6 +105,18 @@ def search(kind: str, folder: str, repeats: int, budget_s: float) -> dict[str, A
     )
 
 
+def search_filter(kind: str, folder: str, repeats: int, budget_s: float, filter: str) -> dict:
+    """First and warm times of a filtered ``search_runs`` ordered by ``metrics.acc`` (ms)."""
+    mlflow, _ = connect(kind, folder)
+    return timed_calls(
+        lambda: len(
+            mlflow.search_runs(filter_string=filter, order_by=ORDER_BY, max_results=SEARCH_LIMIT)
+        ),
+        repeats,
+        budget_s,
+    )
+
+
 def history(kind: str, folder: str, n_points: int, repeats: int, budget_s: float) -> dict:
     """Log an ``n_points`` series with ``log_batch``, then time ``get_metric_history`` (ms)."""
     from mlflow.entities import Metric

@@ -36,6 +36,10 @@ SEED = 1234
 POOL_SIZE = 1000
 TEN_KEYS = tuple(f"m{i}" for i in range(10))
 ORDER_BY = ["metrics.acc DESC"]
+# A filter touching params, metrics and tags that MLflow parses too (it compares params as text).
+FILTER = "params.optimizer = 'adam' and metrics.acc > 0.5 and tags.model = 'cnn'"
+# The same, plus a typed comparison of a numeric param (MLflow cannot express it).
+FILTER_TYPED = FILTER + " and params.depth >= 6"
 SEARCH_LIMIT = 100
 VISIBLE_INTERVAL_S = 0.05
 # Longest a single child process may take (the 10k-run MLflow builds are the slowest).
@@ -55,8 +59,12 @@ TARGETS: dict[str, tuple[str, float]] = {
     "ratio_log": (">=", 100),
     "ratio_runs": (">=", 20),
     "ratio_search": (">=", 10),
+    "search_filter_100k_ms": ("<=", 250),
+    "export_10k_s": ("<=", 3),
+    "import_10k_s": ("<=", 5),
+    "ratio_search_filter": (">=", 10),
 }
-UNITS = {"_us": "µs", "_ms": "ms", "_per_s": "runs/s", "_mb_10m": "MB"}
+UNITS = {"_us": "µs", "_ms": "ms", "_per_s": "runs/s", "_mb_10m": "MB", "_s": "s"}
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,10 @@ class Sizes:
     # it is searched at this size, and the sqlite store at this size too, to pick the faster.
     mlflow_file_search_runs: int
     mlflow_history_points: int
+    filter_runs: int
+    exchange_runs: int
+    exchange_points: int
+    mlflow_filter_runs: int
     # Stop repeating a slow call (MLflow's file-store search) once this much time is spent.
     mlflow_call_budget_s: float
 
@@ -106,6 +118,10 @@ _SIZES: dict[str, tuple[float, float]] = {
     "mlflow_search_runs":      (10_000,     1_000),
     "mlflow_file_search_runs": (2_000,      1_000),
     "mlflow_history_points":   (100_000,    20_000),
+    "filter_runs":             (100_000,    100_000),
+    "exchange_runs":           (10_000,     10_000),
+    "exchange_points":         (100,        100),
+    "mlflow_filter_runs":      (1_000,      1_000),
     "mlflow_call_budget_s":    (15.0,       5.0),
 }
 # fmt: on
@@ -456,6 +472,44 @@ def child_peak_rss(folder: str, n_points: int) -> dict[str, float]:
     return {"peak_mb": peak, "before_mb": before, "seconds": time.perf_counter() - start}
 
 
+def child_search_filter(folder: str, repeats: int, filter: str) -> dict[str, Any]:
+    """First and warm times of a filtered, ordered search (ms)."""
+    nbtrack = _open(folder)
+    return timed_calls(
+        lambda: len(nbtrack.search(filter, order_by=ORDER_BY, limit=SEARCH_LIMIT)), repeats
+    )
+
+
+def child_build_points(folder: str, n_runs: int, n_points: int) -> dict[str, float]:
+    """``n_runs`` runs of ``run_specs``, each with an ``n_points`` long ``loss`` series."""
+    nbtrack = _open(folder)
+    for params, metrics, tags in run_specs(n_runs):
+        with nbtrack.run(params=params, tags=tags) as run:
+            run.log_metrics(metrics)
+            for i in range(n_points):
+                run.log(loss=1.0 / (i + 1))
+    nbtrack.flush()
+    return {"runs": n_runs}
+
+
+def child_export(folder: str) -> dict[str, float]:
+    """Seconds to export the store as a bundle (``folder/bundle``)."""
+    nbtrack = _open(folder)
+    start = time.perf_counter()
+    count = nbtrack.export(Path(folder, "bundle"))
+    return {"seconds": time.perf_counter() - start, "runs": count}
+
+
+def child_import(folder: str) -> dict[str, float]:
+    """Seconds to import ``folder/bundle`` into a new store."""
+    import nbtrack
+
+    nbtrack.set_store(Path(folder, "imported"))
+    start = time.perf_counter()
+    count = nbtrack.import_runs(Path(folder, "bundle"))
+    return {"seconds": time.perf_counter() - start, "runs": count}
+
+
 # ---- nbtrack figures (measured from the parent) -----------------------------------------------
 def import_ms(module: str, repeats: int) -> float:
     """Median wall time of ``python -c "import <module>"`` in fresh processes."""
@@ -500,6 +554,38 @@ def visible_figure(points: int, timeout_s: float) -> float:
     if len(delays) < points:
         raise RuntimeError(f"the reader saw {len(delays)} of {points} points")
     return p95(delays)
+
+
+def filter_figure(n_runs: int, repeats: int, filter: str) -> float:
+    """Warm time (ms) of a filtered, ordered search over ``n_runs`` runs."""
+    with fresh_dir() as folder:
+        call("child_runs", folder, n_runs=n_runs)
+        result = call("child_search_filter", folder, repeats=repeats, filter=filter)
+    assert 0 < result["size"] <= SEARCH_LIMIT
+    return statistics.median(result["warm_ms"])
+
+
+def exchange_figures(sizes: Sizes, report: Report) -> None:
+    """The query and exchange targets: filtered search at scale, bundle export and import."""
+    r = sizes.repeats
+    n = sizes.filter_runs
+    ms = filter_figure(n, r, FILTER_TYPED)
+    report.add("search_filter_100k_ms", ms, f"{n:,} runs, params+metrics+tags filter, warm, x{r}")
+    n, points = sizes.exchange_runs, sizes.exchange_points
+    exports, imports = [], []
+    with fresh_dir() as folder:
+        call("child_build_points", folder, n_runs=n, n_points=points)
+        for _ in range(r):
+            shutil.rmtree(Path(folder, "bundle"), ignore_errors=True)
+            shutil.rmtree(Path(folder, "imported"), ignore_errors=True)
+            exported = call("child_export", folder)
+            imported = call("child_import", folder)
+            assert exported["runs"] == imported["runs"] == n
+            exports.append(exported["seconds"])
+            imports.append(imported["seconds"])
+    where = f"{n:,} runs x {points} points, bundle, x{r}"
+    report.add("export_10k_s", statistics.median(exports), where)
+    report.add("import_10k_s", statistics.median(imports), f"{where}, into a new store")
 
 
 def nbtrack_figures(sizes: Sizes, report: Report) -> None:
@@ -577,6 +663,15 @@ def mlflow_search(sizes: Sizes) -> dict[str, dict[int, dict[str, Any]]]:
                     budget_s=sizes.mlflow_call_budget_s,
                 )
                 assert result["size"] == min(n_runs, SEARCH_LIMIT)
+                result["filter"] = call(
+                    "search_filter",
+                    folders[kind],
+                    "mlflow_side",
+                    kind=kind,
+                    repeats=sizes.mlflow_repeats,
+                    budget_s=sizes.mlflow_call_budget_s,
+                    filter=FILTER,
+                )
                 results[kind][n_runs] = result
     return results
 
@@ -649,6 +744,34 @@ def mlflow_figures(sizes: Sizes, report: Report, nb: dict[str, float]) -> None:
         report.add("nbtrack_search_ms", nb_search, f"{n_runs:,} runs, warm", in_json=False)
     best_ms = {best: statistics.median(search[best][n_runs]["warm_ms"])}
     ratio("ratio_search", best_ms, nb_search, f"per search over {n_runs:,} runs")
+    filtered = {}
+    n = sizes.mlflow_filter_runs
+    for kind in MLFLOW_STORES:
+        with fresh_dir() as folder:
+            call("build_search_store", folder, m, kind=kind, first=0, n_runs=n)
+            result = call("search_filter", folder, m, kind=kind, repeats=r, budget_s=30.0,
+                          filter=FILTER)  # fmt: skip
+        warm = result["warm_ms"]
+        filtered[kind] = report.add(
+            f"mlflow_{kind}_search_filter_ms", statistics.median(warm),
+            f"{n:,} runs, the same filter, warm, x{len(warm)}",
+        )  # fmt: skip
+    nb_filter = filter_figure(n, sizes.repeats, FILTER)
+    report.add("nbtrack_search_filter_ms", nb_filter, f"{n:,} runs, warm", in_json=False)
+    ratio("ratio_search_filter", filtered, nb_filter, f"per filtered search over {n:,} runs")
+    # The same filter where MLflow's stores are largest: the per-call cost of each at scale.
+    n_runs = max(search[best])
+    if n_runs != n:
+        warm = search[best][n_runs]["filter"]["warm_ms"]
+        mlflow_ms = report.add(
+            f"mlflow_{best}_search_filter_large_ms", statistics.median(warm),
+            f"{n_runs:,} runs, the same filter, warm, x{len(warm)}", in_json=False,
+        )  # fmt: skip
+        nb_large = filter_figure(n_runs, sizes.repeats, FILTER)
+        report.add("nbtrack_search_filter_large_ms", nb_large, f"{n_runs:,} runs, warm",
+                   in_json=False)  # fmt: skip
+        ratio("ratio_search_filter_large", {best: mlflow_ms}, nb_large,
+              f"per filtered search over {n_runs:,} runs")  # fmt: skip
     nb_history = history_figure(sizes.mlflow_history_points, sizes.repeats)
     points = f"{sizes.mlflow_history_points:,} points"
     report.add("nbtrack_history_ms", nb_history, f"{points}, warm", in_json=False)
@@ -675,6 +798,7 @@ def main(argv: list[str] | None = None) -> int:
     commit = git_commit()
     report = Report()
     nbtrack_figures(sizes, report)
+    exchange_figures(sizes, report)
     if args.vs_mlflow:
         mlflow_figures(sizes, report, {f.key: f.value for f in report.figures})
     mode = "quick" if args.quick else "full"
