@@ -23,11 +23,13 @@ def write_script(path: Path, code: str) -> Path:
 
 
 def run_python(code: str, store: Path, tmp_path: Path, name: str = "script.py", **popen) -> str:
-    """Run ``code`` in a fresh Python process on ``store``; returns stdout, fails on errors."""
+    """Run ``code`` in a fresh Python process on ``store``, in ``tmp_path``; returns stdout and
+    fails on errors."""
     script = write_script(tmp_path / name, code)
     done = subprocess.run(
         [sys.executable, str(script)],
         env=script_env(store),
+        cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=120,
@@ -38,11 +40,12 @@ def run_python(code: str, store: Path, tmp_path: Path, name: str = "script.py", 
 
 
 def start_python(code: str, store: Path, tmp_path: Path, name: str, **extra: str):
-    """Start ``code`` in a fresh Python process; returns the Popen."""
+    """Start ``code`` in a fresh Python process, in ``tmp_path``; returns the Popen."""
     script = write_script(tmp_path / name, code)
     return subprocess.Popen(
         [sys.executable, str(script)],
         env=script_env(store, **extra),
+        cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

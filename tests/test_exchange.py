@@ -338,3 +338,15 @@ def test_export_and_import_of_10000_runs_with_100_points_each(tmp_store: Path, t
     assert nbtrack.import_runs(tmp_path / "big") == runs
     assert nbtrack.sql("SELECT count(*) FROM metrics").fetchall()[0][0] == runs * points
     assert exported < 30, f"exporting took {exported:.1f} s"
+
+
+def test_export_takes_a_filter_in_both_modes(tmp_store: Path, tmp_path: Path) -> None:
+    for depth in (2, 4, 8):
+        with nbtrack.run(f"d{depth}", params={"depth": depth}) as run:
+            run.log(acc=depth / 10)
+    assert nbtrack.export(tmp_path / "deep.parquet", filter="params.depth >= 4") == 2
+    assert sorted(pd.read_parquet(tmp_path / "deep.parquet")["name"]) == ["d4", "d8"]
+    assert nbtrack.export(tmp_path / "deep", filter="metrics.acc > 0.5") == 1
+    nbtrack.set_store(tmp_path / "other")
+    assert nbtrack.import_runs(tmp_path / "deep") == 1
+    assert nbtrack.search()["name"].tolist() == ["d8"]

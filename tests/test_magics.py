@@ -150,6 +150,7 @@ def test_line_magic_commands(tmp_store: Path, tmp_path: Path) -> None:
             f"%track store {other}",
             "%%track elsewhere\nq = 1",
             "print(get_ipython().find_cell_magic('track').__doc__)",
+            f"%track export {tmp_path / 'out.parquet'}",
         ],
         tmp_store, tmp_path,
     )  # fmt: skip
@@ -163,6 +164,8 @@ def test_line_magic_commands(tmp_store: Path, tmp_path: Path) -> None:
     help_text = text(cells[8])  # what %%track? shows
     assert "Run the cell as an nbtrack run" in help_text
     assert "--live KEY[,KEY…]" in help_text and "-t KEY=VALUE" in help_text
+    assert f"exported runs to {tmp_path / 'out.parquet'}" in text(cells[9])
+    assert pd.read_parquet(tmp_path / "out.parquet")["name"].tolist() == ["elsewhere"]
     manual = runs_by_name()["manual"]
     assert manual.metrics == {"acc": 0.7} and manual.params == {"k": 5}
     nbtrack.set_store(other)
