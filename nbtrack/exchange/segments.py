@@ -18,9 +18,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import StoreError
 from ..store import Store, get_store
-from ..store.layout import COMPACTED_PREFIX, FIX_HINT, Layout, fsync_path
+from ..store.layout import COMPACTED_PREFIX, Layout, fsync_path, store_error
 from ..store.schema import COLUMNS, PUBLISH_ORDER, TABLES, arrow_schema
 from ..store.segments import write_hidden
 
@@ -55,10 +54,7 @@ class SegmentAppender:
             try:
                 hidden = write_hidden(final, part)
             except OSError as err:
-                raise StoreError(
-                    f"cannot write to the nbtrack store at {self.layout.root}: "
-                    f"{err.strerror or err}; " + FIX_HINT
-                ) from err
+                raise store_error(f"write to the nbtrack store at {self.layout.root}", err) from err
             self._written[table].append((hidden, final))
 
     def add_batches(self, table: str, batches: Iterable[pa.RecordBatch]) -> None:
@@ -89,9 +85,8 @@ class SegmentAppender:
             for directory in directories:
                 fsync_path(directory)
         except OSError as err:
-            raise StoreError(
-                f"cannot publish imported segments in the nbtrack store at {self.layout.root}: "
-                f"{err.strerror or err}; " + FIX_HINT
+            raise store_error(
+                f"publish imported segments in the nbtrack store at {self.layout.root}", err
             ) from err
 
     def discard(self) -> None:
@@ -107,10 +102,7 @@ def _import_lock(layout: Layout) -> Iterator[None]:
     try:
         f = open(layout.segments / ".import.lock", "a+b")  # noqa: SIM115 (closed below)
     except OSError as err:
-        raise StoreError(
-            f"cannot import into the nbtrack store at {layout.root}: {err.strerror or err}; "
-            + FIX_HINT
-        ) from err
+        raise store_error(f"import into the nbtrack store at {layout.root}", err) from err
     with f:
         fcntl.flock(f, fcntl.LOCK_EX)
         try:
@@ -143,10 +135,7 @@ class Import:
         try:
             shutil.copytree(source, target, dirs_exist_ok=True)
         except OSError as err:
-            raise StoreError(
-                f"cannot copy artifacts from {source} into {target}: {err.strerror or err}; "
-                + FIX_HINT
-            ) from err
+            raise store_error(f"copy artifacts from {source} into {target}", err) from err
 
 
 @contextlib.contextmanager

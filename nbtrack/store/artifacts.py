@@ -7,8 +7,7 @@ import shutil
 import time
 from pathlib import Path
 
-from ..errors import StoreError
-from .layout import FIX_HINT, Layout
+from .layout import Layout, store_error
 
 _CHUNK = 1 << 20
 
@@ -39,10 +38,7 @@ def copy_artifact(layout: Layout, run_id: str, source: Path, name: str | None) -
             shutil.copy2(source, target)
             files = [target]
     except OSError as err:
-        raise StoreError(
-            f"cannot copy artifact {str(source)!r} into {run_dir}: {err.strerror or err}; "
-            + FIX_HINT
-        ) from err
+        raise store_error(f"copy artifact {str(source)!r} into {run_dir}", err) from err
     now = time.time()
     return [
         (run_id, f.relative_to(run_dir).as_posix(), f.stat().st_size, _sha256(f), now)

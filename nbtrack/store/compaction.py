@@ -17,8 +17,8 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..errors import StoreError, StoreWarning
-from .layout import COMPACTED_PREFIX, FIX_HINT, Layout, fsync_path
+from ..errors import StoreWarning
+from .layout import COMPACTED_PREFIX, Layout, fsync_path, store_error
 from .schema import TABLES, arrow_schema
 from .segments import write_hidden
 
@@ -130,7 +130,5 @@ def compact_segments(layout: Layout, wait: bool = True, prefix: str = "") -> dic
                 if len(small) >= 2 and compact_table(layout, table, small):
                     merged[table] = len(small)
     except OSError as err:
-        raise StoreError(
-            f"cannot compact the store at {layout.root}: {err.strerror or err}; " + FIX_HINT
-        ) from err
+        raise store_error(f"compact the store at {layout.root}", err) from err
     return merged

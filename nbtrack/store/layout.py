@@ -35,6 +35,17 @@ FIX_HINT = (
 )
 
 
+def store_error(action: str, err: OSError) -> StoreError:
+    """A StoreError saying what could not be done, the system's reason and file, and the fix.
+
+    >>> error = store_error("write to /data", PermissionError(13, "Permission denied"))
+    >>> str(error)  # doctest: +ELLIPSIS
+    'cannot write to /data: Permission denied; make it writable, or choose another folder ...'
+    """
+    where = f" ({err.filename})" if getattr(err, "filename", None) else ""
+    return StoreError(f"cannot {action}: {err.strerror or err}{where}; {FIX_HINT}")
+
+
 class Layout:
     """The paths of one store folder, and its format check."""
 
@@ -95,10 +106,7 @@ class Layout:
                     json.dumps({"format": FORMAT_VERSION}).encode(),
                 )
         except OSError as err:
-            raise StoreError(
-                f"cannot create the nbtrack store at {self.root}: {err.strerror or err}; "
-                + FIX_HINT
-            ) from err
+            raise store_error(f"create the nbtrack store at {self.root}", err) from err
         self.check_format()
 
     # ---- segment visibility -------------------------------------------------------------

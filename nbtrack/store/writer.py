@@ -19,7 +19,7 @@ from pathlib import Path
 from ..config import Settings
 from ..errors import StoreError, StoreWarning
 from .buffers import Batch, Buffers
-from .layout import FIX_HINT, Layout, fsync_path
+from .layout import Layout, fsync_path, store_error
 from .schema import PUBLISH_ORDER
 from .segments import write_hidden
 
@@ -115,10 +115,7 @@ class Writer:
         try:
             self.heartbeat_path.write_text(json.dumps(info))
         except OSError as err:
-            raise StoreError(
-                f"cannot write to the nbtrack store at {self.layout.root}: "
-                f"{err.strerror or err}; " + FIX_HINT
-            ) from err
+            raise store_error(f"write to the nbtrack store at {self.layout.root}", err) from err
 
     def _beat(self) -> None:
         if self.active_runs > 0:
@@ -159,10 +156,7 @@ class Writer:
                     self._inflight = Batch()
                 if isinstance(err, StoreError):
                     raise
-                raise StoreError(
-                    f"cannot write to the nbtrack store at {self.layout.root}: "
-                    f"{err.strerror or err} ({getattr(err, 'filename', '')}); " + FIX_HINT
-                ) from err
+                raise store_error(f"write to the nbtrack store at {self.layout.root}", err) from err
             with self.visibility:
                 for hidden, final in written:
                     os.replace(hidden, final)
