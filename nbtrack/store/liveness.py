@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
@@ -36,11 +35,3 @@ def writer_alive(heartbeat: Path, timeout: float, host: str | None, pid: int | N
     except FileNotFoundError:
         return False
     return age <= timeout
-
-
-def heartbeat_owner(heartbeat: Path) -> tuple[str | None, int | None]:
-    try:
-        info = json.loads(heartbeat.read_text())
-        return info.get("host"), info.get("pid")
-    except (OSError, ValueError):
-        return None, None
