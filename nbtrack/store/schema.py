@@ -33,7 +33,6 @@ PUBLISH_ORDER = ("runs", "params", "tags", "metrics", "artifacts", "events")
 # Columns holding epoch seconds (float) in the buffers, stored as UTC timestamps.
 TIME_COLUMNS = frozenset({"created_at", "timestamp"})
 
-EVENT_KINDS = ("started", "finished", "failed", "interrupted", "deleted", "restored")
 END_STATES = ("finished", "failed", "interrupted")
 
 
