@@ -56,6 +56,7 @@ if TYPE_CHECKING:
         sql,
     )
     from .store.compaction import compact
+    from .widgets import compare, plot, table
 
 # The read side needs DuckDB and pandas; they load on first use so `import nbtrack` stays fast.
 _LAZY = {
@@ -70,6 +71,9 @@ _LAZY = {
     "search": "query",
     "sql": "query",
     "compact": "store.compaction",
+    "compare": "widgets",
+    "plot": "widgets",
+    "table": "widgets",
     "export": "exchange",
     "import_mlflow": "exchange",
     "import_runs": "exchange",
@@ -90,6 +94,7 @@ __all__ = [
     "active_run",
     "cell_runs",
     "compact",
+    "compare",
     "delete_run",
     "diff",
     "end_run",
@@ -106,6 +111,7 @@ __all__ = [
     "log_metrics",
     "log_param",
     "log_params",
+    "plot",
     "restore_run",
     "run",
     "search",
@@ -115,6 +121,7 @@ __all__ = [
     "set_tags",
     "sql",
     "start_run",
+    "table",
     "unload_ipython_extension",
 ]
 

@@ -16,6 +16,8 @@ DOCUMENTED = {
     "search", "get_run", "RunRecord", "history", "sql", "delete_run", "restore_run",
     # cell lineage (the magics issue)
     "cell_runs", "diff", "RunDiff",
+    # DESIGN section 6: widgets
+    "table", "plot", "compare",
     # %load_ext nbtrack
     "load_ipython_extension", "unload_ipython_extension",
     # store maintenance and exchange

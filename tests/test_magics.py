@@ -92,7 +92,7 @@ def test_bad_input_is_a_usage_error_and_the_body_does_not_run(
             "%%track --bogus\nprint('BODY RAN')",
             f"%track store {blocker / 'store'}",
             "%track frobnicate",
-            "%track table",
+            "%track compare onlyone",
         ],
         tmp_store, tmp_path,
     )  # fmt: skip
@@ -100,7 +100,7 @@ def test_bad_input_is_a_usage_error_and_the_body_does_not_run(
     assert "unrecognized arguments: --bogus" in text(cells[2])
     assert "cannot create the nbtrack store" in text(cells[3]) and "UsageError" in text(cells[3])
     assert "unknown %track command 'frobnicate'" in text(cells[4])
-    assert "widgets are not built yet" in text(cells[5])
+    assert "usage: %track compare RUN RUN" in text(cells[5])
     assert all("BODY RAN" not in text(c) for c in cells)
     assert all("Traceback" not in text(c) for c in cells)
     assert not tmp_store.exists()  # nothing was tracked half-way
@@ -172,18 +172,31 @@ def test_line_magic_commands(tmp_store: Path, tmp_path: Path) -> None:
     assert nbtrack.search()["name"].tolist() == ["elsewhere"]
 
 
-def test_live_line_updates_while_the_cell_runs(tmp_store: Path, tmp_path: Path) -> None:
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
+def test_live_plot_and_widget_commands(tmp_store: Path, tmp_path: Path) -> None:
     cells = run_cells(
         [
             LOAD,
-            "%%track live-one --live loss,acc\nimport time\n"
-            "for i in range(8):\n    nbtrack.log(loss=1 / (i + 1))\n    time.sleep(0.2)",
+            "%%track live-one --live loss\nimport time\n"
+            "for i in range(8):\n    nbtrack.log(loss=1 / (i + 1))\n    time.sleep(0.3)",
+            "%track table -f \"name = 'live-one'\"",
+            "%track plot loss",
+            "with nbtrack.run('other') as other:\n    other.log(loss=2.0)\n"
+            "first = nbtrack.search(\"name = 'live-one'\")['run_id'][0]\n"
+            "get_ipython().run_line_magic('track', f'compare {first} {other.id}')",
         ],
         tmp_store, tmp_path,
     )  # fmt: skip
-    shown = text(cells[1])
-    assert "live-one [finished]" in shown
-    assert "loss=0.125 (step 7)" in shown and "acc=…" in shown
+    assert not any(errors(c) for c in cells), [text(c) for c in cells]
+    live = [o for o in cells[1].outputs if o.output_type == "display_data"]
+    assert len(live) == 1 and WIDGET in live[0].data
+    # the display was refreshed when the cell ended: its image shows the finished curve
+    assert live[0].data["image/png"]
+    for cell in cells[2:]:
+        assert any(WIDGET in o.get("data", {}) for o in cell.outputs), text(cell)
+    assert "live-one" in next(o.data["text/html"] for o in cells[2].outputs if "data" in o)
 
 
 def test_a_kernel_interrupt_marks_the_run_interrupted(tmp_store: Path, tmp_path: Path) -> None:

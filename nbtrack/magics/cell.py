@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import NbtrackWarning, StoreError
 from ..tracking import Run, outcome, start_run
-from .live import LiveLine
+from .live import LivePlot
 from .notebook import notebook_path
 from .params import literal_params, named_params
 
@@ -33,7 +33,7 @@ class TrackedCell:
     run: Run
     info: Any  # IPython's ExecutionInfo of the cell, to match its post_run_cell
     param_names: list[str] = field(default_factory=list)
-    live: LiveLine | None = None
+    live: LivePlot | None = None
 
 
 @dataclass
@@ -107,7 +107,7 @@ def begin(shell: Any, options: Any, tags: dict[str, str], raw_cell: str, info: A
         "code": raw_cell,
     }
     run = start_run(options.name, options.experiment, params, tags, context=context)
-    live = LiveLine(run, options.live) if options.live else None
+    live = LivePlot(run, options.live) if options.live else None
     return TrackedCell(run, info, options.params, live)
 
 

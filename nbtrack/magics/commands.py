@@ -80,6 +80,9 @@ class TrackMagics(Magics):
         ``%track ls [-n N] [-e EXPERIMENT]``      recent runs as a text table
         ``%track store [PATH]``                   show, or change, the store folder
         ``%track export PATH``                    write runs to Parquet
+        ``%track table [-e EXPERIMENT] [-f FILTER]``  the run table widget
+        ``%track plot KEY… [-r RUN,RUN] [-x step|time|relative]``  metric curves
+        ``%track compare RUN RUN…``               runs side by side
         """
         words = shlex.split(line)
         if not words:
@@ -191,14 +194,33 @@ def _export(shell: Any, args: list[str]) -> None:
     print(f"exported runs to {args[0]}")
 
 
-def _widget_pending(name: str):
-    def handler(shell: Any, args: list[str]) -> None:
-        raise UsageError(
-            f"%track {name} shows a widget, and nbtrack's widgets are not built yet; "
-            "use nbtrack.search() and nbtrack.history() meanwhile"
-        )
+def _table(shell: Any, args: list[str]) -> Any:
+    import nbtrack
 
-    return handler
+    parser = _sub_parser("table")
+    parser.add_argument("-e", "--experiment")
+    parser.add_argument("-f", "--filter")
+    options = parser.parse_args(args)
+    return nbtrack.table(experiment=options.experiment, filter=options.filter)
+
+
+def _plot(shell: Any, args: list[str]) -> Any:
+    import nbtrack
+
+    parser = _sub_parser("plot")
+    parser.add_argument("keys", nargs="+")
+    parser.add_argument("-r", "--runs", type=_keys, help="run ids (default: the latest run)")
+    parser.add_argument("-x", choices=("step", "time", "relative"), default="step")
+    options = parser.parse_args(args)
+    return nbtrack.plot(options.keys, runs=options.runs, x=options.x)
+
+
+def _compare(shell: Any, args: list[str]) -> Any:
+    import nbtrack
+
+    if len(args) < 2:
+        raise UsageError("usage: %track compare RUN RUN [RUN …]  (2 to 10 run ids)")
+    return nbtrack.compare(*args)
 
 
 _LINE_COMMANDS = {
@@ -207,7 +229,7 @@ _LINE_COMMANDS = {
     "ls": _ls,
     "store": _store,
     "export": _export,
-    "table": _widget_pending("table"),
-    "plot": _widget_pending("plot"),
-    "compare": _widget_pending("compare"),
+    "table": _table,
+    "plot": _plot,
+    "compare": _compare,
 }

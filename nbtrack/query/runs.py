@@ -13,8 +13,8 @@ import duckdb
 
 from ..errors import RunNotFoundError
 from ..store import get_store
-from ..store.reader import RETRIES
 from .frames import decoded_params
+from .points import query_points
 
 # Shortest prefix accepted in place of a full run id (like git's abbreviated hashes).
 MIN_PREFIX = 4
@@ -53,7 +53,7 @@ def _as_id(run: RunRef) -> str:
     return run if isinstance(run, str) else run.id
 
 
-def _id_list(runs: RunRef | Iterable[RunRef]) -> list[str]:
+def id_list(runs: RunRef | Iterable[RunRef]) -> list[str]:
     if isinstance(runs, str) or hasattr(runs, "id"):
         return [_as_id(runs)]
     return [_as_id(r) for r in runs]
@@ -143,31 +143,11 @@ def history(runs: RunRef | Iterable[RunRef], keys: str | Iterable[str] | None = 
     >>> nbtrack.history(run.id, "loss")[["step", "value"]].to_dict("list")
     {'step': [0, 1, 2], 'value': [0.9, 0.5, 0.3]}
     """
-    reader = get_store().reader
-    ids = _id_list(runs)
     key_list = [keys] if isinstance(keys, str) else (list(keys) if keys is not None else None)
-    # One placeholder per value (not a list parameter) lets DuckDB skip row groups by their stats.
-    where = f"run_id IN ({', '.join('?' * len(ids))})" if ids else "false"
-    args: list[Any] = list(ids)
-    if key_list is not None:
-        where += f" AND key IN ({', '.join('?' * len(key_list))})" if key_list else " AND false"
-        args += key_list
-    cols = 'run_id, key, step, "timestamp", value'
-    with reader.lock:
-        for attempt in range(RETRIES):
-            reader.refresh()
-            files = reader.metric_segments(ids)
-            source = f"SELECT {cols} FROM _p_metrics"
-            if files:
-                source = f"SELECT {cols} FROM read_parquet(?) UNION ALL {source}"
-            sql = f"SELECT * FROM ({source}) WHERE {where}"
-            try:
-                table = reader.arrow(sql, ([files] if files else []) + args)
-                return in_history_order(table).to_pandas()
-            except duckdb.IOException:
-                if attempt == RETRIES - 1:
-                    raise
-    raise AssertionError("unreachable")
+    table = query_points(
+        get_store().reader, id_list(runs), key_list, lambda points: f"SELECT * FROM {points}"
+    )
+    return in_history_order(table).to_pandas()
 
 
 HISTORY_ORDER = ("run_id", "key", "step", "timestamp")

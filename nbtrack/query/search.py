@@ -20,6 +20,7 @@ def search(
     limit: int | None = None,
     include_deleted: bool = False,
     output: str = "pandas",
+    offset: int = 0,
 ):
     """Runs as a table: ``run_id, experiment, name, status, start_time, end_time, duration,
     parent_run_id``, then ``params.<k>`` (typed), ``metrics.<k>`` (last value), ``tags.<k>``.
@@ -30,6 +31,7 @@ def search(
     ``order_by`` takes terms such as ``"metrics.acc DESC"``, ``"min(metrics.loss)"`` or
     ``"start_time"`` (missing values last); the default is newest first. Deleted runs are left
     out unless ``include_deleted``. ``output``: ``"pandas"`` (default), ``"arrow"``, ``"polars"``.
+    ``offset`` skips that many runs first (with ``limit``, a page).
 
     >>> import nbtrack, tempfile
     >>> nbtrack.set_store(tempfile.mkdtemp())
@@ -44,31 +46,58 @@ def search(
     """
     if output not in OUTPUTS:
         raise ValueError(f"output must be one of {', '.join(OUTPUTS)}; got {output!r}")
-    joins = Joins()
-    where, args = ["true"], []
-    if filter is not None and filter.strip():
-        condition, filter_args = compile_filter(filter, joins)
-        where.append(condition)
-        args += filter_args
-    order = []
-    for ref, descending in parse_order_by(order_by):
-        direction = "DESC" if descending else "ASC"
-        order += [f"{expr} {direction} NULLS LAST" for expr in joins.sort_exprs(ref)]
-    order += ["r.start_time DESC", "r.run_id"]
-    if not include_deleted:
-        where.append("NOT r.deleted")
-    if experiment is not None:
-        condition, names = _experiments(experiment)
-        where.append(condition)
-        args += names
-    sql = select_runs(" AND ".join(where), joins.sql()) + f" ORDER BY {', '.join(order)}"
-    if limit is not None:
-        sql += " LIMIT ?"
-        args.append(int(limit))
+    query = RunQuery(filter, experiment, order_by, include_deleted)
     reader = get_store().reader
     with reader.lock:
-        frame = widen(reader, reader.query(sql, joins.params + args))
+        frame = widen(reader, reader.query(*query.page(limit, offset)))
     return convert(frame, output)
+
+
+class RunQuery:
+    """A search's SQL: the filter and joins compiled once, then paged or counted."""
+
+    def __init__(
+        self,
+        filter: str | None = None,
+        experiment: str | Sequence[str] | None = None,
+        order_by: list[str] | str | None = None,
+        include_deleted: bool = False,
+    ) -> None:
+        self.joins = Joins()
+        where, self.args = ["true"], []
+        if filter is not None and filter.strip():
+            condition, filter_args = compile_filter(filter, self.joins)
+            where.append(condition)
+            self.args += filter_args
+        order = []
+        for ref, descending in parse_order_by(order_by):
+            direction = "DESC" if descending else "ASC"
+            order += [f"{expr} {direction} NULLS LAST" for expr in self.joins.sort_exprs(ref)]
+        self.order = ", ".join([*order, "r.start_time DESC", "r.run_id"])
+        if not include_deleted:
+            where.append("NOT r.deleted")
+        if experiment is not None:
+            condition, names = _experiments(experiment)
+            where.append(condition)
+            self.args += names
+        self.where = " AND ".join(where)
+
+    def page(self, limit: int | None = None, offset: int = 0) -> tuple[str, list]:
+        """SQL and parameters of the ordered runs, ``limit`` of them from ``offset``."""
+        sql = select_runs(self.where, self.joins.sql()) + f" ORDER BY {self.order}"
+        args = self.joins.params + self.args
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(int(limit))
+        if offset:
+            sql += " OFFSET ?"
+            args.append(int(offset))
+        return sql, args
+
+    def count(self) -> tuple[str, list]:
+        """SQL and parameters counting the matching runs."""
+        sql = f"SELECT count(*) AS n FROM runs r {self.joins.sql()} WHERE {self.where}"
+        return sql, self.joins.params + self.args
 
 
 OUTPUTS = ("pandas", "arrow", "polars")

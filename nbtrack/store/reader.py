@@ -132,6 +132,7 @@ class Reader:
         self.con.execute(f"CREATE TABLE _c_msum ({_SUMMARY_COLUMNS})")
         for table in TABLES:
             self.con.register(f"_p_{table}", arrow_schema(table).empty_table())
+        self.generation = 0  # bumps whenever anything a query could see has changed
         self._dead: set[str] = set()
         self._dead_checked = 0.0
         self._pending_tables: set[str] = set()
@@ -182,6 +183,8 @@ class Reader:
                 self._dead = dead
                 self._register_dead(dead)
                 changed.add("_dead")
+        if changed:
+            self.generation += 1
         self._materialize(changed)
 
     def _materialize(self, changed: set[str], only: tuple[str, ...] | None = None) -> None:

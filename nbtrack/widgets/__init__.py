@@ -1,0 +1,50 @@
+"""Inline widgets (anywidget): the run table, metric curves and side-by-side comparisons."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .compare import Compare
+from .plot import MetricPlot
+from .table import RunTable
+
+__all__ = ["Compare", "MetricPlot", "RunTable", "compare", "plot", "table"]
+
+
+def table(
+    experiment: str | list[str] | None = None,
+    filter: str | None = None,
+    columns: list[str] | None = None,
+) -> RunTable:
+    """An interactive table of runs; ``.selected`` holds the ids of the rows selected.
+
+    >>> import nbtrack
+    >>> runs = nbtrack.table(experiment="wine", filter="metrics.f1 > 0.9")  # doctest: +SKIP
+    """
+    return RunTable(experiment=experiment, filter=filter, columns=columns)
+
+
+def plot(
+    keys: str | Sequence[str],
+    runs: Any = None,
+    x: str = "step",
+    smoothing: float = 0.0,
+    log_y: bool = False,
+) -> MetricPlot:
+    """Curves of metric ``keys``; ``runs``: run ids, a RunTable (follows its selection) or None
+    (the latest run). ``x``: ``"step"``, ``"time"`` or ``"relative"``.
+
+    >>> import nbtrack
+    >>> nbtrack.plot("loss", runs=nbtrack.table())  # doctest: +SKIP
+    """
+    return MetricPlot(keys, runs=runs, x=x, smoothing=smoothing, log_y=log_y)
+
+
+def compare(*runs: Any) -> Compare:
+    """2 to 10 runs side by side: params diff, metrics, overlaid curves, code diff.
+
+    >>> import nbtrack
+    >>> nbtrack.compare("3fl6ucz1al", "r4htzx3z26")  # doctest: +SKIP
+    """
+    return Compare(*runs)

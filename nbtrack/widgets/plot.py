@@ -1,0 +1,80 @@
+"""``nbtrack.plot()``: metric curves across runs, downsampled in DuckDB, live while runs write."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import Any
+
+import anywidget
+import traitlets as t
+
+from ..store import get_store
+from .base import bundle, follow_store
+from .curves import CurveTraits
+from .table import RunTable, _split
+
+
+class MetricPlot(anywidget.AnyWidget, CurveTraits):
+    """Line charts of metric ``keys`` for ``runs``: x by step, wall time or relative time,
+    EMA smoothing (the raw line stays faint behind), log-scale y, hover tooltips, a legend
+    that highlights. ``runs`` follows a RunTable's selection when given one.
+
+    >>> import nbtrack
+    >>> nbtrack.plot(["loss", "val_acc"], runs=table, smoothing=0.6)  # doctest: +SKIP
+    """
+
+    _esm = bundle("plot.js")
+    _css = bundle("styles.css")
+
+    # (not ``keys``: ipywidgets uses that name for the list of synced traits)
+    metric_keys = t.List(t.Unicode()).tag(sync=True)
+    runs = t.List(t.Unicode()).tag(sync=True)
+
+    def __init__(
+        self,
+        keys: str | Sequence[str],
+        runs: Any = None,
+        x: str = "step",
+        smoothing: float = 0.0,
+        log_y: bool = False,
+        live: bool = True,
+    ) -> None:
+        keys = [keys] if isinstance(keys, str) else list(keys)
+        super().__init__(metric_keys=keys, x=x, smoothing=smoothing, log_y=log_y)
+        self._table: RunTable | None = None
+        if isinstance(runs, RunTable):
+            self._table = runs
+            runs.observe(lambda change: setattr(self, "runs", list(change["new"])), "selected")
+            self.runs = list(runs.selected)
+        elif runs is None:
+            self.runs = _latest_run(keys)
+        else:
+            self.runs = [runs] if isinstance(runs, str) else [getattr(r, "id", r) for r in runs]
+        self.refresh()
+        self.observe(lambda _: self.refresh(), names=["metric_keys", "runs", "x", "log_y"])
+        if live:
+            follow_store(self)
+
+    def refresh(self) -> None:
+        """Query the curves again (the live thread calls this when the store changes)."""
+        self._draw(self.runs, self.metric_keys)
+
+    def _repr_mimebundle_(self, **kwargs: Any):
+        bundle_, metadata = _split(super()._repr_mimebundle_(**kwargs))
+        image = self.png()
+        if image is not None:
+            bundle_["image/png"] = base64.b64encode(image).decode()
+        return (bundle_, metadata) if metadata is not None else bundle_
+
+
+def _latest_run(keys: list[str]) -> list[str]:
+    """The most recent run that logged any of ``keys``."""
+    reader = get_store().reader
+    found = reader.query(
+        "SELECT r.run_id FROM runs r JOIN latest_metrics m USING (run_id) "
+        "WHERE m.key IN (SELECT unnest(?)) AND NOT r.deleted "
+        "ORDER BY r.start_time DESC LIMIT 1",
+        [keys],
+    )
+    return found.column("run_id").to_pylist()

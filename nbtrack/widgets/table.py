@@ -1,0 +1,155 @@
+"""``nbtrack.table()``: the runs as an interactive table; sorting, filtering and paging run in
+DuckDB, so the browser only ever receives the visible page."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import anywidget
+import traitlets as t
+
+from ..errors import FilterError
+from ..query.columns import BASE_COLUMNS
+from ..query.search import RunQuery, widen
+from ..store import get_store
+from .base import bundle, follow_store, json_value
+
+DEFAULT_COLUMNS = ("name", "status", "start_time", "duration")
+# Columns shown at first, per group, before the user picks others.
+FIRST_SHOWN = {"metrics": 6, "params": 6, "tags": 0}
+GROUPS = ("params", "metrics", "tags")
+
+
+class RunTable(anywidget.AnyWidget):
+    """Runs of an experiment (or a filter) with their params, last metrics and tags.
+
+    Click a header to sort (shift-click for a second key), type a filter and press Enter,
+    choose columns, page through, and select rows: ``table.selected`` holds their run ids
+    (and setting it selects them). Updates while runs write.
+
+    >>> import nbtrack
+    >>> table = nbtrack.table(experiment="wine")  # doctest: +SKIP
+    >>> table.selected  # doctest: +SKIP
+    ['3fl6ucz1al', 'r4htzx3z26']
+    """
+
+    _esm = bundle("table.js")
+    _css = bundle("styles.css")
+
+    _all_columns = t.List(t.Dict()).tag(sync=True)
+    columns = t.List(t.Unicode()).tag(sync=True)
+    sort = t.List(t.Dict()).tag(sync=True)
+    filter = t.Unicode("").tag(sync=True)
+    _filter_error = t.Unicode("").tag(sync=True)
+    offset = t.Int(0).tag(sync=True)
+    page_size = t.Int(20).tag(sync=True)
+    _total = t.Int(0).tag(sync=True)
+    _rows = t.List(t.Dict()).tag(sync=True)
+    selected = t.List(t.Unicode()).tag(sync=True)
+
+    def __init__(
+        self,
+        experiment: str | list[str] | None = None,
+        filter: str | None = None,
+        columns: list[str] | None = None,
+        page_size: int = 20,
+        live: bool = True,
+    ) -> None:
+        super().__init__(filter=filter or "", page_size=page_size)
+        self.experiment = experiment
+        self._chosen = list(columns) if columns else None
+        self.refresh()
+        self.observe(lambda _: self._load_page(),
+                     names=["sort", "filter", "offset", "page_size", "columns"])  # fmt: skip
+        if live:
+            follow_store(self)
+
+    # ---- queries (all in DuckDB) ------------------------------------------------------------
+    def refresh(self) -> None:
+        """Reload the available columns and the visible page."""
+        reader = get_store().reader
+        with reader.lock:
+            reader.refresh()
+            keys = {
+                group: [r[0] for r in reader.con.execute(
+                    f"SELECT DISTINCT key FROM {table} ORDER BY key").fetchall()]
+                for group, table in (("params", "params"), ("metrics", "latest_metrics"),
+                                     ("tags", "tags"))
+            }  # fmt: skip
+        all_columns = [{"name": c, "group": "attributes"} for c in BASE_COLUMNS] + [
+            {"name": f"{group}.{key}", "group": group} for group in GROUPS for key in keys[group]
+        ]
+        with self.hold_sync():
+            self._all_columns = all_columns
+            if not self.columns:
+                self.columns = self._chosen or self._default_columns(keys)
+        self._load_page()
+
+    @staticmethod
+    def _default_columns(keys: dict[str, list[str]]) -> list[str]:
+        shown = list(DEFAULT_COLUMNS)
+        for group in ("metrics", "params", "tags"):
+            shown += [f"{group}.{k}" for k in keys[group][: FIRST_SHOWN[group]]]
+        return shown
+
+    def _order_by(self) -> list[str]:
+        terms = []
+        for item in self.sort:
+            column = str(item.get("column", ""))
+            prefix, _, key = column.partition(".")
+            if key:
+                column = f"{prefix}.`{key}`"
+            terms.append(f"{column} {'DESC' if item.get('descending') else 'ASC'}")
+        return terms
+
+    def _load_page(self) -> None:
+        reader = get_store().reader
+        try:
+            query = RunQuery(self.filter, self.experiment, self._order_by())
+        except (FilterError, ValueError) as err:
+            self._filter_error = str(err)
+            return
+        with reader.lock:
+            total = reader.query(*query.count())[0][0].as_py()
+            offset = min(self.offset, max(0, (total - 1) // self.page_size * self.page_size))
+            frame = widen(reader, reader.query(*query.page(self.page_size, offset), refresh=False))
+        rows = [
+            {
+                "run_id": record["run_id"],
+                "status": record["status"],
+                "values": {c: json_value(record.get(c)) for c in self.columns},
+            }
+            for record in frame.to_dict("records")
+        ]
+        with self.hold_sync():
+            self._filter_error = ""
+            self._total = total
+            if offset != self.offset:
+                self.offset = offset
+            self._rows = rows
+
+    # ---- a saved notebook shows the page without a kernel ---------------------------------
+    def _repr_mimebundle_(self, **kwargs: Any):
+        bundle_, metadata = _split(super()._repr_mimebundle_(**kwargs))
+        bundle_["text/html"] = self.to_html()
+        return (bundle_, metadata) if metadata is not None else bundle_
+
+    def to_html(self) -> str:
+        """The visible page as a plain HTML table."""
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
+        body = "".join(
+            "<tr>" + "".join(
+                f"<td>{html.escape('' if row['values'].get(c) is None else str(row['values'][c]))}"
+                "</td>" for c in self.columns) + "</tr>"
+            for row in self._rows
+        )  # fmt: skip
+        note = f"{len(self._rows)} of {self._total} runs"
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table><p>{note}</p>"
+
+
+def _split(result: Any) -> tuple[dict, dict | None]:
+    """ipywidgets returns a bundle, or a (bundle, metadata) pair."""
+    if isinstance(result, tuple):
+        return dict(result[0]), result[1]
+    return dict(result or {}), None

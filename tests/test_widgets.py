@@ -1,0 +1,180 @@
+"""The widgets' Python side: what they send to the browser for a given store (the browser
+itself is exercised end to end elsewhere)."""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+import nbtrack
+from nbtrack.query.curves import BUCKETS
+from nbtrack.widgets.base import STATIC
+
+
+@pytest.fixture
+def sweep(tmp_store: Path) -> list[str]:
+    ids = []
+    for i, (lr, model) in enumerate([(0.1, "rf"), (0.01, "svm"), (0.001, "rf"), (0.5, "mlp")]):
+        with nbtrack.run(f"run-{i}", experiment="sweep", params={"lr": lr},
+                         tags={"model": model}) as run:  # fmt: skip
+            for step in range(30):
+                run.log(loss=1 / (step + 1 + i), acc=0.5 + i / 10)
+        ids.append(run.id)
+    return ids
+
+
+def test_table_sends_the_first_page_with_default_columns(sweep: list[str]) -> None:
+    table = nbtrack.table(experiment="sweep")
+    assert table._total == 4 and len(table._rows) == 4
+    assert table.columns[:4] == ["name", "status", "start_time", "duration"]
+    assert {"metrics.acc", "metrics.loss", "params.lr"} <= set(table.columns)
+    groups = {c["name"]: c["group"] for c in table._all_columns}
+    assert groups["params.lr"] == "params" and groups["tags.model"] == "tags"
+    row = table._rows[0]
+    assert row["run_id"] == sweep[-1] and row["status"] == "finished"
+    assert row["values"]["name"] == "run-3" and row["values"]["params.lr"] == 0.5
+    assert isinstance(row["values"]["start_time"], str)  # ISO text, JSON-safe
+
+
+def test_sorting_filtering_and_paging_happen_in_python(sweep: list[str]) -> None:
+    table = nbtrack.table()
+    table.sort = [{"column": "metrics.acc", "descending": False}]
+    assert [r["values"]["name"] for r in table._rows] == ["run-0", "run-1", "run-2", "run-3"]
+    table.sort = [{"column": "tags.model", "descending": False},
+                  {"column": "params.lr", "descending": True}]  # fmt: skip
+    assert [r["values"]["name"] for r in table._rows] == ["run-3", "run-0", "run-2", "run-1"]
+    table.filter = "tags.model = 'rf'"
+    assert table._total == 2 and table._filter_error == ""
+    table.filter = "param.lr < 1"
+    assert "did you mean 'params'" in table._filter_error
+    assert table._total == 2  # the last good result stays
+    table.filter = ""
+    table.page_size = 3
+    table.offset = 3
+    assert table._total == 4 and len(table._rows) == 1
+    table.offset = 99  # past the end: clamped to the last page
+    assert table.offset == 3
+
+
+def test_selection_is_plain_run_ids_both_ways(sweep: list[str]) -> None:
+    table = nbtrack.table()
+    table.selected = sweep[:2]
+    plot = nbtrack.plot("loss", runs=table)
+    assert plot.runs == sweep[:2]
+    table.selected = [sweep[3]]
+    assert plot.runs == [sweep[3]] and [s["run_id"] for s in plot._series] == [sweep[3]]
+
+
+def test_table_pages_stay_small_on_a_big_store(tmp_store: Path) -> None:
+    for i in range(2000):
+        with nbtrack.run(params={"i": i}) as run:
+            run.log(acc=i / 2000)
+    table = nbtrack.table()
+    table.sort = [{"column": "metrics.acc", "descending": True}]
+    assert table._total == 2000 and len(table._rows) == table.page_size == 20
+    assert table._rows[0]["values"]["metrics.acc"] == pytest.approx(1999 / 2000)
+
+
+def test_table_refresh_picks_up_new_runs(sweep: list[str]) -> None:
+    table = nbtrack.table(experiment="sweep")
+    with nbtrack.run("late", experiment="sweep"):
+        pass
+    table.refresh()
+    assert table._total == 5 and table._rows[0]["values"]["name"] == "late"
+
+
+def test_live_table_updates_by_itself(sweep: list[str]) -> None:
+    table = nbtrack.table(experiment="sweep")
+    with nbtrack.run("live-one", experiment="sweep"):
+        pass
+    deadline = time.time() + 10
+    while table._total < 5 and time.time() < deadline:
+        time.sleep(0.2)
+    assert table._total == 5
+
+
+def test_plot_series_and_binary_points(sweep: list[str]) -> None:
+    plot = nbtrack.plot(["loss", "acc"], runs=sweep[:2])
+    assert [(s["run_id"], s["key"], s["count"]) for s in plot._series] == [
+        (run_id, key, 30) for run_id in sweep[:2] for key in ("loss", "acc")
+    ]
+    assert len(plot._data) == 120 * (8 + 4)
+    assert plot._spec["data"] == {"name": "points"}
+    assert plot._spec["layer"][0]["mark"]["type"] == "line"
+    rows = plot.curve_rows()
+    assert rows[0] == {"series": "run-0 · loss", "run_id": sweep[0], "key": "loss", "x": 0.0,
+                       "y": 1.0, "smooth": 1.0}  # fmt: skip
+
+
+def test_plot_defaults_to_the_latest_run_and_changes_axes(sweep: list[str]) -> None:
+    plot = nbtrack.plot("loss")
+    assert plot.runs == [sweep[-1]]
+    plot.x = "relative"
+    xs = plot.curve_rows()
+    assert 0 <= xs[0]["x"] < 5 and plot._spec["layer"][0]["encoding"]["x"]["title"] == (
+        "seconds since start"
+    )
+    plot.log_y = True
+    assert plot._spec["layer"][0]["encoding"]["y"]["scale"]["type"] == "log"
+
+
+def test_long_series_are_downsampled_keeping_extremes(tmp_store: Path) -> None:
+    ids = []
+    for r in range(4):
+        with nbtrack.run() as run:
+            for i in range(100_000):
+                spike = 50.0 if i == 12_345 + r else (-50.0 if i == 67_890 else 0.0)
+                run.log(loss=math.sin(i / 500) + spike)
+        ids.append(run.id)
+    plot = nbtrack.plot("loss", runs=ids)
+    assert all(s["count"] <= 2 * BUCKETS for s in plot._series)
+    assert len(plot._data) <= 4 * 2 * BUCKETS * 12  # 20 such runs stay under 500 KB
+    rows = plot.curve_rows()
+    for r, run_id in enumerate(ids):
+        ys = [row["y"] for row in rows if row["run_id"] == run_id]
+        xs = [row["x"] for row in rows if row["run_id"] == run_id]
+        assert max(ys) == pytest.approx(50 + math.sin((12_345 + r) / 500), abs=1e-4)
+        assert min(ys) == pytest.approx(-50 + math.sin(67_890 / 500), abs=1e-4)
+        assert xs == sorted(xs) and xs[0] == 0 and xs[-1] == 99_999
+
+
+def test_compare_content(sweep: list[str]) -> None:
+    with nbtrack.run("twin", experiment="sweep", params={"lr": 0.1}, tags={"model": "rf"}) as run:
+        run.log(loss=0.01, acc=0.99)
+    view = nbtrack.compare(sweep[0], run.id, sweep[1])
+    content = view._content
+    assert [r["run_id"] for r in content["runs"]] == [sweep[0], run.id, sweep[1]]
+    lr = next(p for p in content["params"] if p["key"] == "lr")
+    assert lr == {"key": "lr", "values": [0.1, 0.1, 0.01], "differs": True}
+    metrics = {m["key"]: m for m in content["metrics"]}
+    assert metrics["acc"]["best"] == 1 and metrics["acc"]["higher_is_better"] is True
+    assert metrics["loss"]["best"] == 1 and metrics["loss"]["higher_is_better"] is False
+    assert metrics["loss"]["max"][0] == 1.0 and metrics["loss"]["min"][0] == pytest.approx(1 / 30)
+    assert {s["key"] for s in view._series} == {"acc", "loss"}
+    with pytest.raises(ValueError, match="2 to 10 runs"):
+        nbtrack.compare(sweep[0])
+
+
+def test_saved_notebooks_get_static_fallbacks(sweep: list[str]) -> None:
+    table = nbtrack.table()
+    bundle = table._repr_mimebundle_()
+    bundle = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert "<table>" in bundle["text/html"] and "run-3" in bundle["text/html"]
+    plot = nbtrack.plot("loss", runs=sweep)
+    bundle = plot._repr_mimebundle_()
+    bundle = bundle[0] if isinstance(bundle, tuple) else bundle
+    import base64
+
+    assert base64.b64decode(bundle["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_bundled_front_end_fetches_nothing_at_run_time() -> None:
+    for name in ("table.js", "plot.js", "compare.js"):
+        code = (STATIC / name).read_text()
+        assert not re.search(r"""(import\(|from\s*)["']https?://""", code), name
+        assert "esm.sh" not in code and "cdn.jsdelivr" not in code, name
