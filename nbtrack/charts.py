@@ -25,7 +25,10 @@ def curve_spec(x: str = "step", log_y: bool = False) -> dict[str, Any]:
     pick = alt.selection_point(fields=["series"], bind="legend")
     base = alt.Chart(alt.Data(name="points")).encode(
         x=alt.X(x_field, title=X_TITLES[x]),
-        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom")),
+        # (the legend would take the faint raw layer's opacity without symbolOpacity)
+        color=alt.Color(
+            "series:N", title=None, legend=alt.Legend(orient="bottom", symbolOpacity=1)
+        ),
         detail="series:N",
     )
     if x == "time":
@@ -49,14 +52,21 @@ def curve_spec(x: str = "step", log_y: bool = False) -> dict[str, Any]:
 
 
 def smoothed(values, weight: float):  # numpy array -> numpy array
-    """TensorBoard's debiased exponential moving average (weight 0 returns the values)."""
+    """TensorBoard's debiased exponential moving average (weight 0 returns the values); a NaN
+    or infinite point passes through without entering the average (as in js/src/series.ts)."""
+    import math
+
     import numpy as np
 
     out = np.empty(len(values), dtype=np.float64)
-    last = 0.0
-    for i, value in enumerate(values):
-        last = last * weight + (1 - weight) * float(value)
-        out[i] = last / (1 - weight ** (i + 1)) if weight else float(value)
+    last, seen = 0.0, 0
+    for i, value in enumerate(map(float, values)):
+        if not weight or not math.isfinite(value):
+            out[i] = value
+            continue
+        last = last * weight + (1 - weight) * value
+        seen += 1
+        out[i] = last / (1 - weight**seen)
     return out
 
 

@@ -1,0 +1,281 @@
+/**
+ * The curve chart shared by MetricPlot and Compare: embeds the Python-built Vega-Lite spec with
+ * vega-embed (bundled, nothing fetched), feeds it the decoded points, and recomputes the smoothed
+ * values in the browser when the smoothing slider moves.
+ */
+
+import type { AnyModel } from "@anywidget/types";
+import embed, { type EmbedOptions, type Result, type VisualizationSpec } from "vega-embed";
+import { batched, h, onChanges, perFrame, save } from "./dom";
+import type { CurveTraits, VegaLiteJson } from "./models";
+import { type CurvePoint, type DecodedSeries, curveRows, decodeSeries } from "./series";
+
+/** The named dataset the spec reads (see nbtrack/charts.py). */
+const DATASET = "points";
+
+/**
+ * A loader that refuses everything: the specs carry their data inline or through DATASET, so a
+ * URL in one would be a bug, and the widget must not reach the network behind the user's back.
+ */
+const OFFLINE_LOADER = (() => {
+  const refuse = (uri: unknown): Promise<never> =>
+    Promise.reject(new Error(`nbtrack charts load no external resources (${String(uri)})`));
+  return { load: refuse, sanitize: refuse, http: refuse, file: refuse };
+})() as unknown as EmbedOptions["loader"];
+
+/**
+ * Vega draws on a canvas, which cannot read CSS variables: give it the theme's colours as they
+ * resolve on the chart's element (see the --nbt-* variables in styles.css).
+ */
+function themeConfig(el: HTMLElement): Record<string, unknown> {
+  const style = getComputedStyle(el);
+  const read = (name: string, fallback: string): string => style.getPropertyValue(name).trim() || fallback;
+  const text = style.color || "#333";
+  const muted = read("--nbt-muted", "#808080");
+  const grid = read("--nbt-grid", "rgba(128, 128, 128, 0.25)");
+  const font = read("--nbt-font", "sans-serif");
+  return {
+    background: "transparent",
+    font,
+    axis: { labelColor: muted, titleColor: text, gridColor: grid, domainColor: grid, tickColor: grid },
+    legend: { labelColor: text, titleColor: text },
+    title: { color: text },
+    view: { stroke: grid },
+  };
+}
+
+/**
+ * Whether the theme is dark: JupyterLab says so on <body>; elsewhere, light text means a dark
+ * background. Picks the tooltip's theme (the tooltip lives on <body>, outside our styles).
+ */
+function isDark(el: HTMLElement): boolean {
+  const light = document.body.dataset.jpThemeLight;
+  if (light !== undefined) return light === "false";
+  const [r, g, b] = (getComputedStyle(el).color.match(/\d+(\.\d+)?/g) ?? []).map(Number);
+  return r !== undefined && 0.299 * r + 0.587 * g + 0.114 * b > 140;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A chart area: the Vega view, or a muted "no points yet", or an error. */
+export class CurveChart {
+  readonly el: HTMLDivElement;
+  private readonly host: HTMLDivElement;
+  private readonly message: HTMLParagraphElement;
+  private readonly error: HTMLPreElement;
+  private spec: VisualizationSpec | null = null;
+  private rows: CurvePoint[] = [];
+  private result: Result | null = null;
+  private target: HTMLDivElement | null = null;
+  /** An error stays shown until what caused it (the spec, or the data) is replaced. */
+  private specError: string | null = null;
+  private dataError: string | null = null;
+  /** Bumped by every embed: an embed that finishes after a newer one started is dropped. */
+  private generation = 0;
+  /** An embed waits until the chart is in the page, where the theme's colours can be read. */
+  private embedWhenAttached = false;
+  private readonly resizeObserver: ResizeObserver;
+  private readonly themeObserver: MutationObserver;
+
+  constructor() {
+    this.host = h("div", { class: "nbt-chart-host" });
+    this.message = h("p", { class: "nbt-empty" }, "no points yet");
+    this.error = h("pre", { class: "nbt-error", role: "alert", hidden: true });
+    this.el = h("div", { class: "nbt-chart" }, this.host, this.message, this.error);
+    // Vega-Lite's width "container" follows window resizes only; a notebook cell also changes
+    // width when a side panel opens, and is 0 wide until JupyterLab attaches the output. The
+    // first notification also says that the chart is now in the page.
+    this.resizeObserver = new ResizeObserver(() => this.onResize());
+    this.resizeObserver.observe(this.el);
+    // Canvas colours are fixed at embed time: embed again when JupyterLab switches theme.
+    this.themeObserver = new MutationObserver(() => void this.embed());
+    this.themeObserver.observe(document.body, {
+      attributeFilter: ["data-jp-theme-light", "data-jp-theme-name"],
+    });
+    this.refresh();
+  }
+
+  setSpec(spec: VegaLiteJson | null | undefined): void {
+    // Python's spec is plain Vega-Lite JSON from Altair; vega-embed validates it when compiling.
+    this.spec = spec && Object.keys(spec).length > 0 ? (spec as unknown as VisualizationSpec) : null;
+    void this.embed();
+  }
+
+  setRows(rows: CurvePoint[]): void {
+    this.rows = rows;
+    this.dataError = null;
+    this.refresh();
+    void this.pushRows();
+  }
+
+  /** The data could not be read: say why, in place of the curves. */
+  setDataError(error: unknown): void {
+    this.dataError = errorText(error);
+    this.refresh();
+  }
+
+  dispose(): void {
+    this.generation += 1;
+    this.resizeObserver.disconnect();
+    this.themeObserver.disconnect();
+    this.finalize();
+  }
+
+  private refresh(): void {
+    const error = this.dataError ?? this.specError;
+    const empty = error === null && this.rows.length === 0;
+    this.error.textContent = error ?? "";
+    this.error.hidden = error === null;
+    this.message.hidden = !empty;
+    this.host.hidden = empty || error !== null;
+  }
+
+  private finalize(): void {
+    this.result?.finalize();
+    this.result = null;
+  }
+
+  private onResize(): void {
+    // Changing the layout inside the observer's callback would resize what it observes, which
+    // browsers report as an error ("ResizeObserver loop"): act in the next frame instead.
+    requestAnimationFrame(() => {
+      if (this.embedWhenAttached && this.el.isConnected) void this.embed();
+      else this.fitWidth();
+    });
+  }
+
+  private async embed(): Promise<void> {
+    const generation = ++this.generation;
+    this.finalize();
+    this.specError = null;
+    this.refresh();
+    this.embedWhenAttached = this.spec !== null && !this.el.isConnected;
+    if (this.spec === null || this.embedWhenAttached) return;
+    // A fresh element per embed, so that a stale embed still finishing draws off-screen.
+    const target = h("div", { class: "nbt-chart-target" });
+    this.host.replaceChildren(target);
+    this.target = target;
+    try {
+      const result = await embed(target, this.spec, {
+        actions: false,
+        renderer: "canvas",
+        loader: OFFLINE_LOADER,
+        config: themeConfig(this.el),
+        tooltip: { theme: isDark(this.el) ? "dark" : "light" },
+      });
+      if (generation !== this.generation) {
+        result.finalize();
+        return;
+      }
+      this.result = result;
+      this.fitWidth();
+      await this.pushRows();
+    } catch (error) {
+      if (generation !== this.generation) return;
+      this.specError = errorText(error);
+      this.refresh();
+    }
+  }
+
+  private async pushRows(): Promise<void> {
+    const view = this.result?.view;
+    if (!view) return; // the embed under way pushes the rows when it is done
+    try {
+      await view.data(DATASET, this.rows).runAsync();
+    } catch (error) {
+      this.setDataError(error);
+    }
+  }
+
+  private fitWidth(): void {
+    const view = this.result?.view;
+    if (!view || !this.target || this.spec === null || !("width" in this.spec)) return;
+    if (this.spec.width !== "container") return;
+    const width = this.target.clientWidth;
+    if (width > 0 && width !== view.width()) void view.width(width).runAsync();
+  }
+}
+
+/** The smoothing slider: previews every move in the browser, saves the trait on release. */
+function smoothingSlider(
+  initial: number,
+  preview: (weight: number) => void,
+  commit: (weight: number) => void,
+): { el: HTMLLabelElement; set: (weight: number) => void } {
+  const input = h("input", { type: "range", min: 0, max: 0.99, step: 0.01, "aria-label": "smoothing" });
+  const output = h("output", { class: "nbt-slider-value" });
+  const set = (weight: number): void => {
+    input.value = String(weight);
+    output.textContent = weight.toFixed(2);
+  };
+  set(initial);
+  const previewPerFrame = perFrame(preview);
+  input.addEventListener("input", () => {
+    output.textContent = Number(input.value).toFixed(2);
+    previewPerFrame(Number(input.value));
+  });
+  // "change" fires once on release (or per key press): one message to Python, not one per pixel.
+  input.addEventListener("change", () => commit(Number(input.value)));
+  return { el: h("label", { class: "nbt-option" }, "smoothing", input, output), set };
+}
+
+export interface MountedCurves {
+  /** The chart area. */
+  chart: HTMLElement;
+  /** The smoothing slider, for the caller's toolbar. */
+  slider: HTMLElement;
+  dispose: () => void;
+}
+
+/** Wire a chart and its smoothing slider to a model's `_spec`, `_series`, `_data`, `smoothing`. */
+export function mountCurves(model: AnyModel<CurveTraits>): MountedCurves {
+  const chart = new CurveChart();
+  let decoded: DecodedSeries[] = [];
+  let weight = model.get("smoothing") ?? 0;
+  const redraw = (): void => chart.setRows(curveRows(decoded, weight));
+
+  const loadData = (): void => {
+    try {
+      decoded = decodeSeries(model.get("_series") ?? [], model.get("_data"));
+      redraw();
+    } catch (error) {
+      chart.setDataError(error);
+    }
+  };
+
+  const slider = smoothingSlider(
+    weight,
+    (w) => {
+      weight = w;
+      redraw();
+    },
+    (w) => save(model, "smoothing", w),
+  );
+  const onSmoothing = (): void => {
+    const value = model.get("smoothing") ?? 0;
+    slider.set(value);
+    if (value === weight) return; // our own save coming back
+    weight = value;
+    redraw();
+  };
+  const onSpec = (): void => chart.setSpec(model.get("_spec"));
+
+  const stops = [
+    // `_series` and `_data` change together: decode once, after both change events.
+    onChanges(model, ["_series", "_data"], batched(loadData)),
+    onChanges(model, ["smoothing"], onSmoothing),
+    onChanges(model, ["_spec"], onSpec),
+  ];
+  loadData();
+  onSpec();
+  return {
+    chart: chart.el,
+    slider: slider.el,
+    dispose: () => {
+      for (const stop of stops) stop();
+      chart.dispose();
+    },
+  };
+}

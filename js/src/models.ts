@@ -1,0 +1,112 @@
+/**
+ * The synced traits of nbtrack's widgets, named exactly as the Python side (nbtrack/widgets/)
+ * declares them. Underscored traits are written by Python only; the others are two-way.
+ */
+
+/** A cell value as Python's `json_value` sends it (times arrive as ISO strings). */
+export type CellValue = string | number | boolean | null;
+
+export type ColumnGroup = "attributes" | "params" | "metrics" | "tags";
+
+export interface ColumnInfo {
+  name: string;
+  group: ColumnGroup;
+}
+
+export interface SortKey {
+  column: string;
+  descending: boolean;
+}
+
+export interface TableRow {
+  run_id: string;
+  status: string;
+  values: Record<string, CellValue>;
+}
+
+export interface RunTableModel {
+  _all_columns: ColumnInfo[];
+  columns: string[];
+  sort: SortKey[];
+  filter: string;
+  _filter_error: string;
+  offset: number;
+  page_size: number;
+  _total: number;
+  _rows: TableRow[];
+  selected: string[];
+}
+
+/** One metric series of one run; its points are the next `count` entries of `_data`. */
+export interface SeriesInfo {
+  run_id: string;
+  name: string;
+  key: string;
+  count: number;
+}
+
+/**
+ * A Python `bytes` trait arrives as a DataView (ipywidgets' buffer deserialisation). The other
+ * members are accepted so that an empty initial value or another front end does not break us.
+ */
+export type BinaryTrait = DataView | ArrayBuffer | ArrayBufferView | null | undefined;
+
+/** A Vega-Lite spec built by Python with Altair; treated as opaque JSON here. */
+export type VegaLiteJson = Record<string, unknown>;
+
+/** The traits of every curve chart (MetricPlot and Compare share them). */
+export interface CurveTraits {
+  _spec: VegaLiteJson;
+  _series: SeriesInfo[];
+  _data: BinaryTrait;
+  smoothing: number;
+}
+
+export type XAxis = "step" | "time" | "relative";
+
+export interface MetricPlotModel extends CurveTraits {
+  log_y: boolean;
+  x: XAxis;
+}
+
+export interface CompareRun {
+  run_id: string;
+  name: string;
+  status: string;
+  experiment: string;
+}
+
+export interface CompareParam {
+  key: string;
+  values: CellValue[];
+  differs: boolean;
+}
+
+export interface CompareMetric {
+  key: string;
+  last: Array<number | null>;
+  min: Array<number | null>;
+  max: Array<number | null>;
+  /** Index (into `runs`) of the best run for this metric, or null. */
+  best: number | null;
+  higher_is_better: boolean;
+}
+
+export interface CompareCode {
+  run_id: string;
+  name: string;
+  /** Unified diff against the first run's code; "" for the first run or when equal. */
+  diff: string;
+}
+
+export interface CompareContent {
+  runs: CompareRun[];
+  params: CompareParam[];
+  metrics: CompareMetric[];
+  code: CompareCode[];
+}
+
+export interface CompareModel extends CurveTraits {
+  _content: CompareContent;
+  only_differences: boolean;
+}
