@@ -63,8 +63,11 @@ TARGETS: dict[str, tuple[str, float]] = {
     "export_10k_s": ("<=", 3),
     "import_10k_s": ("<=", 5),
     "ratio_search_filter": (">=", 10),
+    "table_10k_first_page_ms": ("<=", 100),
+    "plot_20x100k_payload_kb": ("<=", 500),
+    "plot_20x100k_ms": ("<=", 300),
 }
-UNITS = {"_us": "µs", "_ms": "ms", "_per_s": "runs/s", "_mb_10m": "MB", "_s": "s"}
+UNITS = {"_us": "µs", "_ms": "ms", "_per_s": "runs/s", "_mb_10m": "MB", "_s": "s", "_kb": "KB"}
 
 
 @dataclass(frozen=True)
@@ -510,6 +513,51 @@ def child_import(folder: str) -> dict[str, float]:
     return {"seconds": time.perf_counter() - start, "runs": count}
 
 
+def child_table_page(folder: str, repeats: int) -> dict[str, Any]:
+    """Python side of the run table: build the widget and its first page (ms)."""
+    nbtrack = _open(folder)
+    nbtrack.search(limit=1)  # loads DuckDB and the store, as any earlier call in a notebook would
+
+    def first_page() -> int:
+        table = nbtrack.table()
+        table.close()  # stops its live thread
+        return len(table._rows)
+
+    return timed_calls(first_page, repeats)
+
+
+def child_build_curves(folder: str, n_runs: int, n_points: int) -> dict[str, Any]:
+    """``n_runs`` runs, each with an ``n_points`` long ``loss`` series; returns their ids."""
+    nbtrack = _open(folder)
+    ids = []
+    for _ in range(n_runs):
+        with nbtrack.run() as run:
+            for i in range(n_points):
+                run.log(loss=1.0 / (i + 1))
+        ids.append(run.id)
+    nbtrack.flush()
+    return {"ids": ids}
+
+
+def child_plot(folder: str, ids: list[str], repeats: int) -> dict[str, Any]:
+    """Query, downsample and serialise the curves of ``ids`` (ms), and the bytes sent."""
+    from nbtrack.charts import curve_spec
+    from nbtrack.query.curves import curves
+
+    _open(folder)
+    curve_spec()  # imports Altair once, as the first plot of a session does
+    sizes = []
+
+    def payload() -> int:
+        found = curves(ids, ["loss"])
+        message = json.dumps({"_spec": curve_spec(), "_series": found.series})
+        sizes.append(len(message) + len(found.to_bytes()))
+        return found.points
+
+    result = timed_calls(payload, repeats)
+    return {**result, "payload_bytes": sizes[-1]}
+
+
 # ---- nbtrack figures (measured from the parent) -----------------------------------------------
 def import_ms(module: str, repeats: int) -> float:
     """Median wall time of ``python -c "import <module>"`` in fresh processes."""
@@ -586,6 +634,26 @@ def exchange_figures(sizes: Sizes, report: Report) -> None:
     where = f"{n:,} runs x {points} points, bundle, x{r}"
     report.add("export_10k_s", statistics.median(exports), where)
     report.add("import_10k_s", statistics.median(imports), f"{where}, into a new store")
+
+
+def widget_figures(sizes: Sizes, report: Report) -> None:
+    """The widgets' targets: the table's first page, the plot's payload and time, the bundle."""
+    r = sizes.repeats
+    with fresh_dir() as folder:
+        call("child_runs", folder, n_runs=sizes.search_runs)
+        result = call("child_table_page", folder, repeats=r)
+    note = f"{sizes.search_runs:,} runs, widget and first page, warm, x{r}"
+    report.add("table_10k_first_page_ms", statistics.median(result["warm_ms"]), note)
+    with fresh_dir() as folder:
+        ids = call("child_build_curves", folder, n_runs=20, n_points=100_000)["ids"]
+        result = call("child_plot", folder, ids=ids, repeats=r)
+    note = f"20 runs x 100,000 steps, {result['size']:,} points sent"
+    report.add("plot_20x100k_payload_kb", result["payload_bytes"] / 1024, note)
+    report.add("plot_20x100k_ms", statistics.median(result["warm_ms"]), f"{note}, warm, x{r}")
+    static = BENCH_DIR.parent / "nbtrack" / "static"
+    kb = sum(f.stat().st_size for f in static.glob("*.*")) / 1024
+    report.add("bundle_kb", kb, ", ".join(f"{f.name} {f.stat().st_size / 1024:.0f} KB"
+                                          for f in sorted(static.glob("*.*"))))  # fmt: skip
 
 
 def nbtrack_figures(sizes: Sizes, report: Report) -> None:
@@ -799,6 +867,7 @@ def main(argv: list[str] | None = None) -> int:
     report = Report()
     nbtrack_figures(sizes, report)
     exchange_figures(sizes, report)
+    widget_figures(sizes, report)
     if args.vs_mlflow:
         mlflow_figures(sizes, report, {f.key: f.value for f in report.figures})
     mode = "quick" if args.quick else "full"

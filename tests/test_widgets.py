@@ -171,6 +171,11 @@ def test_saved_notebooks_get_static_fallbacks(sweep: list[str]) -> None:
     import base64
 
     assert base64.b64decode(bundle["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
+    view = nbtrack.compare(sweep[0], sweep[1])
+    bundle = view._repr_mimebundle_()
+    bundle = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert "<b>0.6</b>" in bundle["text/html"] and "lr" in bundle["text/html"]
+    assert base64.b64decode(bundle["image/png"])[:4] == b"\x89PNG"
 
 
 def test_the_bundled_front_end_fetches_nothing_at_run_time() -> None:

@@ -4,6 +4,7 @@ best marked), overlaid curves of the metrics they share, and the diff of their c
 from __future__ import annotations
 
 import difflib
+import html
 from typing import Any
 
 import anywidget
@@ -11,7 +12,7 @@ import traitlets as t
 
 from ..query.runs import RunRecord, get_run
 from ..store import get_store
-from .base import bundle, json_value
+from .base import bundle, json_value, with_fallbacks
 from .curves import CurveTraits
 
 MAX_RUNS = 10
@@ -38,6 +39,28 @@ class Compare(anywidget.AnyWidget, CurveTraits):
         super().__init__(x=x, smoothing=smoothing)
         self.records = [get_run(r) for r in runs]
         self.refresh()
+
+    def _repr_mimebundle_(self, **kwargs: Any):
+        return with_fallbacks(super()._repr_mimebundle_(**kwargs), self.to_html(), self.png())
+
+    def to_html(self) -> str:
+        """The params and metrics tables as plain HTML (for notebooks opened without a kernel)."""
+        content = self._content
+        head = "".join(f"<th>{html.escape(r['name'])}</th>" for r in content["runs"])
+
+        def row(label: str, cells: list[Any], marked: int | None = None) -> str:
+            tds = "".join(
+                f"<td>{'<b>' if i == marked else ''}{html.escape(str(v))}"
+                f"{'</b>' if i == marked else ''}</td>" for i, v in enumerate(cells)
+            )  # fmt: skip
+            return f"<tr><th>{html.escape(label)}</th>{tds}</tr>"
+
+        params = "".join(row(p["key"], p["values"]) for p in content["params"])
+        metrics = "".join(row(m["key"], m["last"], m["best"]) for m in content["metrics"])
+        return (f"<table><thead><tr><th></th>{head}</tr></thead><tbody>"
+                f"<tr><th colspan='99'>params</th></tr>{params}"
+                f"<tr><th colspan='99'>metrics (last; best in bold)</th></tr>{metrics}"
+                "</tbody></table>")  # fmt: skip
 
     def refresh(self) -> None:
         self.records = [get_run(r.id) for r in self.records]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,9 +9,9 @@ import anywidget
 import traitlets as t
 
 from ..store import get_store
-from .base import bundle, follow_store
+from .base import bundle, follow_store, with_fallbacks
 from .curves import CurveTraits
-from .table import RunTable, _split
+from .table import RunTable
 
 
 class MetricPlot(anywidget.AnyWidget, CurveTraits):
@@ -61,11 +60,7 @@ class MetricPlot(anywidget.AnyWidget, CurveTraits):
         self._draw(self.runs, self.metric_keys)
 
     def _repr_mimebundle_(self, **kwargs: Any):
-        bundle_, metadata = _split(super()._repr_mimebundle_(**kwargs))
-        image = self.png()
-        if image is not None:
-            bundle_["image/png"] = base64.b64encode(image).decode()
-        return (bundle_, metadata) if metadata is not None else bundle_
+        return with_fallbacks(super()._repr_mimebundle_(**kwargs), png=self.png())
 
 
 def _latest_run(keys: list[str]) -> list[str]:

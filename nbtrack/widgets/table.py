@@ -13,7 +13,7 @@ from ..errors import FilterError
 from ..query.columns import BASE_COLUMNS
 from ..query.search import RunQuery, widen
 from ..store import get_store
-from .base import bundle, follow_store, json_value
+from .base import bundle, follow_store, json_value, with_fallbacks
 
 DEFAULT_COLUMNS = ("name", "status", "start_time", "duration")
 # Columns shown at first, per group, before the user picks others.
@@ -131,9 +131,7 @@ class RunTable(anywidget.AnyWidget):
 
     # ---- a saved notebook shows the page without a kernel ---------------------------------
     def _repr_mimebundle_(self, **kwargs: Any):
-        bundle_, metadata = _split(super()._repr_mimebundle_(**kwargs))
-        bundle_["text/html"] = self.to_html()
-        return (bundle_, metadata) if metadata is not None else bundle_
+        return with_fallbacks(super()._repr_mimebundle_(**kwargs), self.to_html())
 
     def to_html(self) -> str:
         """The visible page as a plain HTML table."""
@@ -146,10 +144,3 @@ class RunTable(anywidget.AnyWidget):
         )  # fmt: skip
         note = f"{len(self._rows)} of {self._total} runs"
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table><p>{note}</p>"
-
-
-def _split(result: Any) -> tuple[dict, dict | None]:
-    """ipywidgets returns a bundle, or a (bundle, metadata) pair."""
-    if isinstance(result, tuple):
-        return dict(result[0]), result[1]
-    return dict(result or {}), None
