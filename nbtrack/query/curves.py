@@ -46,7 +46,7 @@ def _sql(points: str, x: str, buckets: int) -> str:
     return f"""
     WITH pts AS (
         SELECT p.run_id, p.key, p.value, {X_AXES[x]} AS x
-        FROM {points} p LEFT JOIN runs r USING (run_id)
+        FROM {points} p {"LEFT JOIN runs r USING (run_id)" if x == "relative" else ""}
     ),
     stats AS (
         SELECT run_id, key, count(*) AS n, min(x) AS x0, max(x) AS x1 FROM pts GROUP BY ALL
@@ -62,9 +62,9 @@ def _sql(points: str, x: str, buckets: int) -> str:
                arg_max(x, value) AS x_hi, max(value) AS y_hi
         FROM bucketed GROUP BY run_id, key, bucket
     )
-    SELECT DISTINCT run_id, key, x_lo AS x, y_lo AS y FROM extremes
-    UNION
-    SELECT run_id, key, x_hi, y_hi FROM extremes
+    SELECT run_id, key, x_lo AS x, y_lo AS y FROM extremes
+    UNION ALL  -- a bucket's highest point, unless it is also its lowest
+    SELECT run_id, key, x_hi, y_hi FROM extremes WHERE x_hi IS DISTINCT FROM x_lo
     ORDER BY run_id, key, x
     """
 
