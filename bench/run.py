@@ -722,24 +722,15 @@ def mlflow_search(sizes: Sizes) -> dict[str, dict[int, dict[str, Any]]]:
                 progress(f"mlflow {kind}: {built[kind]:,} -> {n_runs:,} runs in {seconds:.0f}s")
                 built[kind] = n_runs
             for kind in kinds:
-                result = call(
-                    "search",
-                    folders[kind],
-                    "mlflow_side",
-                    kind=kind,
-                    repeats=sizes.mlflow_repeats,
-                    budget_s=sizes.mlflow_call_budget_s,
-                )
+
+                def measure(func: str, kind: str = kind, **extra: Any) -> dict[str, Any]:
+                    return call(func, folders[kind], "mlflow_side", kind=kind,
+                                repeats=sizes.mlflow_repeats,
+                                budget_s=sizes.mlflow_call_budget_s, **extra)  # fmt: skip
+
+                result = measure("search")
                 assert result["size"] == min(n_runs, SEARCH_LIMIT)
-                result["filter"] = call(
-                    "search_filter",
-                    folders[kind],
-                    "mlflow_side",
-                    kind=kind,
-                    repeats=sizes.mlflow_repeats,
-                    budget_s=sizes.mlflow_call_budget_s,
-                    filter=FILTER,
-                )
+                result["filter"] = measure("search_filter", filter=FILTER)
                 results[kind][n_runs] = result
     return results
 
