@@ -183,3 +183,11 @@ def test_the_bundled_front_end_fetches_nothing_at_run_time() -> None:
         code = (STATIC / name).read_text()
         assert not re.search(r"""(import\(|from\s*)["']https?://""", code), name
         assert "esm.sh" not in code and "cdn.jsdelivr" not in code, name
+
+
+def test_table_columns_come_from_its_experiment(sweep: list[str]) -> None:
+    with nbtrack.run(experiment="elsewhere", params={"other_param": 1}):
+        pass
+    names = {c["name"] for c in nbtrack.table(experiment="sweep")._all_columns}
+    assert "params.lr" in names and "params.other_param" not in names
+    assert "params.other_param" in {c["name"] for c in nbtrack.table()._all_columns}

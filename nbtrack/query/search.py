@@ -77,7 +77,7 @@ class RunQuery:
         if not include_deleted:
             where.append("NOT r.deleted")
         if experiment is not None:
-            condition, names = _experiments(experiment)
+            condition, names = experiments_condition(experiment)
             where.append(condition)
             self.args += names
         self.where = " AND ".join(where)
@@ -103,7 +103,10 @@ class RunQuery:
 OUTPUTS = ("pandas", "arrow", "polars")
 
 
-def _experiments(experiment: str | Sequence[str]) -> tuple[str, list[str]]:
+def experiments_condition(experiment: str | Sequence[str] | None) -> tuple[str, list[str]]:
+    """SQL over ``runs r`` selecting an experiment name, a list of names or a glob."""
+    if experiment is None:
+        return "true", []
     if isinstance(experiment, str):
         if any(c in experiment for c in "*?["):
             return "r.experiment GLOB ?", [experiment]

@@ -11,7 +11,7 @@ import traitlets as t
 
 from ..errors import FilterError
 from ..query.columns import BASE_COLUMNS
-from ..query.search import RunQuery, widen
+from ..query.search import RunQuery, experiments_condition, widen
 from ..store import get_store
 from .base import bundle, follow_store, json_value, with_fallbacks
 
@@ -69,11 +69,13 @@ class RunTable(anywidget.AnyWidget):
     def refresh(self) -> None:
         """Reload the available columns and the visible page."""
         reader = get_store().reader
+        where, args = experiments_condition(self.experiment)
         with reader.lock:
             reader.refresh()
             keys = {
-                group: [r[0] for r in reader.con.execute(
-                    f"SELECT DISTINCT key FROM {table} ORDER BY key").fetchall()]
+                group: [row[0] for row in reader.con.execute(
+                    f"SELECT DISTINCT k.key FROM {table} k JOIN runs r USING (run_id) "
+                    f"WHERE {where} ORDER BY 1", args).fetchall()]
                 for group, table in (("params", "params"), ("metrics", "latest_metrics"),
                                      ("tags", "tags"))
             }  # fmt: skip
