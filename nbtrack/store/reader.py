@@ -98,7 +98,6 @@ CREATE OR REPLACE VIEW _v_latest_metrics AS
 # The views users query are tables, rebuilt only when a table they derive from changed: a
 # query on an unchanged store does no aggregation at all.
 MATERIALIZED = {
-    "_m_states": ("_states", {"events"}),
     "runs": ("_v_runs", {"runs", "events", "_dead"}),
     "params": ("_v_params", {"params"}),
     "tags": ("_v_tags", {"tags"}),
@@ -173,8 +172,8 @@ class Reader:
             self.con.register(f"_p_{table}", pending.table(table))
             changed.add(table)
         self._pending_tables = now_pending
-        if "events" in changed:
-            self._materialize({"events"}, only=("_m_states",))
+        if "events" in changed:  # run states first: liveness below reads them
+            self.con.execute("CREATE OR REPLACE TABLE _m_states AS SELECT * FROM _states")
         now = time.monotonic()
         if changed & {"runs", "events"} or now - self._dead_checked > LIVENESS_CHECK_S:
             self._dead_checked = now
@@ -187,9 +186,9 @@ class Reader:
             self.generation += 1
         self._materialize(changed)
 
-    def _materialize(self, changed: set[str], only: tuple[str, ...] | None = None) -> None:
+    def _materialize(self, changed: set[str]) -> None:
         for name, (view, sources) in MATERIALIZED.items():
-            if (only is None or name in only) and sources & changed:
+            if sources & changed:
                 self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {view}")
 
     def _list(self) -> tuple[dict[str, list[str]], Batch]:
