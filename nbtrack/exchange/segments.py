@@ -10,7 +10,6 @@ imported run's end event also sees its data. One import at a time per store (an 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import secrets
 import shutil
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..store import Store, get_store
-from ..store.layout import COMPACTED_PREFIX, Layout, fsync_path, store_error
+from ..store.layout import COMPACTED_PREFIX, Layout, exclusive_lock, fsync_path, store_error
 from ..store.schema import COLUMNS, PUBLISH_ORDER, TABLES, arrow_schema
 from ..store.segments import write_hidden
 
@@ -97,20 +96,6 @@ class SegmentAppender:
             pairs.clear()
 
 
-@contextlib.contextmanager
-def _import_lock(layout: Layout) -> Iterator[None]:
-    try:
-        f = open(layout.segments / ".import.lock", "a+b")  # noqa: SIM115 (closed below)
-    except OSError as err:
-        raise store_error(f"import into the nbtrack store at {layout.root}", err) from err
-    with f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
 class Import:
     """One import into the current store: which runs it already has, and the new segments."""
 
@@ -152,7 +137,8 @@ def importing(origin: str) -> Iterator[Import]:
         layout.create()
     layout.check_format()
     job = Import(store, origin)
-    with _import_lock(layout):
+    lock = layout.segments / ".import.lock"
+    with exclusive_lock(lock, f"import into the nbtrack store at {layout.root}"):
         try:
             yield job
             job.segments.publish()

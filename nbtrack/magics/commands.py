@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
@@ -125,10 +125,15 @@ def begin_cell(line: str) -> None:
 
 
 # ---- %track subcommands -------------------------------------------------------------------------
+class _SubcommandParser(argparse.ArgumentParser):
+    """Arguments of a ``%track`` subcommand; bad ones are a one-line UsageError."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
 def _sub_parser(prog: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"%track {prog}", add_help=False, exit_on_error=False)
-    parser.error = lambda message: (_ for _ in ()).throw(UsageError(f"%track {prog}: {message}"))
-    return parser
+    return _SubcommandParser(prog=f"%track {prog}", add_help=False)
 
 
 def _start(shell: Any, args: list[str]) -> None:

@@ -10,15 +10,13 @@ compaction runs at a time per store (an ``flock`` on ``segments/.compact.lock``)
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import secrets
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import StoreWarning
-from .layout import COMPACTED_PREFIX, Layout, fsync_path, store_error
+from .layout import COMPACTED_PREFIX, Layout, exclusive_lock, fsync_path, store_error
 from .schema import TABLES, arrow_schema
 from .segments import write_hidden
 
@@ -26,21 +24,6 @@ from .segments import write_hidden
 LARGE_SEGMENT_BYTES = 64 << 20
 # Sorting metric points by run, key and step lets readers skip row groups of other runs.
 SORT_KEYS = {"metrics": ["run_id", "key", "step"]}
-
-
-@contextlib.contextmanager
-def _compaction_lock(layout: Layout, wait: bool) -> Iterator[bool]:
-    path = layout.segments / ".compact.lock"
-    with open(path, "a+b") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def compact_table(layout: Layout, table: str, files: list[str]) -> str | None:
@@ -118,7 +101,8 @@ def compact_segments(layout: Layout, wait: bool = True, prefix: str = "") -> dic
         return merged
     layout.check_format()
     try:
-        with _compaction_lock(layout, wait) as locked:
+        lock = layout.segments / ".compact.lock"
+        with exclusive_lock(lock, f"compact the store at {layout.root}", wait) as locked:
             if not locked:
                 return merged
             for table in TABLES:

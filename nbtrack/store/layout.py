@@ -15,10 +15,13 @@ with ``.`` are never read), so a reader never sees a half-written segment.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import threading
 import warnings
+from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 
@@ -152,6 +155,27 @@ class Layout:
             with self._lock:
                 self._replaces[key] = found
         return found
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: Path, action: str, wait: bool = True) -> Iterator[bool]:
+    """Hold an ``flock`` on ``path``, one process at a time; yields False instead of waiting
+    when ``wait`` is off and another process holds it. A lock file that cannot be opened is a
+    StoreError saying it could not ``action``."""
+    try:
+        f = open(path, "a+b")  # noqa: SIM115 (closed by the with below)
+    except OSError as err:
+        raise store_error(action, err) from err
+    with f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
