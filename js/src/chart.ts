@@ -1,14 +1,15 @@
 /**
  * The curve chart shared by MetricPlot and Compare: embeds the Python-built Vega-Lite spec with
- * vega-embed (bundled, nothing fetched), feeds it the decoded points, and recomputes the smoothed
- * values in the browser when the smoothing slider moves.
+ * vega-embed (bundled, nothing fetched), feeds it the decoded points, merges the new points that
+ * live refreshes send, and recomputes the smoothed values in the browser when the smoothing
+ * slider moves.
  */
 
 import type { AnyModel } from "@anywidget/types";
 import embed, { type EmbedOptions, type Result, type VisualizationSpec } from "vega-embed";
 import { batched, h, onChanges, perFrame, save } from "./dom";
 import type { CurveTraits, VegaLiteJson } from "./models";
-import { type CurvePoint, type DecodedSeries, curveRows, decodeSeries } from "./series";
+import { type CurvePoint, type DecodedSeries, applyPatch, curveRows, decodeSeries, isCurvePatch } from "./series";
 
 /** The named dataset the spec reads (see nbtrack/charts.py). */
 const DATASET = "points";
@@ -229,6 +230,39 @@ export interface MountedCurves {
   dispose: () => void;
 }
 
+/** Live patches already merged: every view of a model hears each message, the first merges it. */
+const mergedPatches = new WeakSet<object>();
+
+/**
+ * Merge Python's live patches into the model's `_series` and `_data` (set locally, so every view
+ * redraws from them); returns what stops listening. A view whose model misses messages (one
+ * that came while no view listened, or one that does not fit) asks Python for the full state.
+ */
+function followPatches(model: AnyModel<CurveTraits>): () => void {
+  const requestState = (version: number | null): void => model.send({ type: "curves_sync", version });
+  const onMessage = (content: unknown, buffers: DataView[]): void => {
+    if (!isCurvePatch(content) || mergedPatches.has(content)) return;
+    mergedPatches.add(content);
+    const version = model.get("_curves_version") ?? 0;
+    if (version !== content.base) {
+      requestState(version);
+      return;
+    }
+    try {
+      const next = applyPatch(model.get("_series") ?? [], model.get("_data"), content.changes, buffers[0]);
+      model.set("_series", next.series);
+      model.set("_data", next.data);
+      model.set("_curves_version", content.version);
+    } catch (error) {
+      console.warn(`nbtrack: a live update did not fit the chart (${errorText(error)}); reloading it`);
+      requestState(null);
+    }
+  };
+  model.on("msg:custom", onMessage);
+  requestState(model.get("_curves_version") ?? 0);
+  return () => model.off("msg:custom", onMessage);
+}
+
 /** Wire a chart and its smoothing slider to a model's `_spec`, `_series`, `_data`, `smoothing`. */
 export function mountCurves(model: AnyModel<CurveTraits>): MountedCurves {
   const chart = new CurveChart();
@@ -267,6 +301,7 @@ export function mountCurves(model: AnyModel<CurveTraits>): MountedCurves {
     onChanges(model, ["_series", "_data"], batched(loadData)),
     onChanges(model, ["smoothing"], onSmoothing),
     onChanges(model, ["_spec"], onSpec),
+    followPatches(model),
   ];
   loadData();
   onSpec();

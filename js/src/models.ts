@@ -59,6 +59,8 @@ export interface CurveTraits {
   _spec: VegaLiteJson;
   _series: SeriesInfo[];
   _data: BinaryTrait;
+  /** The number of the state in `_series` and `_data`: a live patch names the one it changes. */
+  _curves_version: number;
   smoothing: number;
 }
 

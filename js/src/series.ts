@@ -1,6 +1,6 @@
 /**
- * Curve data without the DOM: decoding the binary `_data` trait, series labels, and
- * TensorBoard-style smoothing. Kept apart from chart.ts so tests need not load Vega.
+ * Curve data without the DOM: decoding the binary `_data` trait, merging live patches into it,
+ * series labels, and TensorBoard-style smoothing. Kept apart from chart.ts so tests need not load Vega.
  */
 
 import type { BinaryTrait, SeriesInfo } from "./models";
@@ -54,13 +54,8 @@ export function seriesLabels(series: readonly SeriesInfo[]): string[] {
   });
 }
 
-/**
- * Split `_data` into series: all x values (float64, little-endian) of every series in order,
- * then all y values (float32, little-endian). Read through a DataView because the buffer the
- * widget receives may start at an offset that typed arrays could not view (alignment).
- */
-export function decodeSeries(series: readonly SeriesInfo[], payload: BinaryTrait): DecodedSeries[] {
-  const view = asDataView(payload);
+/** The number of points of `series`, checked against the bytes of `_data` that hold them. */
+function checkedTotal(series: readonly SeriesInfo[], view: DataView): number {
   const total = series.reduce((sum, s) => sum + s.count, 0);
   const expected = total * (X_BYTES + Y_BYTES);
   if (view.byteLength !== expected) {
@@ -69,6 +64,17 @@ export function decodeSeries(series: readonly SeriesInfo[], payload: BinaryTrait
         `need ${expected} (8 per x, 4 per y)`,
     );
   }
+  return total;
+}
+
+/**
+ * Split `_data` into series: all x values (float64, little-endian) of every series in order,
+ * then all y values (float32, little-endian). Read through a DataView because the buffer the
+ * widget receives may start at an offset that typed arrays could not view (alignment).
+ */
+export function decodeSeries(series: readonly SeriesInfo[], payload: BinaryTrait): DecodedSeries[] {
+  const view = asDataView(payload);
+  const total = checkedTotal(series, view);
   const labels = seriesLabels(series);
   const yStart = total * X_BYTES;
   let first = 0;
@@ -82,6 +88,115 @@ export function decodeSeries(series: readonly SeriesInfo[], payload: BinaryTrait
     first += info.count;
     return { info, label: labels[index], x, y };
   });
+}
+
+/** One series changed by a live refresh: its first `keep` points stay, `added` points follow. */
+export interface SeriesChange {
+  index: number;
+  keep: number;
+  added: number;
+}
+
+/**
+ * Python's custom message for a live refresh (see nbtrack/widgets/curves.py): the changes that
+ * turn the state numbered `base` into the one numbered `version`. Its one buffer holds the added
+ * points of every change in order, laid out as `_data`.
+ */
+export interface CurvePatch {
+  type: "curves_patch";
+  base: number;
+  version: number;
+  changes: SeriesChange[];
+}
+
+export function isCurvePatch(content: unknown): content is CurvePatch {
+  return typeof content === "object" && content !== null && (content as { type?: unknown }).type === "curves_patch";
+}
+
+/** The `_series` and `_data` of a chart. */
+export interface CurveState {
+  series: SeriesInfo[];
+  data: DataView;
+}
+
+function checkChanges(series: readonly SeriesInfo[], changes: readonly SeriesChange[]): Map<number, SeriesChange> {
+  const byIndex = new Map<number, SeriesChange>();
+  let previous = -1;
+  for (const change of changes) {
+    const { index, keep, added } = change;
+    if (!Number.isInteger(index) || index <= previous || index >= series.length) {
+      throw new Error(
+        `the patch changes series ${index}, but there are ${series.length} and changes come in the ` +
+          `order of the series, each once`,
+      );
+    }
+    previous = index;
+    if (!Number.isInteger(keep) || keep < 0 || keep > series[index].count || !Number.isInteger(added) || added < 0) {
+      throw new Error(
+        `the patch keeps ${keep} points of series ${index} and adds ${added}, but that series has ` +
+          `${series[index].count} points`,
+      );
+    }
+    byIndex.set(index, change);
+  }
+  return byIndex;
+}
+
+/** The bytes of a DataView, as a Uint8Array over the same memory. */
+function bytesOf(view: DataView): Uint8Array {
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+}
+
+/**
+ * The state after a live refresh: each changed series keeps its first `keep` points and gets
+ * the next `added` points of `added` (laid out as `_data`); the other series stay as they are.
+ * Throws when the patch does not fit the state (other series, or other sizes).
+ */
+export function applyPatch(
+  series: readonly SeriesInfo[],
+  payload: BinaryTrait,
+  changes: readonly SeriesChange[],
+  added: BinaryTrait,
+): CurveState {
+  const old = asDataView(payload);
+  const oldTotal = checkedTotal(series, old);
+  const byIndex = checkChanges(series, changes);
+  const extra = asDataView(added);
+  const addedTotal = changes.reduce((sum, change) => sum + change.added, 0);
+  if (extra.byteLength !== addedTotal * (X_BYTES + Y_BYTES)) {
+    throw new Error(
+      `the patch has ${extra.byteLength} bytes, but its ${addedTotal} added points need ` +
+        `${addedTotal * (X_BYTES + Y_BYTES)} (8 per x, 4 per y)`,
+    );
+  }
+  const next = series.map((info, i) => {
+    const change = byIndex.get(i);
+    return change ? { ...info, count: change.keep + change.added } : info;
+  });
+  const total = next.reduce((sum, s) => sum + s.count, 0);
+  const out = new Uint8Array(total * (X_BYTES + Y_BYTES));
+  // Points first..first+count of `source` (laid out as `_data`, `size` points in all) to `at`.
+  const copy = (source: Uint8Array, size: number, first: number, count: number, at: number): void => {
+    out.set(source.subarray(first * X_BYTES, (first + count) * X_BYTES), at * X_BYTES);
+    const ys = size * X_BYTES;
+    out.set(source.subarray(ys + first * Y_BYTES, ys + (first + count) * Y_BYTES), total * X_BYTES + at * Y_BYTES);
+  };
+  const [kept, fresh] = [bytesOf(old), bytesOf(extra)];
+  let first = 0;
+  let firstAdded = 0;
+  let at = 0;
+  series.forEach((info, i) => {
+    const change = byIndex.get(i);
+    const keep = change ? change.keep : info.count;
+    copy(kept, oldTotal, first, keep, at);
+    if (change) {
+      copy(fresh, addedTotal, firstAdded, change.added, at + keep);
+      firstAdded += change.added;
+    }
+    first += info.count;
+    at += next[i].count;
+  });
+  return { series: next, data: new DataView(out.buffer) };
 }
 
 /** Weights at or above 1 would never move off the first point (and divide by zero). */

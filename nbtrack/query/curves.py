@@ -1,8 +1,11 @@
 """Metric curves for plots, downsampled in DuckDB so the browser never gets millions of points.
 
-A series longer than ``2 * buckets`` points is cut into ``buckets`` equal ranges of x; each range
-keeps its lowest and its highest point (with their x), so spikes and dips survive and a curve of
-any length costs at most ``2 * buckets`` points.
+A series longer than ``2 * buckets`` points is cut into buckets of x, the ranges
+``[k * w, (k + 1) * w)`` with ``w`` the smallest power of two for which the series spans at most
+``buckets`` of them. Each bucket keeps its lowest and its highest point (with their x), so
+spikes and dips survive and a curve of any length costs at most ``2 * buckets`` points. The
+buckets stay put as a series grows: until its x range doubles, new points change only its last
+buckets, so a live chart needs only the tail of each curve again.
 """
 
 from __future__ import annotations
@@ -37,6 +40,22 @@ class Curves:
         """x as little-endian float64, then y as little-endian float32 (the widgets' format)."""
         return self.x.astype("<f8").tobytes() + self.y.astype("<f4").tobytes()
 
+    @classmethod
+    def from_bytes(cls, series: list[dict], data: bytes) -> Curves:
+        """The curves that ``series`` and ``to_bytes()``'s ``data`` describe (no copy)."""
+        total = sum(int(s["count"]) for s in series)
+        if len(data) != 12 * total:
+            raise ValueError(f"{len(data)} bytes cannot hold {total} points (12 bytes each)")
+        x = np.frombuffer(data, "<f8", count=total)
+        return cls(list(series), x, np.frombuffer(data, "<f4", count=total, offset=8 * total))
+
+    def split(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each series' x and y values, in the order of ``series``."""
+        counts = np.array([int(s["count"]) for s in self.series], dtype=np.int64)
+        ends = np.cumsum(counts)
+        starts = ends - counts
+        return [(self.x[a:b], self.y[a:b]) for a, b in zip(starts, ends, strict=True)]
+
     @property
     def points(self) -> int:
         return len(self.x)
@@ -49,17 +68,24 @@ def _sql(points: str, x: str, buckets: int) -> str:
         FROM {points} p {"LEFT JOIN runs r USING (run_id)" if x == "relative" else ""}
     ),
     stats AS (
-        SELECT run_id, key, count(*) AS n, min(x) AS x0, max(x) AS x1 FROM pts GROUP BY ALL
+        SELECT run_id, key, count(*) AS n, min(x) AS x0, max(x) AS x1,
+               CASE WHEN max(x) > min(x)
+                    THEN 2.0 ** ceil(log2((max(x) - min(x)) / {buckets})) ELSE 1.0 END AS w
+        FROM pts GROUP BY ALL
+    ),
+    widths AS (  -- the smallest power of two that cuts x0..x1 into at most {buckets} buckets
+        SELECT run_id, key, n,
+               CASE WHEN floor(x1 / w) - floor(x0 / w) >= {buckets} THEN 2 * w ELSE w END AS w
+        FROM stats
     ),
     bucketed AS (
-        SELECT pts.*, CASE WHEN s.n <= 2 * {buckets} THEN pts.x
-            ELSE least(floor((pts.x - s.x0) / nullif(s.x1 - s.x0, 0) * {buckets}),
-                       {buckets} - 1) END AS bucket
-        FROM pts JOIN stats s USING (run_id, key)
+        SELECT pts.*, CASE WHEN s.n <= 2 * {buckets} THEN pts.x ELSE floor(pts.x / s.w) END
+            AS bucket
+        FROM pts JOIN widths s USING (run_id, key)
     ),
-    extremes AS (
-        SELECT run_id, key, arg_min(x, value) AS x_lo, min(value) AS y_lo,
-               arg_max(x, value) AS x_hi, max(value) AS y_hi
+    extremes AS (  -- ties go to the first point, so that a query gives the same points again
+        SELECT run_id, key, arg_min(x, (value, x)) AS x_lo, min(value) AS y_lo,
+               arg_max(x, (value, -x)) AS x_hi, max(value) AS y_hi
         FROM bucketed GROUP BY run_id, key, bucket
     )
     SELECT run_id, key, x_lo AS x, y_lo AS y FROM extremes

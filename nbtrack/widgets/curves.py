@@ -1,14 +1,74 @@
-"""The curve payload shared by MetricPlot and Compare: a Vega-Lite spec plus binary points."""
+"""The curve payload shared by MetricPlot and Compare: a Vega-Lite spec plus binary points.
+
+A redraw of the same series, drawn the same way, sends only the points that changed: a custom
+message ``{"type": "curves_patch", "base": v, "version": v + 1, "changes": [...]}`` where each
+change ``{"index": i, "keep": k, "added": n}`` keeps the first ``k`` points of series ``i`` and
+appends ``n`` points, all of them in the message's one buffer (the ``_data`` layout). The browser
+merges it into its ``_series`` and ``_data``; Python records the merged state without sending it
+again, so that a new view gets it all. A view holding another version than ``base`` (it missed
+messages) asks for the full state with ``{"type": "curves_sync", "version": its version}``.
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
+import numpy as np
 import traitlets as t
 
 from ..charts import curve_spec, inline, smoothed
 from ..query.curves import Curves, curves
+
+if TYPE_CHECKING:
+    from ipywidgets import Widget
+
+# Sent together, always: the version names the series and points it goes with.
+STATE_TRAITS = ["_series", "_data", "_curves_version"]
+
+
+def _as_bytes(value: Any, _widget: Any) -> bytes:
+    """``_data`` as the browser sends it back (a memoryview), as bytes."""
+    return value if isinstance(value, bytes) else bytes(value)
+
+
+def _identity(series: list[dict]) -> list[tuple[Any, Any, Any]]:
+    """What a patch cannot change: which series are drawn, in which order, with which name."""
+    return [(s["run_id"], s["key"], s["name"]) for s in series]
+
+
+def _bits(values: np.ndarray, size: int) -> np.ndarray:
+    """Floats of ``size`` bytes as unsigned integers: equal bits, equal points (NaN too)."""
+    return np.asarray(values, f"<f{size}").view(f"<u{size}")
+
+
+def _common_prefix(old: tuple[np.ndarray, np.ndarray], new: tuple[np.ndarray, np.ndarray]) -> int:
+    """How many first points two series (x, y) share."""
+    (old_x, old_y), (new_x, new_y) = old, new
+    n = min(len(old_x), len(new_x))
+    differs = (_bits(old_x[:n], 8) != _bits(new_x[:n], 8)) | (
+        _bits(old_y[:n], 4) != _bits(new_y[:n], 4)
+    )
+    first = np.flatnonzero(differs)
+    return int(first[0]) if len(first) else n
+
+
+def curve_patch(old: Curves, new: Curves) -> tuple[list[dict[str, int]], Curves]:
+    """The changes from ``old`` to ``new`` (the same series in the same order): for each series
+    that differs, its index, how many first points it keeps and how many follow; and the
+    points that follow, series after series."""
+    changes, xs, ys = [], [], []
+    for index, (before, after) in enumerate(zip(old.split(), new.split(), strict=True)):
+        keep = _common_prefix(before, after)
+        if keep == len(before[0]) == len(after[0]):
+            continue
+        changes.append({"index": index, "keep": keep, "added": len(after[0]) - keep})
+        xs.append(after[0][keep:])
+        ys.append(after[1][keep:])
+    if not changes:
+        return [], Curves()
+    return changes, Curves(x=np.concatenate(xs), y=np.concatenate(ys))
 
 
 class CurveTraits(t.HasTraits):
@@ -17,34 +77,89 @@ class CurveTraits(t.HasTraits):
     x = t.Unicode("step").tag(sync=True)
     smoothing = t.Float(0.0, min=0.0, max=0.99).tag(sync=True)
     log_y = t.Bool(False).tag(sync=True)
-    _spec = t.Dict().tag(sync=True)
-    _series = t.List(t.Dict()).tag(sync=True)
-    _data = t.Bytes(b"").tag(sync=True)
+    # Python writes these, with set_state when it sends them itself (see _send_all): no echo,
+    # nor for the values the browser sends back (its merge of a patch rides along with its
+    # next change of another trait).
+    _spec = t.Dict().tag(sync=True, echo_update=False)
+    _series = t.List(t.Dict()).tag(sync=True, echo_update=False)
+    _data = t.Bytes(b"").tag(sync=True, echo_update=False, from_json=_as_bytes)
+    _curves_version = t.Int(0).tag(sync=True, echo_update=False)
+
+    @property
+    def _widget(self) -> Widget:
+        return cast("Widget", self)
+
+    def _curves_lock(self) -> threading.RLock:
+        """The lock of the curve state, made on the first draw (in ``__init__``), when the
+        widget also starts answering views that ask for the full state."""
+        lock = getattr(self, "_curve_state_lock", None)
+        if lock is None:
+            lock = self._curve_state_lock = threading.RLock()
+            self._widget.on_msg(self._on_curves_msg)
+        return lock
 
     def _draw(self, run_ids: Sequence[str], keys: Sequence[str]) -> Curves:
-        """Query the curves and send spec, series and points in one message."""
+        """Query the curves and send them: only the points that changed (nothing when none did)
+        when the same series are drawn the same way; else spec, series and points at once."""
         found = curves(run_ids, keys, self.x)
-        self._last_curves = found
-        with self.hold_sync():  # type: ignore[attr-defined]
-            self._spec = curve_spec(self.x, self.log_y)
-            self._series = found.series
-            self._data = found.to_bytes()
+        spec = curve_spec(self.x, self.log_y)
+        with self._curves_lock():
+            self._last_curves = found
+            if spec != self._spec or not self._send_patch(found):
+                self._send_all(spec, found)
         return found
+
+    def _send_patch(self, found: Curves) -> bool:
+        """Send the points of ``found`` that the drawn state lacks; False (nothing sent) when
+        ``found`` has other series than that state."""
+        if _identity(found.series) != _identity(self._series):
+            return False
+        try:
+            drawn = Curves.from_bytes(self._series, self._data)
+        except ValueError:
+            return False
+        changes, added = curve_patch(drawn, found)
+        if changes:
+            base = self._curves_version
+            content = {"type": "curves_patch", "base": base, "version": base + 1,
+                       "changes": changes}  # fmt: skip
+            self._widget.send(content, buffers=[added.to_bytes()])
+            # set_state takes the values as the browser's own: they are not sent again
+            self._widget.set_state(
+                {"_series": found.series, "_data": found.to_bytes(), "_curves_version": base + 1}
+            )
+        return True
+
+    def _send_all(self, spec: dict, found: Curves) -> None:
+        """Set spec, series and points, and send in one message what changed (series and
+        points with a new version)."""
+        state: dict[str, Any] = {"_spec": spec} if spec != self._spec else {}
+        data = found.to_bytes()
+        if found.series != self._series or data != self._data:
+            state.update(_series=found.series, _data=data,
+                         _curves_version=self._curves_version + 1)  # fmt: skip
+        if state:
+            self._widget.set_state(state)
+            self._widget.send_state(list(state))
+
+    def _on_curves_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        """Send the full state to a view that holds another version of it."""
+        if not isinstance(content, dict) or content.get("type") != "curves_sync":
+            return
+        with self._curves_lock():
+            if content.get("version") != self._curves_version:
+                self._widget.send_state(STATE_TRAITS)
 
     def curve_rows(self) -> list[dict[str, Any]]:
         """The drawn points as rows (raw and smoothed), e.g. for a static image."""
         found: Curves = getattr(self, "_last_curves", Curves())
-        rows, start = [], 0
+        rows = []
         single_key = len({s["key"] for s in found.series}) == 1
-        for series in found.series:
-            end = start + series["count"]
+        for series, (xs, ys) in zip(found.series, found.split(), strict=True):
             label = series["name"] if single_key else f"{series['name']} · {series['key']}"
-            ys = found.y[start:end]
-            for x, y, smooth in zip(found.x[start:end], ys, smoothed(ys, self.smoothing),
-                                    strict=True):  # fmt: skip
+            for x, y, smooth in zip(xs, ys, smoothed(ys, self.smoothing), strict=True):
                 rows.append({"series": label, "run_id": series["run_id"], "key": series["key"],
                              "x": float(x), "y": float(y), "smooth": float(smooth)})  # fmt: skip
-            start = end
         return rows
 
     def png(self) -> bytes | None:
