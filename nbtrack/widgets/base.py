@@ -15,6 +15,8 @@ from ..errors import NbtrackError
 STATIC = Path(__file__).resolve().parent.parent / "static"
 # Live widgets look for store changes this often; an unchanged store costs a folder listing.
 LIVE_POLL_S = 1.0
+# Metrics whose name says "lower is better": their best run is the one with the lowest value.
+LOWER_IS_BETTER = ("loss", "error", "err", "mse", "mae", "rmse", "perplexity", "time")
 
 
 def bundle(name: str) -> Path:
@@ -40,6 +42,15 @@ def with_fallbacks(result: Any, html_text: str | None = None, png: bytes | None 
     if png is not None:
         bundle_["image/png"] = base64.b64encode(png).decode()
     return (bundle_, metadata) if metadata is not None else bundle_
+
+
+def higher_is_better(key: str) -> bool:
+    """Whether a bigger value of metric ``key`` is better, judged by its name.
+
+    >>> higher_is_better("val_acc"), higher_is_better("val_loss")
+    (True, False)
+    """
+    return not any(word in key.lower() for word in LOWER_IS_BETTER)
 
 
 def json_value(value: Any) -> Any:
@@ -74,7 +85,8 @@ def _stop_following() -> None:
 
 def follow_store(widget: Any) -> threading.Thread:
     """Call ``widget.refresh()`` whenever the store changes, until the widget is closed or
-    garbage-collected (the thread holds only a weak reference to it)."""
+    garbage-collected (the thread holds only a weak reference to it), or another store is
+    chosen."""
     from ..store import get_store
 
     reader = get_store().reader
@@ -87,14 +99,17 @@ def follow_store(widget: Any) -> threading.Thread:
             owner = target()
             if owner is None or getattr(owner, "comm", None) is None:
                 return
+            if get_store().reader is not reader:  # nbtrack.set_store() chose another store
+                return
             try:
                 reader.refresh()
-            except NbtrackError:
+                if reader.generation != seen:
+                    seen = reader.generation
+                    owner.refresh()
+            except NbtrackError:  # e.g. a run deleted meanwhile: try again at the next change
                 continue
-            if reader.generation != seen:
-                seen = reader.generation
-                owner.refresh()
-            del owner
+            finally:
+                del owner
 
     thread = threading.Thread(target=loop, name="nbtrack-live-widget", daemon=True)
     _threads.add(thread)
