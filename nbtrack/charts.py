@@ -7,6 +7,7 @@ The curve chart reads a named dataset ``points`` with fields ``series``, ``run_i
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 X_TITLES = {"step": "step", "time": "wall time", "relative": "seconds since start"}
@@ -15,16 +16,22 @@ STATIC_WIDTH = 640
 HEIGHT = 260
 
 
+@functools.lru_cache(maxsize=8)
 def curve_spec(x: str = "step", log_y: bool = False) -> dict[str, Any]:
     """Curves of one or more series: a faint raw line under a solid smoothed one, a legend
-    that highlights the series clicked, tooltips with run, key, step/time and value."""
+    that highlights the series clicked, tooltips with run, key, step/time and value (built
+    once per axis choice: the result is shared, do not modify it)."""
     import altair as alt
 
     x_field = "t:T" if x == "time" else "x:Q"
     scale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
     pick = alt.selection_point(fields=["series"], bind="legend")
     base = alt.Chart(alt.Data(name="points")).encode(
-        x=alt.X(x_field, title=X_TITLES[x]),
+        x=alt.X(
+            x_field,
+            title=X_TITLES[x],
+            axis=alt.Axis(tickMinStep=1) if x == "step" else alt.Undefined,
+        ),
         # (the legend would take the faint raw layer's opacity without symbolOpacity)
         color=alt.Color(
             "series:N", title=None, legend=alt.Legend(orient="bottom", symbolOpacity=1)
@@ -73,3 +80,29 @@ def smoothed(values, weight: float):  # numpy array -> numpy array
 def inline(spec: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:
     """``spec`` with its named data replaced by ``rows`` and a fixed width (for images)."""
     return {**spec, "data": {"values": rows}, "width": STATIC_WIDTH}
+
+
+def parallel_spec(rows: list[dict[str, Any]], metric: str) -> dict[str, Any]:
+    """A static parallel-coordinates chart: one line per run across axes ordered by
+    ``order``, coloured by ``metric``; rows hold ``run``, ``axis``, ``order``, ``position``
+    (0..1 along the axis), ``label``, ``labelled`` (whether to print the label: the ends of
+    a numeric axis, every category) and ``metric`` (see nbtrack.widgets.sweep)."""
+    import altair as alt
+
+    base = alt.Chart(alt.Data(values=rows)).encode(
+        x=alt.X("axis:N", sort=alt.EncodingSortField("order"), title=None,
+                axis=alt.Axis(orient="top", labelAngle=0, domain=False, ticks=False)),
+        y=alt.Y("position:Q", axis=None, scale=alt.Scale(domain=[0, 1])),
+    )  # fmt: skip
+    rules = base.mark_rule(color="#888").encode(y=alt.value(0), y2=alt.value(HEIGHT))
+    lines = base.mark_line(opacity=0.7).encode(
+        detail="run:N",
+        color=alt.Color("metric:Q", title=metric or None, scale=alt.Scale(scheme="plasma")),
+    )  # fmt: skip
+    labels = (
+        base.mark_text(align="left", dx=4, fontSize=10, color="#666")
+        .encode(text="label:N")
+        .transform_filter("datum.labelled")
+    )
+    chart = alt.layer(rules, lines, labels).configure_view(stroke=None)
+    return chart.properties(width=STATIC_WIDTH, height=HEIGHT).to_dict()

@@ -155,7 +155,7 @@ def test_compare_content(sweep: list[str]) -> None:
     assert metrics["loss"]["best"] == 1 and metrics["loss"]["higher_is_better"] is False
     assert metrics["loss"]["max"][0] == 1.0 and metrics["loss"]["min"][0] == pytest.approx(1 / 30)
     assert {s["key"] for s in view._series} == {"acc", "loss"}
-    with pytest.raises(ValueError, match="2 to 10 runs"):
+    with pytest.raises(ValueError, match="compare takes 2 to .* runs; got 1"):
         nbtrack.compare(sweep[0])
 
 
@@ -191,3 +191,60 @@ def test_table_columns_come_from_its_experiment(sweep: list[str]) -> None:
     names = {c["name"] for c in nbtrack.table(experiment="sweep")._all_columns}
     assert "params.lr" in names and "params.other_param" not in names
     assert "params.other_param" in {c["name"] for c in nbtrack.table()._all_columns}
+
+
+def test_compare_of_a_sweep_sends_every_run_and_selects_by_brushing(sweep: list[str]) -> None:
+    view = nbtrack.compare(experiment="sweep", metric="loss")
+    assert view.runs == sweep  # oldest first
+    content = view._sweep
+    assert [r["name"] for r in content["runs"]] == ["run-0", "run-1", "run-2", "run-3"]
+    lr = next(p for p in content["params"] if p["key"] == "lr")
+    assert lr["kind"] == "number" and lr["values"] == [0.1, 0.01, 0.001, 0.5]
+    # lr ranks 3, 2, 1, 4 against acc ranks 1, 2, 3, 4: Spearman's 1 - 6 * 8 / 60
+    assert lr["correlation"]["acc"] == pytest.approx(0.2)
+    loss = next(m for m in content["metrics"] if m["key"] == "loss")
+    assert loss["higher_is_better"] is False and loss["values"][0] == pytest.approx(1 / 30)
+    assert view.metric == "loss" and view.param == "lr"
+    # more than 10 runs need a selection; up to 10 are all side by side
+    assert [r["run_id"] for r in view._content["runs"]] == sweep and view._content["note"] == ""
+    view.selected = [sweep[1], sweep[3]]  # what a brush in the browser sets
+    assert [r["run_id"] for r in view._content["runs"]] == [sweep[1], sweep[3]]
+    assert {s["run_id"] for s in view._series} == {sweep[1], sweep[3]}
+    assert {s["key"] for s in view._series} == {"loss", "acc"}
+
+
+def test_sweep_params_categories_constants_and_defaults(tmp_store: Path) -> None:
+    for i in range(12):
+        with nbtrack.run(f"r{i}", experiment="big",
+                         params={"opt": ["adam", "sgd"][i % 2], "depth": i if i % 3 else None,
+                                 "seed": 7}) as run:  # fmt: skip
+            run.log(f1=0.5 + i / 100)
+    view = nbtrack.compare(experiment="big")
+    params = {p["key"]: p for p in view._sweep["params"]}
+    assert set(params) == {"opt", "depth"} and view._sweep["constant"] == ["seed"]
+    assert params["opt"]["kind"] == "category" and params["opt"]["correlation"] == {}
+    assert params["depth"]["values"][:4] == [None, 1, 2, None]
+    assert view.metric == "f1" and view.param == "depth"  # the only correlated param
+    assert view._content["runs"] == [] and "drag along an axis" in view._content["note"]
+    view.selected = view.runs[:11]
+    assert view._content["runs"] == [] and "11 runs selected" in view._content["note"]
+    view.selected = view.runs[:3]
+    assert len(view._content["runs"]) == 3
+    html = view.to_html()
+    assert html.index("r11") < html.index("r0")  # best f1 first
+    bundle = view._repr_mimebundle_()
+    bundle = bundle[0] if isinstance(bundle, tuple) else bundle
+    import base64
+
+    assert base64.b64decode(bundle["image/png"])[:4] == b"\x89PNG"
+
+
+def test_compare_follows_a_tables_selection(sweep: list[str]) -> None:
+    table = nbtrack.table(experiment="sweep")
+    view = nbtrack.compare(table)
+    assert view.runs == [] and view._content["note"] == "select runs in the table to compare them"
+    table.selected = [sweep[0], sweep[2]]
+    assert view.runs == [sweep[0], sweep[2]] and view._sweep == {}
+    assert len(view._content["runs"]) == 2
+    table.selected = sweep[:3]
+    assert len(view._sweep["runs"]) == 3

@@ -6,8 +6,9 @@
 import type { AnyModel, RenderProps } from "@anywidget/types";
 import { mountCurves } from "./chart";
 import { diffStats, renderDiff } from "./diff";
-import { type Part, h, keepingFocus, onChanges, statusBadge, traitCheckbox, widgetRoot } from "./dom";
+import { type Mounted, type Part, h, keepingFocus, onChanges, statusBadge, traitCheckbox, widgetRoot } from "./dom";
 import { formatCell, formatMetric } from "./format";
+import { mountSweep } from "./sweep";
 import type {
   CompareCode,
   CompareContent,
@@ -27,6 +28,7 @@ function content(model: Model): CompareContent {
     params: value.params ?? [],
     metrics: value.metrics ?? [],
     code: value.code ?? [],
+    note: value.note ?? "",
   };
 }
 
@@ -181,13 +183,16 @@ function codeSection(model: Model): Part<HTMLElement> {
 
 // --- widget ---------------------------------------------------------------------------------
 
-function render({ model, el }: RenderProps<CompareModel>): () => void {
+/** The runs side by side, or the note saying why there are none (nothing selected yet). */
+function sideBySide(model: Model): Mounted {
   const toggle = traitCheckbox(model, "only_differences", "only differences");
   const table = comparisonTable(model);
   const curves = mountCurves(model);
   const code = codeSection(model);
-  const root = widgetRoot("compare");
-  root.append(
+  const note = h("p", { class: "nbt-empty nbt-compare-note", role: "status" });
+  const runs = h(
+    "div",
+    {},
     h("div", { class: "nbt-toolbar" }, toggle.el),
     table.el,
     h(
@@ -198,16 +203,38 @@ function render({ model, el }: RenderProps<CompareModel>): () => void {
     ),
     code.el,
   );
-  el.append(root);
-
+  const update = (): void => {
+    const { runs: shown, note: why } = content(model);
+    note.textContent = why;
+    note.hidden = shown.length > 0 || why === "";
+    runs.hidden = shown.length === 0;
+  };
   const stops = [
     onChanges(model, ["only_differences"], toggle.update),
     onChanges(model, ["_content", "only_differences"], table.update),
     onChanges(model, ["_content"], code.update),
+    onChanges(model, ["_content"], update),
   ];
+  update();
+  const el = h("div", { class: "nbt-side-by-side" }, note, runs);
+  return {
+    el,
+    dispose: () => {
+      for (const stop of stops) stop();
+      curves.dispose();
+    },
+  };
+}
+
+function render({ model, el }: RenderProps<CompareModel>): () => void {
+  const sweep = mountSweep(model);
+  const runs = sideBySide(model);
+  const root = widgetRoot("compare");
+  root.append(sweep.el, runs.el);
+  el.append(root);
   return () => {
-    for (const stop of stops) stop();
-    curves.dispose();
+    sweep.dispose();
+    runs.dispose();
     root.remove();
   };
 }

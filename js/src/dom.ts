@@ -17,6 +17,12 @@ export interface Part<E extends HTMLElement = HTMLElement> {
   update: () => void;
 }
 
+/** A self-contained part of a widget: its element and what stops it listening. */
+export interface Mounted<E extends HTMLElement = HTMLElement> {
+  el: E;
+  dispose: () => void;
+}
+
 // --- elements -------------------------------------------------------------------------------
 
 /**

@@ -106,9 +106,42 @@ export interface CompareContent {
   params: CompareParam[];
   metrics: CompareMetric[];
   code: CompareCode[];
+  /** Why no runs are side by side (nothing or too much selected), else "". */
+  note: string;
+}
+
+/** A param whose values differ between the runs of a sweep: one value per run. */
+export interface SweepParam {
+  key: string;
+  kind: "number" | "category";
+  values: CellValue[];
+  /** Spearman's rank correlation with each metric (numeric params only; null if undefined). */
+  correlation: Record<string, number | null>;
+}
+
+export interface SweepMetric {
+  key: string;
+  values: CellValue[];
+  higher_is_better: boolean;
+}
+
+/** Every run of a sweep (empty for fewer than 3 runs). */
+export interface SweepContent {
+  runs: Array<{ run_id: string; name: string; status: string }>;
+  params: SweepParam[];
+  /** Params equal in every run (not drawn). */
+  constant: string[];
+  metrics: SweepMetric[];
 }
 
 export interface CompareModel extends CurveTraits {
-  _content: CompareContent;
+  runs: string[];
+  selected: string[];
+  /** The sweep's metric: the colour of the lines, the scatter's y. */
+  metric: string;
+  /** The scatter's x. */
+  param: string;
   only_differences: boolean;
+  _content: CompareContent;
+  _sweep: SweepContent | Record<string, never>;
 }

@@ -81,6 +81,18 @@ def resolve_id(reader, run: RunRef) -> str:
     return rows[0]
 
 
+def resolve_ids(reader, runs: Iterable[RunRef]) -> list[str]:
+    """The full ids of ``runs`` in order, without duplicates: exact ids in one query, prefixes
+    one by one (raises RunNotFoundError for an unknown or ambiguous one)."""
+    wanted = list(dict.fromkeys(_as_id(r) for r in runs))
+    exact = set(
+        reader.query("SELECT run_id FROM runs WHERE run_id IN (SELECT unnest(?))", [wanted])
+        .column("run_id")
+        .to_pylist()
+    )
+    return list(dict.fromkeys(r if r in exact else resolve_id(reader, r) for r in wanted))
+
+
 def get_run(run_id: RunRef) -> RunRecord:
     """Everything recorded about one run; ``run_id`` may be a unique prefix.
 

@@ -41,10 +41,21 @@ def plot(
     return MetricPlot(keys, runs=runs, x=x, smoothing=smoothing, log_y=log_y)
 
 
-def compare(*runs: Any) -> Compare:
-    """2 to 10 runs side by side: params diff, metrics, overlaid curves, code diff.
+def compare(
+    *runs: Any,
+    experiment: str | list[str] | None = None,
+    filter: str | None = None,
+    metric: str | None = None,
+    param: str | None = None,
+) -> Compare:
+    """Runs side by side (params diff, metrics, overlaid curves, code diff); for 3 runs or
+    more, also a parallel-coordinates chart and a param-vs-metric scatter where dragging
+    selects runs (``.selected``). ``runs``: run ids, runs, lists of them, or a RunTable (its
+    selected rows); ``experiment`` and ``filter`` add the runs they match. ``metric`` and
+    ``param`` choose what the sweep view shows first.
 
     >>> import nbtrack
     >>> nbtrack.compare("3fl6ucz1al", "r4htzx3z26")  # doctest: +SKIP
+    >>> nbtrack.compare(experiment="wine", metric="f1")  # doctest: +SKIP
     """
-    return Compare(*runs)
+    return Compare(*runs, experiment=experiment, filter=filter, metric=metric, param=param)

@@ -1,51 +1,146 @@
 """``nbtrack.compare()``: runs side by side: params (differences highlighted), metrics (the
-best marked), overlaid curves of the metrics they share, and the diff of their code."""
+best marked), overlaid curves of the metrics they share, and the diff of their code. For a sweep
+(3 runs or more) a parallel-coordinates chart and a param-vs-metric scatter come first, and
+brushing them picks the runs shown side by side."""
 
 from __future__ import annotations
 
 import difflib
 import html
+from collections.abc import Iterable
 from typing import Any
 
 import anywidget
 import traitlets as t
 
-from ..query.runs import RunRecord, get_run
+from ..query.runs import RunRecord, get_run, resolve_ids
+from ..query.search import RunQuery
 from ..store import get_store
-from .base import bundle, json_value, with_fallbacks
+from .base import bundle, follow_store, higher_is_better, json_value, with_fallbacks
 from .curves import CurveTraits
+from .sweep import default_metric, default_param, sweep_content, sweep_html, sweep_png
+from .table import RunTable
 
-MAX_RUNS = 10
-# Metrics whose name says "lower is better" get their best run marked at the minimum.
-LOWER_IS_BETTER = ("loss", "error", "err", "mse", "mae", "rmse", "perplexity", "time")
+SIDE_BY_SIDE = 10  # at most this many runs side by side
+SWEEP_FROM = 3  # from this many runs on, the sweep view too
+MAX_RUNS = 2000
 
 
 class Compare(anywidget.AnyWidget, CurveTraits):
-    """2 to 10 runs side by side.
+    """Runs side by side and, for a sweep, a parallel-coordinates chart of the params that
+    vary against a metric, with a param-vs-metric scatter. Drag along an axis, or a box in the
+    scatter, to select runs: ``.selected`` holds their ids (and setting it selects them), and
+    the runs selected (up to 10) are the ones shown side by side. Given a RunTable, compares
+    the rows selected there. Updates while runs write.
 
     >>> import nbtrack
     >>> nbtrack.compare(run_a, run_b)  # doctest: +SKIP
+    >>> sweep = nbtrack.compare(experiment="wine", filter="params.max_depth > 0")  # doctest: +SKIP
+    >>> sweep.metric, sweep.param = "f1", "n_estimators"  # doctest: +SKIP
     """
 
     _esm = bundle("compare.js")
     _css = bundle("styles.css")
 
-    _content = t.Dict().tag(sync=True)
+    runs = t.List(t.Unicode()).tag(sync=True)
+    selected = t.List(t.Unicode()).tag(sync=True)
+    metric = t.Unicode("").tag(sync=True)
+    param = t.Unicode("").tag(sync=True)
     only_differences = t.Bool(False).tag(sync=True)
+    _content = t.Dict().tag(sync=True)
+    _sweep = t.Dict().tag(sync=True)
 
-    def __init__(self, *runs: Any, x: str = "step", smoothing: float = 0.0) -> None:
-        if not 2 <= len(runs) <= MAX_RUNS:
-            raise ValueError(f"compare takes 2 to {MAX_RUNS} runs; got {len(runs)}")
-        super().__init__(x=x, smoothing=smoothing)
-        self.records = [get_run(r) for r in runs]
+    def __init__(
+        self,
+        *runs: Any,
+        experiment: str | list[str] | None = None,
+        filter: str | None = None,
+        metric: str | None = None,
+        param: str | None = None,
+        x: str = "step",
+        smoothing: float = 0.0,
+        live: bool = True,
+    ) -> None:
+        table = runs[0] if len(runs) == 1 and isinstance(runs[0], RunTable) else None
+        ids = [] if table is not None else compared_ids(runs, experiment, filter)
+        if table is None and not 2 <= len(ids) <= MAX_RUNS:
+            raise ValueError(f"compare takes 2 to {MAX_RUNS} runs; got {len(ids)}")
+        super().__init__(x=x, smoothing=smoothing, metric=metric or "", param=param or "")
+        self.records: list[RunRecord] = []
+        self._following = table is not None
+        if table is not None:
+            table.observe(lambda change: setattr(self, "runs", list(change["new"])), "selected")
+            ids = list(table.selected)
+        self.runs = ids
         self.refresh()
+        self.observe(lambda _: self.refresh(), names=["runs"])
+        self.observe(lambda _: self._show_selected(), names=["selected"])
+        self.observe(lambda _: self._pick_defaults(), names=["metric"])
+        if live:
+            follow_store(self)
+
+    def refresh(self) -> None:
+        """Read the runs again (the live thread calls this when the store changes)."""
+        sweep = sweep_content(self.runs) if len(self.runs) >= SWEEP_FROM else {}
+        with self.hold_sync():
+            self._sweep = sweep
+            kept = [run_id for run_id in self.selected if run_id in set(self.runs)]
+            if kept != self.selected:
+                self.selected = kept
+            self._pick_defaults()
+        self._show_selected()
+
+    def _pick_defaults(self) -> None:
+        """A metric and a param for the sweep view when none (or one it lacks) was chosen."""
+        sweep = self._sweep
+        if not sweep:
+            return
+        if self.metric not in {m["key"] for m in sweep["metrics"]}:
+            self.metric = default_metric(sweep)
+        if self.param not in {p["key"] for p in sweep["params"]}:
+            self.param = default_param(sweep, self.metric)
+
+    def shown(self) -> tuple[list[str], str]:
+        """The runs shown side by side, or a note saying why there are none."""
+        if self.selected:
+            if len(self.selected) <= SIDE_BY_SIDE:
+                return list(self.selected), ""
+            return [], (f"{len(self.selected)} runs selected: narrow the selection to "
+                        f"{SIDE_BY_SIDE} or fewer to see them side by side")  # fmt: skip
+        if not self.runs:
+            return [], "select runs in the table to compare them"
+        if len(self.runs) <= SIDE_BY_SIDE:
+            return list(self.runs), ""
+        return [], (f"drag along an axis or across the scatter to pick up to {SIDE_BY_SIDE} "
+                    "runs to see side by side")  # fmt: skip
+
+    def _show_selected(self) -> None:
+        ids, note = self.shown()
+        self.records = [get_run(run_id) for run_id in ids]
+        reader = get_store().reader
+        rows = reader.query(
+            "SELECT run_id, key, min, max, count FROM latest_metrics WHERE run_id IN "
+            "(SELECT unnest(?))", [ids]
+        ).to_pylist()  # fmt: skip
+        extremes = {(row["run_id"], row["key"]): (row["min"], row["max"]) for row in rows}
+        # curves of the metrics every run logged, and some run logged more than once
+        shared = set.intersection(*(set(r.metrics) for r in self.records)) if ids else set()
+        curved = sorted(shared & {row["key"] for row in rows if row["count"] > 1})
+        with self.hold_sync():
+            self._content = {**comparison(self.records, extremes), "note": note}
+            self._draw(ids, curved)
 
     def _repr_mimebundle_(self, **kwargs: Any):
-        return with_fallbacks(super()._repr_mimebundle_(**kwargs), self.to_html(), self.png())
+        png = sweep_png(self._sweep, self.metric) if self._sweep else self.png()
+        return with_fallbacks(super()._repr_mimebundle_(**kwargs), self.to_html(), png)
 
     def to_html(self) -> str:
-        """The params and metrics tables as plain HTML (for notebooks opened without a kernel)."""
+        """The sweep's runs and the side-by-side tables as plain HTML (for notebooks opened
+        without a kernel)."""
+        sweep = sweep_html(self._sweep, self.metric) if self._sweep else ""
         content = self._content
+        if not content.get("runs"):
+            return sweep or f"<p>{html.escape(content.get('note', ''))}</p>"
         head = "".join(f"<th>{html.escape(r['name'])}</th>" for r in content["runs"])
 
         def row(label: str, cells: list[Any], marked: int | None = None) -> str:
@@ -57,23 +152,28 @@ class Compare(anywidget.AnyWidget, CurveTraits):
 
         params = "".join(row(p["key"], p["values"]) for p in content["params"])
         metrics = "".join(row(m["key"], m["last"], m["best"]) for m in content["metrics"])
-        return (f"<table><thead><tr><th></th>{head}</tr></thead><tbody>"
+        return (f"{sweep}<table><thead><tr><th></th>{head}</tr></thead><tbody>"
                 f"<tr><th colspan='99'>params</th></tr>{params}"
                 f"<tr><th colspan='99'>metrics (last; best in bold)</th></tr>{metrics}"
                 "</tbody></table>")  # fmt: skip
 
-    def refresh(self) -> None:
-        self.records = [get_run(r.id) for r in self.records]
-        reader = get_store().reader
-        with reader.lock:
-            rows = reader.query(
-                "SELECT run_id, key, min, max FROM latest_metrics WHERE run_id IN "
-                "(SELECT unnest(?))", [[r.id for r in self.records]]
-            ).to_pylist()  # fmt: skip
-        extremes = {(row["run_id"], row["key"]): (row["min"], row["max"]) for row in rows}
-        self._content = comparison(self.records, extremes)
-        shared = set.intersection(*(set(r.metrics) for r in self.records))
-        self._draw([r.id for r in self.records], sorted(shared))
+
+def compared_ids(
+    runs: Iterable[Any], experiment: str | list[str] | None, filter: str | None
+) -> list[str]:
+    """Full run ids from ids, prefixes, runs, lists of them (a pandas column too) and/or an
+    experiment and filter."""
+    refs: list[Any] = []
+    for item in runs:
+        if isinstance(item, str) or hasattr(item, "id"):
+            refs.append(item)
+        else:
+            refs.extend(item)
+    reader = get_store().reader
+    if experiment is not None or filter is not None:
+        query = RunQuery(filter, experiment, ["start_time"])
+        refs.extend(reader.query(*query.page(None, 0)).column("run_id").to_pylist())
+    return resolve_ids(reader, refs)
 
 
 def comparison(
@@ -89,7 +189,7 @@ def comparison(
     metrics = []
     for key in sorted(set().union(*(r.metrics for r in records))):
         last = [json_value(r.metrics.get(key)) for r in records]
-        higher = not any(word in key.lower() for word in LOWER_IS_BETTER)
+        higher = higher_is_better(key)
         present = [(v, i) for i, v in enumerate(last) if v is not None]
         best = (max if higher else min)(present)[1] if present else None
         lows, highs = zip(*(extremes.get((r.id, key), (None, None)) for r in records),
@@ -98,7 +198,7 @@ def comparison(
             "key": key, "last": last, "min": [json_value(v) for v in lows],
             "max": [json_value(v) for v in highs], "best": best, "higher_is_better": higher,
         })  # fmt: skip
-    base = (records[0].context.get("code") or "").splitlines(keepends=True)
+    base = (records[0].context.get("code") or "").splitlines(keepends=True) if records else []
     code = [
         {"run_id": r.id, "name": r.name, "diff": "".join(difflib.unified_diff(
             base, (r.context.get("code") or "").splitlines(keepends=True),
