@@ -1,235 +1,194 @@
-"""End to end: the widgets in a real JupyterLab, driven by Playwright in Debian's Chromium.
-
-Every request the browser makes beyond localhost is aborted, so this also proves the widgets
-work offline. Screenshots of each widget in the light and dark themes land in tests/artifacts/.
-"""
+"""End to end: the quickstart notebook run in a real JupyterLab, its widgets driven by
+Playwright in Debian's Chromium, offline (see browser.py). Screenshots of each widget in the
+light and dark themes land in tests/artifacts/."""
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import re
-import secrets
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
+import ast
+import shutil
 from collections.abc import Iterator
 
-import nbformat
 import pytest
+from browser import (
+    CELL_MODEL,
+    KERNEL_IDLE,
+    add_cell,
+    browser_page,
+    cell,
+    cell_index,
+    dark_theme,
+    jupyter,
+    printed,
+    run_all,
+    run_cell,
+    shot,
+)
 from helpers import ROOT
-from playwright.sync_api import Page, sync_playwright
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import Page
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = ROOT / "tests" / "artifacts"
-CELLS = [
-    "%load_ext nbtrack\nimport time\nimport nbtrack",
-    "for i, (lr, model) in enumerate([(0.1, 'rf'), (0.01, 'svm'), (0.001, 'rf'), (0.05, 'mlp')]):\n"
-    "    with nbtrack.run(f'run-{i}', experiment='e2e', params={'lr': lr},\n"
-    "                     tags={'model': model}) as run:\n"
-    "        for step in range(50):\n"
-    "            run.log(loss=1 / (step + 1 + i), acc=0.6 + i / 10)",
-    "table = nbtrack.table(experiment='e2e')\ntable",
-    "plot = nbtrack.plot('loss', runs=table)\nplot",
-    "print('STATE', json.dumps({'selected': sorted(table.selected), 'series': len(plot._series)}))",
-    "%%track live-run -e live --live loss\nfor i in range(60):\n"
-    "    nbtrack.log(loss=1 / (i + 1))\n    time.sleep(0.25)",
-    "ids = nbtrack.search(experiment='e2e', order_by='name')['run_id'].tolist()\n"
-    "nbtrack.compare(ids[0], ids[1])",
-]
-CELLS[0] += "\nimport json"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+QUICKSTART = ROOT / "example_notebooks" / "quickstart.ipynb"
+# The kernel's view of the widgets: what the table, the linked plot and comparison, and the
+# sweep hold (the displayed widgets are found in IPython's output history).
+STATE = """\
+from nbtrack.widgets import Compare, MetricPlot
+shown = [o for o in Out.values() if isinstance(o, (Compare, MetricPlot))]
+linked_plot = next(o for o in shown if isinstance(o, MetricPlot))
+linked_compare = next(o for o in shown if isinstance(o, Compare) and not o._sweep)
+f1 = dict(zip(runs["run_id"], runs["metrics.f1"]))
+print(repr({
+    "selected": sorted(table.selected),
+    "plot_series": sorted(s["run_id"] for s in linked_plot._series),
+    "compared": sorted(r["run_id"] for r in linked_compare._content["runs"]),
+    "sweep_selected": sorted(sweep.selected),
+    "sweep_f1": {run_id: f1[run_id] for run_id in sweep.runs},
+}))"""
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A JupyterLab server on a free port over a folder holding the test notebook."""
+def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
     root = tmp_path_factory.mktemp("lab")
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, root / "widgets.ipynb")
-    port, token = _free_port(), secrets.token_hex(16)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NBTRACK_")}
-    env["NBTRACK_STORE"] = str(root / "store")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-         "--LabApp.expose_app_in_browser=True", "--ServerApp.open_browser=False",
-         "--allow-root"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        server.kill()
-        raise RuntimeError("JupyterLab did not start within 90 s")
-    yield f"{base}/lab/tree/widgets.ipynb?token={token}"
-    server.terminate()
-    server.wait(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def page(lab: str) -> Iterator[Page]:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        outside = []
-
-        def only_local(route) -> None:
-            if re.match(r"^(https?|wss?)://(127\.0\.0\.1|localhost)[:/]", route.request.url):
-                route.continue_()
-            else:
-                outside.append(route.request.url)
-                route.abort()
-
-        context.route("**/*", only_local)
-        tab = context.new_page()
-        tab.goto(lab)
-        tab.wait_for_function("window.jupyterapp && window.jupyterapp.shell.currentWidget",
-                              timeout=60_000)  # fmt: skip
-        tab.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-        tab.wait_for_function(_KERNEL_IDLE, timeout=60_000)
-        # JupyterLab asks about news on first start; the toast would cover the screenshots
-        news = tab.get_by_role("button", name="No", exact=True)
-        with contextlib.suppress(PlaywrightTimeout):
-            news.click(timeout=5_000)
+    shutil.copy(QUICKSTART, root / QUICKSTART.name)
+    with jupyter("lab", root, QUICKSTART.name) as url, browser_page(url) as tab:
         yield tab
-        # the widgets never asked the internet for anything
-        assert not [u for u in outside if "nbtrack" in u or "vega" in u or "jsdelivr" in u], outside
-        browser.close()
-
-
-_KERNEL_IDLE = """() => {
-  const panel = window.jupyterapp.shell.currentWidget;
-  return panel && panel.sessionContext && panel.sessionContext.session &&
-         panel.sessionContext.session.kernel &&
-         panel.sessionContext.session.kernel.status === 'idle';
-}"""
-
-
-_CELL = "window.jupyterapp.shell.currentWidget.content.widgets[{index}].model"
-
-
-def run_cell(page: Page, index: int, wait: bool = True) -> None:
-    """Run cell ``index``; with ``wait``, until it has finished, else until it has started."""
-    before = page.evaluate(f"{_CELL.format(index=index)}.executionCount")
-    page.evaluate(  # not awaited in the page: the command resolves only when the cell ends
-        """(index) => {
-          const panel = window.jupyterapp.shell.currentWidget;
-          panel.content.activeCellIndex = index;
-          window.jupyterapp.commands.execute('notebook:run-cell');
-        }""",
-        index,
-    )
-    model = _CELL.format(index=index)
-    if wait:
-        page.wait_for_function(
-            f"{model}.executionState === 'idle' && {model}.executionCount !== {before or 'null'}",
-            timeout=120_000,
-        )
-    else:
-        page.wait_for_function(f"{model}.executionState === 'running'", timeout=30_000)
-
-
-def cell(page: Page, index: int):
-    return page.locator(".jp-Notebook .jp-Cell").nth(index)
 
 
 def state(page: Page) -> dict:
-    run_cell(page, 4)
-    text = cell(page, 4).locator(".jp-OutputArea-output").inner_text()
-    return json.loads(text.split("STATE", 1)[1])
+    index = cell_index(page, "linked_plot = ")
+    run_cell(page, index)
+    return ast.literal_eval(printed(page, index))
 
 
-def shot(page: Page, locator, name: str) -> None:
-    locator.scroll_into_view_if_needed()
-    locator.screenshot(path=str(ARTIFACTS / f"{name}.png"))
-
-
-def test_table_sort_select_filter_and_linked_plot(page: Page) -> None:
-    for index in range(4):
-        run_cell(page, index)
-    table = cell(page, 2).locator(".nbt-grid")
-    rows = table.locator("tbody .nbt-row")
-    rows.first.wait_for(timeout=30_000)
-    assert rows.count() == 4
-
-    table.locator('[data-nbt-key="sort:metrics.acc"]').click()  # sorts, best first
-    page.wait_for_timeout(500)
-    first = rows.nth(0).get_attribute("data-run-id")
-    table.locator('[data-nbt-key="sort:metrics.acc"]').click()
-    page.wait_for_timeout(500)
-    assert rows.nth(0).get_attribute("data-run-id") != first  # the order flipped
-
-    rows.nth(0).locator('input[type="checkbox"]').check()
-    rows.nth(1).locator('input[type="checkbox"]').check()
-    page.wait_for_timeout(500)
-    assert state(page) == {"selected": sorted([rows.nth(0).get_attribute("data-run-id"),
-                                               rows.nth(1).get_attribute("data-run-id")]),
-                           "series": 2}  # fmt: skip
-    shot(page, cell(page, 2), "table-light")
-    shot(page, cell(page, 3), "plot-light")
-
-    box = cell(page, 2).locator("input.nbt-filter")
-    box.fill("tags.model = 'rf'")
-    box.press("Enter")
-    page.wait_for_function("document.querySelectorAll('.nbt-grid tbody .nbt-row').length === 2")
-    box.fill("param.lr < 1")
-    box.press("Enter")
-    error = cell(page, 2).locator(".nbt-error")
-    error.wait_for(state="visible", timeout=10_000)
-    assert "did you mean 'params'" in error.inner_text()
-    shot(page, cell(page, 2), "table-filter-error-light")
-
-
-def test_live_curve_grows_while_the_cell_runs(page: Page) -> None:
-    run_cell(page, 5, wait=False)
-    canvas = cell(page, 5).locator(".nbt-chart canvas")
-    canvas.wait_for(timeout=30_000)
+def test_run_all_draws_the_live_curve_as_it_grows(page: Page) -> None:
+    live = cell_index(page, "--live")
+    run_all(page)
+    model = CELL_MODEL.format(index=live)
+    canvas = cell(page, live).locator(".nbt-chart canvas")
+    canvas.wait_for(timeout=180_000)  # the live plot shows up as the cell starts
     drawn = []  # what the canvas showed, sampled while the cell is still running
-    running = f"{_CELL.format(index=5)}.executionState === 'running'"
-    while page.evaluate(running):
+    while page.evaluate(f"{model}.executionState === 'running'"):
         drawn.append(canvas.evaluate("c => c.toDataURL()"))
         if len(drawn) == 2:
-            shot(page, cell(page, 5), "live-running")
-        page.wait_for_timeout(700)
-    assert len(set(drawn[:-1])) >= 3, len(drawn)  # redrawn again and again as points came in
-    page.wait_for_function(_KERNEL_IDLE, timeout=60_000)
-    shot(page, cell(page, 5), "live-plot-light")
+            shot(cell(page, live), "live-running")
+        page.wait_for_timeout(400)
+    assert len(set(drawn[:-1])) >= 2, len(drawn)  # redrawn as points came in
+    last = cell_index(page, "%track ls")
+    page.wait_for_function(f"{CELL_MODEL.format(index=last)}.executionCount !== null",
+                           timeout=120_000)  # fmt: skip
+    page.wait_for_function(KERNEL_IDLE, timeout=60_000)
+    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    assert "Traceback" not in " ".join(errors.all_inner_texts())
+    shot(cell(page, live), "live-plot-light")
 
 
-def test_compare_and_dark_theme(page: Page) -> None:
-    run_cell(page, 6)
-    view = cell(page, 6)
-    view.locator(".nbt-chart canvas").wait_for(timeout=30_000)
-    assert "lr" in view.inner_text() and "run-0" in view.inner_text()
-    shot(page, view, "compare-light")
-    page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', "
-                  "{theme: 'JupyterLab Dark'})")  # fmt: skip
-    page.wait_for_timeout(2000)
-    for index, name in ((2, "table"), (3, "plot"), (5, "live-plot"), (6, "compare")):
-        shot(page, cell(page, index), f"{name}-dark")
+def test_table_sorts_selects_and_filters(page: Page) -> None:
+    table = cell(page, cell_index(page, "nbtrack.table("))
+    rows = table.locator("tbody .nbt-row")
+    rows.first.wait_for(timeout=30_000)
+    assert rows.count() == 20  # the baseline, the sweep's cell run and its 18 runs
+
+    def f1_column() -> list[float | None]:
+        texts = table.locator('tbody td[data-column="metrics.f1"]').all_inner_texts()
+        return [float(t) if t.strip() not in ("", "–") else None for t in texts]
+
+    table.locator('[data-nbt-key="sort:metrics.f1"]').click()  # metrics sort best first
+    page.wait_for_function("document.querySelector('.nbt-grid tbody .nbt-row') !== null")
+    page.wait_for_timeout(500)
+    values = f1_column()
+    present = [v for v in values if v is not None]
+    assert present == sorted(present, reverse=True) and values[-1] is None  # missing last
+    table.locator('[data-nbt-key="sort:metrics.f1"]').click()
+    page.wait_for_timeout(500)
+    present = [v for v in f1_column() if v is not None]
+    assert present == sorted(present) and len(set(present)) > 1
+
+    picked = [rows.nth(i).get_attribute("data-run-id") for i in (0, 1)]
+    for i in (0, 1):
+        rows.nth(i).locator('input[type="checkbox"]').check()
+    plot = cell(page, cell_index(page, 'nbtrack.plot("acc_by_trees"'))
+    compare = cell(page, cell_index(page, "nbtrack.compare(table)"))
+    compare.locator(".nbt-compare-grid thead th[scope='col']").nth(1).wait_for(timeout=30_000)
+    plot.locator(".nbt-chart canvas").wait_for(timeout=30_000)
+    add_cell(page, STATE)
+    seen = state(page)
+    assert seen["selected"] == sorted(picked)
+    assert seen["plot_series"] == sorted(picked) and seen["compared"] == sorted(picked)
+    assert compare.locator(".nbt-compare-grid thead th[scope='col']").count() == 2
+    shot(table, "table-light")
+    shot(plot, "plot-light")
+    shot(compare, "compare-light")
+
+    box = table.locator("input.nbt-filter")
+    box.fill("params.max_depth = 2")
+    box.press("Enter")
+    page.wait_for_function("document.querySelectorAll('.nbt-grid tbody .nbt-row').length === 6")
+    box.fill("param.max_depth < 3")
+    box.press("Enter")
+    error = table.locator(".nbt-error")
+    error.wait_for(state="visible", timeout=10_000)
+    assert "did you mean 'params'" in error.inner_text()
+    shot(table, "table-filter-error-light")
+    box.fill("")
+    box.press("Enter")
+
+
+def test_sweep_brushing_selects_runs(page: Page) -> None:
+    view = cell(page, cell_index(page, "sweep = nbtrack.compare("))
+    parallel = view.locator("svg.nbt-parallel")
+    parallel.wait_for(timeout=30_000)
+    titles = parallel.locator(".nbt-axis-title").evaluate_all(
+        "els => els.map(e => e.firstChild.nodeValue)"  # (the text, not its tooltip)
+    )
+    assert titles == ["max_depth", "max_features", "n_estimators", "f1 ↑"]
+    assert parallel.locator("path.nbt-line").count() == 19
+    assert view.locator(".nbt-sweep-count").inner_text() == "0 of 19 runs selected"
+
+    # drag down the f1 axis from its top to a third of the way: the best runs
+    parallel.scroll_into_view_if_needed()
+    zone = parallel.locator('[data-nbt-drag="metrics.f1"]').bounding_box()
+    assert zone is not None
+    x = zone["x"] + zone["width"] / 2
+    page.mouse.move(x, zone["y"] + 2)  # just above the axis' top
+    page.mouse.down()
+    page.mouse.move(x, zone["y"] + zone["height"] * 0.2, steps=4)
+    page.mouse.move(x, zone["y"] + zone["height"] * 0.35, steps=4)
+    page.mouse.up()
+    page.wait_for_timeout(1000)
+    count = int(view.locator(".nbt-sweep-count").inner_text().split()[0])
+    seen = state(page)
+    chosen = seen["sweep_selected"]
+    assert 0 < len(chosen) == count < 19
+    others = [f for run_id, f in seen["sweep_f1"].items() if run_id not in chosen]
+    assert min(seen["sweep_f1"][r] for r in chosen) > max(others)  # exactly the best runs
+    shown = view.locator(".nbt-compare-grid thead th[scope='col']")
+    if count <= 10:  # side by side below the sweep
+        shown.nth(count - 1).wait_for(timeout=30_000)
+        assert shown.count() == count
+    else:
+        assert "narrow the selection" in view.locator(".nbt-compare-note").inner_text()
+    shot(view, "sweep-light")
+
+    # a box across the scatter brushes its two axes, which the parallel chart shows too
+    view.locator("svg.nbt-scatter").scroll_into_view_if_needed()
+    scatter = view.locator("svg.nbt-scatter").bounding_box()
+    assert scatter is not None
+    page.mouse.move(scatter["x"] + 60, scatter["y"] + 40)
+    page.mouse.down()
+    page.mouse.move(scatter["x"] + scatter["width"] - 20, scatter["y"] + scatter["height"] - 40,
+                    steps=5)  # fmt: skip
+    page.mouse.up()
+    page.wait_for_timeout(800)
+    assert parallel.locator(".nbt-brush").count() == 2
+    view.locator('[data-nbt-key="sweep:clear"]').click()
+    page.wait_for_timeout(800)
+    assert view.locator(".nbt-sweep-count").inner_text() == "0 of 19 runs selected"
+    assert state(page)["sweep_selected"] == []
+
+
+def test_dark_theme(page: Page) -> None:
+    dark_theme(page)
+    for text, name in (("nbtrack.table(", "table"), ('nbtrack.plot("acc_by_trees"', "plot"),
+                       ("nbtrack.compare(table)", "compare"), ("sweep = nbtrack.compare(", "sweep"),
+                       ("--live", "live-plot")):  # fmt: skip
+        view = cell(page, cell_index(page, text))
+        assert view.locator(".nbt-root").count() == 1
+        shot(view, f"{name}-dark")

@@ -30,10 +30,15 @@ def _notebook_runs(name: str, tmp_store: Path, tmp_path: Path) -> list:
 def test_quickstart_notebook_runs_clean(tmp_store: Path, tmp_path: Path) -> None:
     assert not any(_notebook_runs("quickstart.ipynb", tmp_store, tmp_path))
     frame = nbtrack.search(experiment="wine-quickstart")
-    assert len(frame) == 11 and set(frame["status"]) == {"finished"}
+    assert len(frame) == 20 and set(frame["status"]) == {"finished"}
     sweep = frame[frame["name"] == "sweep"]["run_id"].iloc[0]
-    assert (frame["parent_run_id"] == sweep).sum() == 9
+    assert (frame["parent_run_id"] == sweep).sum() == 18
     assert frame["metrics.f1"].max() > 0.95
+    best = frame.dropna(subset=["metrics.f1"]).sort_values("metrics.f1").iloc[-1]
+    trees = nbtrack.history(best["run_id"], "acc_by_trees")
+    assert len(trees) == best["params.n_estimators"]  # one point per tree
+    live = nbtrack.search(experiment="digits")
+    assert live["status"].tolist() == ["finished"] and live["metrics.val_acc"][0] > 0.9
 
 
 def test_training_curves_notebook_runs_clean(tmp_store: Path, tmp_path: Path) -> None:

@@ -234,13 +234,13 @@ function valueCell(
 ): HTMLTableCellElement {
   if (column === "status") {
     const status = row.values.status;
-    return h("td", {}, statusBadge(typeof status === "string" ? status : row.status));
+    return h("td", { "data-column": column }, statusBadge(typeof status === "string" ? status : row.status));
   }
   const cell = formatCell(row.values[column], info);
   const classes = [`nbt-cell-${cell.kind}`];
   if (numeric) classes.push("nbt-num");
   if (column === "run_id" || column === "parent_run_id") classes.push("nbt-mono");
-  return h("td", { class: classes.join(" "), title: cell.title }, cell.text);
+  return h("td", { class: classes.join(" "), title: cell.title, "data-column": column }, cell.text);
 }
 
 function bodyRow(
