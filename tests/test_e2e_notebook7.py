@@ -1,0 +1,69 @@
+"""End to end in Notebook 7: the widgets render, link and update live there as in JupyterLab
+(the same browser harness, see browser.py)."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+import nbformat
+import pytest
+from browser import CELL_MODEL, browser_page, cell, dark_theme, jupyter, printed, run_cell, shot
+from playwright.sync_api import Page
+
+CELLS = [
+    "%load_ext nbtrack\nimport time\nimport nbtrack",
+    "for i, lr in enumerate([0.1, 0.03, 0.01, 0.003]):\n"
+    "    with nbtrack.run(f'run-{i}', experiment='nb7', params={'lr': lr}) as run:\n"
+    "        for step in range(40):\n"
+    "            run.log(loss=1 / (step + 1 + i))",
+    "table = nbtrack.table(experiment='nb7')\ntable",
+    "plot = nbtrack.plot('loss', runs=table)\nplot",
+    "compare = nbtrack.compare(table)\ncompare",
+    "%%track live -e nb7-live --live loss\nfor i in range(40):\n"
+    "    nbtrack.log(loss=1 / (i + 1))\n    time.sleep(0.15)",
+    "print(repr({'selected': sorted(table.selected), 'plot': len(plot._series),\n"
+    "            'compared': len(compare._content['runs'])}))",
+]
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
+    root = tmp_path_factory.mktemp("nb7")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}  # fmt: skip
+    nbformat.write(nb, root / "widgets.ipynb")
+    with jupyter("notebook", root, "widgets.ipynb") as url, browser_page(url) as tab:
+        yield tab
+
+
+def test_widgets_link_and_update_live_in_notebook_7(page: Page) -> None:
+    for index in range(5):
+        run_cell(page, index)
+    rows = cell(page, 2).locator("tbody .nbt-row")
+    rows.first.wait_for(timeout=30_000)
+    assert rows.count() == 4
+    picked = sorted(rows.nth(i).get_attribute("data-run-id") for i in (0, 1))
+    for i in (0, 1):
+        rows.nth(i).locator('input[type="checkbox"]').check()
+    cell(page, 3).locator(".nbt-chart canvas").wait_for(timeout=30_000)
+    cell(page, 4).locator(".nbt-compare-grid thead th[scope='col']").nth(1).wait_for(timeout=30_000)
+    run_cell(page, 6)
+    assert ast.literal_eval(printed(page, 6)) == {"selected": picked, "plot": 2, "compared": 2}
+
+    run_cell(page, 5, wait=False)
+    canvas = cell(page, 5).locator(".nbt-chart canvas")
+    canvas.wait_for(timeout=30_000)
+    running = f"{CELL_MODEL.format(index=5)}.executionState === 'running'"
+    drawn = []
+    while page.evaluate(running):
+        drawn.append(canvas.evaluate("c => c.toDataURL()"))
+        page.wait_for_timeout(400)
+    assert len(set(drawn[:-1])) >= 2, len(drawn)  # the curve grew while the cell ran
+
+    for index, name in ((2, "table"), (3, "plot"), (4, "compare"), (5, "live")):
+        shot(cell(page, index), f"notebook7-{name}-light")
+    dark_theme(page)
+    for index, name in ((2, "table"), (3, "plot"), (4, "compare")):
+        shot(cell(page, index), f"notebook7-{name}-dark")
