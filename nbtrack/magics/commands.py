@@ -224,7 +224,7 @@ def _compare(shell: Any, args: list[str]) -> Any:
     import nbtrack
 
     if len(args) < 2:
-        raise UsageError("usage: %track compare RUN RUN [RUN …]  (2 to 10 run ids)")
+        raise UsageError("usage: %track compare RUN RUN [RUN …]  (3 or more add a sweep view)")
     return nbtrack.compare(*args)
 
 
