@@ -539,6 +539,52 @@ def child_build_curves(folder: str, n_runs: int, n_points: int) -> dict[str, Any
     return {"ids": ids}
 
 
+def child_live_patch(folder: str, n_runs: int, n_points: int, new_points: int) -> dict[str, Any]:
+    """Bytes a live chart of ``n_runs`` running runs is sent when each logs ``new_points``
+    more: the patch message (JSON and buffer) against the full state."""
+    from nbtrack.query.curves import curves
+    from nbtrack.widgets.curves import curve_patch
+
+    nbtrack = _open(folder)
+    runs = [nbtrack.start_run(parent=None) for _ in range(n_runs)]
+    for run in runs:
+        for i in range(n_points):
+            run.log(loss=1.0 / (i + 1))
+    nbtrack.flush()
+    ids = [run.id for run in runs]
+    before = curves(ids, ["loss"])
+    for run in runs:
+        for i in range(n_points, n_points + new_points):
+            run.log(loss=1.0 / (i + 1))
+    nbtrack.flush()
+    after = curves(ids, ["loss"])
+    changes, added = curve_patch(before, after)
+    message = {"type": "curves_patch", "base": 1, "version": 2, "changes": changes}
+    full = len(json.dumps({"_series": after.series})) + len(after.to_bytes())
+    return {"patch_bytes": len(json.dumps(message)) + len(added.to_bytes()), "full_bytes": full}
+
+
+def child_sweep(folder: str, n_runs: int, repeats: int) -> dict[str, Any]:
+    """A compare of ``n_runs`` runs (4 params, 3 metrics): the sweep view's Python side (ms)."""
+    from nbtrack.widgets.compare import Compare
+
+    nbtrack = _open(folder)
+    for i in range(n_runs):
+        params = {"lr": 10 ** -(1 + i % 4), "depth": i % 7, "opt": ["adam", "sgd"][i % 2],
+                  "seed": i}  # fmt: skip
+        with nbtrack.run(experiment="sweep", params=params) as run:
+            run.log(loss=1 / (1 + i), acc=i / n_runs, f1=(i % 13) / 13)
+    nbtrack.flush()
+    nbtrack.search(limit=1)
+
+    def sweep() -> int:
+        view = Compare(experiment="sweep", live=False)
+        view.close()
+        return len(view._sweep["runs"])
+
+    return timed_calls(sweep, repeats)
+
+
 def child_plot(folder: str, ids: list[str], repeats: int) -> dict[str, Any]:
     """Query, downsample and serialise the curves of ``ids`` (ms), and the bytes sent."""
     from nbtrack.charts import curve_spec
@@ -650,6 +696,14 @@ def widget_figures(sizes: Sizes, report: Report) -> None:
     note = f"20 runs x 100,000 steps, {result['size']:,} points sent"
     report.add("plot_20x100k_payload_kb", result["payload_bytes"] / 1024, note)
     report.add("plot_20x100k_ms", statistics.median(result["warm_ms"]), f"{note}, warm, x{r}")
+    with fresh_dir() as folder:
+        result = call("child_live_patch", folder, n_runs=20, n_points=100_000, new_points=100)
+    note = f"20 running runs x 100,000 steps, 100 new each; full state {result['full_bytes']:,} B"
+    report.add("plot_live_patch_kb", result["patch_bytes"] / 1024, note)
+    with fresh_dir() as folder:
+        result = call("child_sweep", folder, n_runs=500, repeats=r)
+    note = f"500 runs, 4 params, 3 metrics: widget, sweep and side-by-side note, warm, x{r}"
+    report.add("compare_sweep_500_ms", statistics.median(result["warm_ms"]), note)
     static = BENCH_DIR.parent / "nbtrack" / "static"
     kb = sum(f.stat().st_size for f in static.glob("*.*")) / 1024
     report.add("bundle_kb", kb, ", ".join(f"{f.name} {f.stat().st_size / 1024:.0f} KB"
