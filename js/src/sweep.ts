@@ -105,7 +105,13 @@ function strokeOf(layout: Layout, index: number): string {
 }
 
 /** Ticks and title of a vertical axis at `x`, plus the zone that takes a brush. */
-function verticalAxis(axis: Axis, x: number, top: number, height: number, brush?: readonly [number, number]): SVGGElement {
+function verticalAxis(
+  axis: Axis,
+  x: number,
+  top: number,
+  height: number,
+  brush?: readonly [number, number],
+): SVGGElement {
   const y = (position: number): number => top + (1 - position) * height;
   const group = svg("g", { class: "nbt-axis", "data-nbt-axis": axis.key });
   group.append(svg("line", { x1: x, x2: x, y1: top, y2: top + height, class: "nbt-axis-line" }));
@@ -117,13 +123,29 @@ function verticalAxis(axis: Axis, x: number, top: number, height: number, brush?
   }
   const title = axis.title.length > 16 ? `${axis.title.slice(0, 15)}…` : axis.title;
   group.append(
-    svg("text", { x, y: top - 14, class: "nbt-axis-title", "text-anchor": "middle" }, title, svg("title", {}, `${axis.title} (${axis.hint}): drag along the axis to select`)),
+    svg(
+      "text",
+      { x, y: top - 14, class: "nbt-axis-title", "text-anchor": "middle" },
+      title,
+      svg("title", {}, `${axis.title} (${axis.hint}): drag along the axis to select`),
+    ),
   );
   if (brush) {
-    group.append(svg("rect", { x: x - 7, width: 14, y: y(brush[1]), height: (brush[1] - brush[0]) * height, class: "nbt-brush" }));
+    group.append(
+      svg("rect", { x: x - 7, width: 14, y: y(brush[1]), height: (brush[1] - brush[0]) * height, class: "nbt-brush" }),
+    );
   }
   // (a little beyond the axis' ends, so that a drag may start just past them)
-  group.append(svg("rect", { x: x - 14, width: 28, y: top - 8, height: height + 16, class: "nbt-brush-zone", "data-nbt-drag": axis.key }));
+  group.append(
+    svg("rect", {
+      x: x - 14,
+      width: 28,
+      y: top - 8,
+      height: height + 16,
+      class: "nbt-brush-zone",
+      "data-nbt-drag": axis.key,
+    }),
+  );
   return group;
 }
 
@@ -140,9 +162,21 @@ interface Point {
 type DragZone = (base: Brushes, from: Point, to: Point) => Brushes;
 type Zones = Map<string, DragZone>;
 
-function parallelChart(layout: Layout, chosen: Set<number>, brushes: Brushes, width: number, zones: Zones): SVGSVGElement {
+function parallelChart(
+  layout: Layout,
+  chosen: Set<number>,
+  brushes: Brushes,
+  width: number,
+  zones: Zones,
+): SVGSVGElement {
   const { axes } = layout;
-  const chart = svg("svg", { class: "nbt-parallel", width, height: HEIGHT, role: "img", "aria-label": "parallel coordinates of the runs" });
+  const chart = svg("svg", {
+    class: "nbt-parallel",
+    width,
+    height: HEIGHT,
+    role: "img",
+    "aria-label": "parallel coordinates of the runs",
+  });
   const height = HEIGHT - PARALLEL.top - PARALLEL.bottom;
   const span = width - PARALLEL.left - PARALLEL.right;
   const xs = axes.map((_, i) => PARALLEL.left + (axes.length === 1 ? span / 2 : (i * span) / (axes.length - 1)));
@@ -166,7 +200,12 @@ function parallelChart(layout: Layout, chosen: Set<number>, brushes: Brushes, wi
     lines.append(
       svg(
         "path",
-        { d, class: faded ? "nbt-line nbt-faded" : "nbt-line", stroke: faded ? "var(--nbt-grid)" : strokeOf(layout, index), "data-run-id": layout.content.runs[index].run_id },
+        {
+          d,
+          class: faded ? "nbt-line nbt-faded" : "nbt-line",
+          stroke: faded ? "var(--nbt-grid)" : strokeOf(layout, index),
+          "data-run-id": layout.content.runs[index].run_id,
+        },
         svg("title", {}, runTitle(layout, index)),
       ),
     );
@@ -185,7 +224,14 @@ function scatterChart(layout: Layout, chosen: Set<number>, brushes: Brushes, zon
   if (!xAxis || !yAxis) return null;
   const width = SCATTER_WIDTH;
   // The whole chart takes the drag, so that the dots above the zone keep their tooltips.
-  const chart = svg("svg", { class: "nbt-scatter", width, height: HEIGHT, role: "img", "aria-label": `${xAxis.title} against ${yAxis.title}`, "data-nbt-drag": "scatter" });
+  const chart = svg("svg", {
+    class: "nbt-scatter",
+    width,
+    height: HEIGHT,
+    role: "img",
+    "aria-label": `${xAxis.title} against ${yAxis.title}`,
+    "data-nbt-drag": "scatter",
+  });
   const plotW = width - SCATTER.left - SCATTER.right;
   const plotH = HEIGHT - SCATTER.top - SCATTER.bottom;
   const px = (position: number): number => SCATTER.left + position * plotW;
@@ -193,19 +239,53 @@ function scatterChart(layout: Layout, chosen: Set<number>, brushes: Brushes, zon
   const grid = svg("g", { class: "nbt-axis" });
   for (const tick of yAxis.scale.ticks()) {
     grid.append(
-      svg("line", { x1: SCATTER.left, x2: SCATTER.left + plotW, y1: py(tick.position), y2: py(tick.position), class: "nbt-grid-line" }),
-      svg("text", { x: SCATTER.left - 5, y: py(tick.position), class: "nbt-tick", "text-anchor": "end", "dominant-baseline": "middle" }, tick.label),
+      svg("line", {
+        x1: SCATTER.left,
+        x2: SCATTER.left + plotW,
+        y1: py(tick.position),
+        y2: py(tick.position),
+        class: "nbt-grid-line",
+      }),
+      svg(
+        "text",
+        {
+          x: SCATTER.left - 5,
+          y: py(tick.position),
+          class: "nbt-tick",
+          "text-anchor": "end",
+          "dominant-baseline": "middle",
+        },
+        tick.label,
+      ),
     );
   }
   for (const tick of xAxis.scale.ticks()) {
     grid.append(
-      svg("line", { x1: px(tick.position), x2: px(tick.position), y1: SCATTER.top, y2: SCATTER.top + plotH, class: "nbt-grid-line" }),
-      svg("text", { x: px(tick.position), y: SCATTER.top + plotH + 13, class: "nbt-tick", "text-anchor": "middle" }, tick.label),
+      svg("line", {
+        x1: px(tick.position),
+        x2: px(tick.position),
+        y1: SCATTER.top,
+        y2: SCATTER.top + plotH,
+        class: "nbt-grid-line",
+      }),
+      svg(
+        "text",
+        { x: px(tick.position), y: SCATTER.top + plotH + 13, class: "nbt-tick", "text-anchor": "middle" },
+        tick.label,
+      ),
     );
   }
   grid.append(
-    svg("text", { x: SCATTER.left + plotW / 2, y: HEIGHT - 4, class: "nbt-axis-title", "text-anchor": "middle" }, xAxis.title),
-    svg("text", { x: SCATTER.left, y: SCATTER.top - 14, class: "nbt-axis-title", "text-anchor": "middle" }, yAxis.title),
+    svg(
+      "text",
+      { x: SCATTER.left + plotW / 2, y: HEIGHT - 4, class: "nbt-axis-title", "text-anchor": "middle" },
+      xAxis.title,
+    ),
+    svg(
+      "text",
+      { x: SCATTER.left, y: SCATTER.top - 14, class: "nbt-axis-title", "text-anchor": "middle" },
+      yAxis.title,
+    ),
   );
   chart.append(grid);
   chart.append(svg("rect", { x: SCATTER.left, y: SCATTER.top, width: plotW, height: plotH, class: "nbt-brush-zone" }));
@@ -221,7 +301,14 @@ function scatterChart(layout: Layout, chosen: Set<number>, brushes: Brushes, zon
     dots.append(
       svg(
         "circle",
-        { cx: px(x) + jitter(index), cy: py(y), r: 4, class: faded ? "nbt-point nbt-faded" : "nbt-point", fill: faded ? "var(--nbt-grid)" : strokeOf(layout, index), "data-run-id": layout.content.runs[index].run_id },
+        {
+          cx: px(x) + jitter(index),
+          cy: py(y),
+          r: 4,
+          class: faded ? "nbt-point nbt-faded" : "nbt-point",
+          fill: faded ? "var(--nbt-grid)" : strokeOf(layout, index),
+          "data-run-id": layout.content.runs[index].run_id,
+        },
         svg("title", {}, runTitle(layout, index)),
       ),
     );
@@ -232,7 +319,9 @@ function scatterChart(layout: Layout, chosen: Set<number>, brushes: Brushes, zon
   if (xb || yb) {
     const [x0, x1] = xb ?? [0, 1];
     const [y0, y1] = yb ?? [0, 1];
-    chart.append(svg("rect", { x: px(x0), y: py(y1), width: (x1 - x0) * plotW, height: (y1 - y0) * plotH, class: "nbt-brush" }));
+    chart.append(
+      svg("rect", { x: px(x0), y: py(y1), width: (x1 - x0) * plotW, height: (y1 - y0) * plotH, class: "nbt-brush" }),
+    );
   }
   zones.set("scatter", (base, from, to) => {
     const fx = (p: Point): number => (p.x - SCATTER.left) / plotW;
@@ -254,7 +343,11 @@ function select(
   value: string,
   onChange: (value: string) => void,
 ): HTMLLabelElement {
-  const input = h("select", { class: "nbt-select-input", "data-nbt-key": `sweep:${label}` }, ...options.map((o) => h("option", { value: o.value }, o.text)));
+  const input = h(
+    "select",
+    { class: "nbt-select-input", "data-nbt-key": `sweep:${label}` },
+    ...options.map((o) => h("option", { value: o.value }, o.text)),
+  );
   input.value = value;
   input.addEventListener("change", () => onChange(input.value));
   return h("label", { class: "nbt-option" }, label, input);
@@ -291,7 +384,13 @@ export function mountSweep(model: Model): Mounted {
     const chosen = chosenIndices(layout, current);
     const room = Math.max(width - SCATTER_WIDTH - 24, 320);
     zones = new Map();
-    const parallel = parallelChart(layout, new Set(chosen), current, Math.max(room, layout.axes.length * AXIS_GAP), zones);
+    const parallel = parallelChart(
+      layout,
+      new Set(chosen),
+      current,
+      Math.max(room, layout.axes.length * AXIS_GAP),
+      zones,
+    );
     const scatter = scatterChart(layout, new Set(chosen), current, zones);
     views.replaceChildren(h("div", { class: "nbt-scroll nbt-parallel-box" }, parallel), ...(scatter ? [scatter] : []));
     drawToolbar(layout, chosen.length, current.size > 0 || chosen.length > 0);
@@ -329,8 +428,15 @@ export function mountSweep(model: Model): Mounted {
     const { content } = layout;
     const metric = model.get("metric") ?? "";
     const metrics = content.metrics.map((m) => ({ value: m.key, text: metricTitle(m) }));
-    const params = content.params.map((p) => ({ value: p.key, text: `${p.key}${correlationText(p.correlation[metric])}` }));
-    const clear = h("button", { class: "nbt-button", type: "button", disabled: !clearable, "data-nbt-key": "sweep:clear" }, "clear selection");
+    const params = content.params.map((p) => ({
+      value: p.key,
+      text: `${p.key}${correlationText(p.correlation[metric])}`,
+    }));
+    const clear = h(
+      "button",
+      { class: "nbt-button", type: "button", disabled: !clearable, "data-nbt-key": "sweep:clear" },
+      "clear selection",
+    );
     clear.addEventListener("click", () => commit(new Map()));
     const constant = content.constant.length;
     toolbar.replaceChildren(
@@ -340,7 +446,13 @@ export function mountSweep(model: Model): Mounted {
       h("span", { class: "nbt-sweep-count", role: "status" }, `${chosen} of ${content.runs.length} runs selected`),
       clear,
       ...(constant > 0
-        ? [h("span", { class: "nbt-muted", title: content.constant.join(", ") }, `${constant} param${constant === 1 ? "" : "s"} the same in every run`)]
+        ? [
+            h(
+              "span",
+              { class: "nbt-muted", title: content.constant.join(", ") },
+              `${constant} param${constant === 1 ? "" : "s"} the same in every run`,
+            ),
+          ]
         : []),
     );
   };
