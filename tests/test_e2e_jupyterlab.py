@@ -183,6 +183,22 @@ def test_sweep_brushing_selects_runs(page: Page) -> None:
     assert view.locator(".nbt-sweep-count").inner_text() == "0 of 19 runs selected"
     assert state(page)["sweep_selected"] == []
 
+    # the keyboard brushes too: a focused axis takes the arrow keys, Escape clears
+    count = view.locator(".nbt-sweep-count")
+    parallel.locator('[data-nbt-key="axis:metrics.f1"]').focus()
+    page.keyboard.press("ArrowDown")  # a range at the top of the axis: the best runs
+    page.wait_for_function("([el, text]) => el.textContent !== text",
+                           arg=[count.element_handle(), "0 of 19 runs selected"])  # fmt: skip
+    keyed = int(count.inner_text().split()[0])
+    page.keyboard.press("Shift+ArrowDown")  # the range grows downwards
+    page.wait_for_timeout(500)
+    assert int(count.inner_text().split()[0]) >= keyed > 0
+    focused = page.evaluate("document.activeElement.getAttribute('data-nbt-key')")
+    assert focused == "axis:metrics.f1"  # redrawn, the axis keeps the focus
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(500)
+    assert count.inner_text() == "0 of 19 runs selected"
+
 
 def test_dark_theme(page: Page) -> None:
     dark_theme(page)

@@ -61,3 +61,28 @@ export function sameIds(a: readonly string[], b: readonly string[]): boolean {
   const set = new Set(a);
   return b.every((id) => set.has(id));
 }
+
+/** Keyboard brushing: how far an arrow key moves a brush (or, with Shift, its lower end). */
+export const KEY_STEP = 0.05;
+/** The height of a brush started from the keyboard (at the top of the axis). */
+export const KEY_SPAN = 0.2;
+
+/**
+ * The brush a key leaves on an axis: ArrowUp and ArrowDown move it (the first press starts one
+ * at the top, KEY_SPAN tall); with Shift they move its lower end only, to grow or shrink it;
+ * Escape, Delete and Backspace clear it (null). Other keys: undefined.
+ */
+export function keyedBrush(
+  current: readonly [number, number] | undefined,
+  key: string,
+  shift: boolean,
+): readonly [number, number] | null | undefined {
+  if (key === "Escape" || key === "Delete" || key === "Backspace") return null;
+  if (key !== "ArrowUp" && key !== "ArrowDown") return undefined;
+  if (current === undefined) return [1 - KEY_SPAN, 1];
+  const step = key === "ArrowUp" ? KEY_STEP : -KEY_STEP;
+  const [low, high] = current;
+  if (shift) return [Math.min(Math.max(low + step, 0), high - 2 * MIN_BRUSH), high];
+  const moved = Math.min(Math.max(step, -low), 1 - high);
+  return [low + moved, high + moved];
+}

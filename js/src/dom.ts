@@ -69,10 +69,11 @@ export function uniqueId(prefix: string): string {
  */
 export function keepingFocus(root: HTMLElement, rebuild: () => void): void {
   const active = (root.getRootNode() as Document | ShadowRoot).activeElement;
-  const key = active instanceof HTMLElement && root.contains(active) ? active.dataset.nbtKey : undefined;
+  const focusable = active instanceof HTMLElement || active instanceof SVGElement ? active : null;
+  const key = focusable && root.contains(focusable) ? focusable.dataset.nbtKey : undefined;
   rebuild();
-  if (key === undefined || (active instanceof HTMLElement && active.isConnected)) return;
-  const again = Array.from(root.querySelectorAll<HTMLElement>("[data-nbt-key]")).find(
+  if (key === undefined || focusable?.isConnected) return;
+  const again = Array.from(root.querySelectorAll<HTMLElement | SVGElement>("[data-nbt-key]")).find(
     (el) => el.dataset.nbtKey === key,
   );
   again?.focus();

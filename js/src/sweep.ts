@@ -7,8 +7,8 @@
  */
 
 import type { AnyModel } from "@anywidget/types";
-import { type BrushAxis, type Brushes, brushedRuns, sameIds, setBrush } from "./brush";
-import { type Mounted, h, onChanges, perFrame, save } from "./dom";
+import { type BrushAxis, type Brushes, brushedRuns, keyedBrush, sameIds, setBrush } from "./brush";
+import { type Mounted, h, keepingFocus, onChanges, perFrame, save } from "./dom";
 import { formatMetric } from "./format";
 import type { CellValue, CompareModel, SweepContent, SweepMetric } from "./models";
 import { axisScale, rampColor } from "./scales";
@@ -144,6 +144,10 @@ function verticalAxis(
       height: height + 16,
       class: "nbt-brush-zone",
       "data-nbt-drag": axis.key,
+      "data-nbt-key": `axis:${axis.key}`,
+      tabindex: 0,
+      role: "group",
+      "aria-label": `${axis.title}: arrow keys move a selected range, Shift+arrows resize it, Escape clears it`,
     }),
   );
   return group;
@@ -400,6 +404,20 @@ export function mountSweep(model: Model): Mounted {
   });
 
   // One listener on the views, which outlive the charts that every move redraws.
+  // The keyboard's way to brush: a focused axis takes the arrow keys (see keyedBrush).
+  views.addEventListener("keydown", (event: KeyboardEvent) => {
+    const zone = event.target instanceof Element ? event.target.closest("[data-nbt-key^='axis:']") : null;
+    const key = zone?.getAttribute("data-nbt-drag");
+    if (!key) return;
+    const next = keyedBrush(brushes.get(key), event.key, event.shiftKey);
+    if (next === undefined) return;
+    event.preventDefault();
+    const updated = new Map(brushes);
+    if (next === null) updated.delete(key);
+    else updated.set(key, next);
+    keepingFocus(views, () => commit(updated));
+  });
+
   views.addEventListener("pointerdown", (down: PointerEvent) => {
     const target = down.target instanceof Element ? down.target.closest("[data-nbt-drag]") : null;
     const chart = target?.closest("svg");

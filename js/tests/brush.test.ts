@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type BrushAxis, brushedRuns, sameIds, setBrush } from "../src/brush";
+import { type BrushAxis, KEY_SPAN, MIN_BRUSH, brushedRuns, keyedBrush, sameIds, setBrush } from "../src/brush";
 import { axisScale } from "../src/scales";
 
 const lr = [0.1, 0.2, 0.3, 0.4, null];
@@ -47,5 +47,28 @@ describe("brushing", () => {
   it("compares selections as sets", () => {
     expect(sameIds(["a", "b"], ["b", "a"])).toBe(true);
     expect(sameIds(["a"], ["a", "b"])).toBe(false);
+  });
+});
+
+describe("keyboard brushing", () => {
+  it("starts a brush at the top and moves it with the arrows, inside the axis", () => {
+    expect(keyedBrush(undefined, "ArrowDown", false)).toEqual([1 - KEY_SPAN, 1]);
+    const down = keyedBrush([0.8, 1], "ArrowDown", false) as [number, number];
+    expect(down[0]).toBeCloseTo(0.75);
+    expect(down[1]).toBeCloseTo(0.95);
+    expect(keyedBrush([0.8, 1], "ArrowUp", false)).toEqual([0.8, 1]); // already at the top
+    const bottom = keyedBrush([0.02, 0.22], "ArrowDown", false) as [number, number];
+    expect(bottom[0]).toBeCloseTo(0);
+    expect(bottom[1]).toBeCloseTo(0.2);
+  });
+
+  it("resizes with Shift and clears with Escape", () => {
+    const grown = keyedBrush([0.8, 1], "ArrowDown", true) as [number, number];
+    expect(grown[0]).toBeCloseTo(0.75);
+    expect(grown[1]).toBe(1);
+    const thin = keyedBrush([0.97, 1], "ArrowUp", true) as [number, number];
+    expect(thin[1] - thin[0]).toBeGreaterThanOrEqual(2 * MIN_BRUSH - 1e-12);
+    expect(keyedBrush([0.8, 1], "Escape", false)).toBeNull();
+    expect(keyedBrush([0.8, 1], "a", false)).toBeUndefined();
   });
 });
