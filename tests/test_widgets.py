@@ -219,7 +219,8 @@ def test_sweep_params_categories_constants_and_defaults(tmp_store: Path) -> None
                          params={"opt": ["adam", "sgd"][i % 2], "depth": i if i % 3 else None,
                                  "seed": 7}) as run:  # fmt: skip
             run.log(f1=0.5 + i / 100)
-    view = nbtrack.compare(experiment="big")
+    with pytest.warns(UserWarning, match="none of these runs has metric 'f2'"):
+        view = nbtrack.compare(experiment="big", metric="f2")
     params = {p["key"]: p for p in view._sweep["params"]}
     assert set(params) == {"opt", "depth"} and view._sweep["constant"] == ["seed"]
     assert params["opt"]["kind"] == "category" and params["opt"]["correlation"] == {}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import html
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -73,6 +74,13 @@ class Compare(anywidget.AnyWidget, CurveTraits):
             ids = list(table.selected)
         self.runs = ids
         self.refresh()
+        for name, wanted in (("metric", metric), ("param", param)):
+            if self._sweep and wanted and getattr(self, name) != wanted:
+                warnings.warn(
+                    f"none of these runs has {name} {wanted!r} (varying, for a param); "
+                    f"the sweep view shows {getattr(self, name)!r} instead",
+                    stacklevel=3,
+                )
         self.observe(lambda _: self.refresh(), names=["runs"])
         self.observe(lambda _: self._show_selected(), names=["selected"])
         self.observe(lambda _: self._pick_defaults(), names=["metric"])
