@@ -68,7 +68,6 @@ class Compare(anywidget.AnyWidget, CurveTraits):
             raise ValueError(f"compare takes 2 to {MAX_RUNS} runs; got {len(ids)}")
         super().__init__(x=x, smoothing=smoothing, metric=metric or "", param=param or "")
         self.records: list[RunRecord] = []
-        self._following = table is not None
         if table is not None:
             table.observe(lambda change: setattr(self, "runs", list(change["new"])), "selected")
             ids = list(table.selected)
