@@ -179,7 +179,7 @@ def test_saved_notebooks_get_static_fallbacks(sweep: list[str]) -> None:
 
 
 def test_the_bundled_front_end_fetches_nothing_at_run_time() -> None:
-    for name in ("table.js", "plot.js", "compare.js"):
+    for name in ("table.js", "charts.js"):
         code = (STATIC / name).read_text()
         assert not re.search(r"""(import\(|from\s*)["']https?://""", code), name
         assert "esm.sh" not in code and "cdn.jsdelivr" not in code, name

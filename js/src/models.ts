@@ -66,6 +66,11 @@ export interface CurveTraits {
 
 export type XAxis = "step" | "time" | "relative";
 
+/** Which widget a model of the shared chart bundle (charts.ts) is. */
+export interface ChartsModel {
+  _view: "plot" | "compare";
+}
+
 export interface MetricPlotModel extends CurveTraits {
   log_y: boolean;
   x: XAxis;

@@ -40,8 +40,9 @@ class Compare(anywidget.AnyWidget, CurveTraits):
     >>> sweep.metric, sweep.param = "f1", "n_estimators"  # doctest: +SKIP
     """
 
-    _esm = bundle("compare.js")
+    _esm = bundle("charts.js")  # shared with MetricPlot: Vega ships once
     _css = bundle("styles.css")
+    _view = t.Unicode("compare").tag(sync=True)
 
     runs = t.List(t.Unicode()).tag(sync=True)
     selected = t.List(t.Unicode()).tag(sync=True)

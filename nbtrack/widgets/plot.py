@@ -23,8 +23,9 @@ class MetricPlot(anywidget.AnyWidget, CurveTraits):
     >>> nbtrack.plot(["loss", "val_acc"], runs=table, smoothing=0.6)  # doctest: +SKIP
     """
 
-    _esm = bundle("plot.js")
+    _esm = bundle("charts.js")  # shared with Compare: Vega ships once
     _css = bundle("styles.css")
+    _view = t.Unicode("plot").tag(sync=True)
 
     # (not ``keys``: ipywidgets uses that name for the list of synced traits)
     metric_keys = t.List(t.Unicode()).tag(sync=True)
