@@ -3,6 +3,8 @@
 The curve chart reads a named dataset ``points`` with fields ``series``, ``run_id``, ``key``,
 ``x``, ``y`` (raw value) and ``smooth`` (smoothed value): the widget front end inserts the data
 (and recomputes ``smooth`` when the smoothing slider moves); the static fallback inlines it.
+The widgets get the spec compiled to Vega here (:func:`curve_vega`), so the browser needs only
+Vega's runtime, not the Vega-Lite compiler.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ HEIGHT = 260
 @functools.lru_cache(maxsize=8)
 def curve_spec(x: str = "step", log_y: bool = False) -> dict[str, Any]:
     """Curves of one or more series: a faint raw line under a solid smoothed one, a legend
-    that highlights the series clicked, tooltips with run, key, step/time and value (built
-    once per axis choice: the result is shared, do not modify it)."""
+    that highlights the series clicked, and on hover the nearest point ringed, with its run,
+    step (or time), value and smoothed value (built once per axis choice: the result is
+    shared, do not modify it)."""
     import altair as alt
 
     x_field = "t:T" if x == "time" else "x:Q"
@@ -47,15 +50,43 @@ def curve_spec(x: str = "step", log_y: bool = False) -> dict[str, Any]:
     smooth = base.mark_line(strokeWidth=2).encode(
         y=alt.Y("smooth:Q", scale=scale),
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)),
-        tooltip=[
-            alt.Tooltip("series:N", title="run"),
-            alt.Tooltip("x:Q", title=X_TITLES[x], format=",.6~g"),
-            alt.Tooltip("y:Q", title="value", format=",.6~g"),
-            alt.Tooltip("smooth:Q", title="smoothed", format=",.6~g"),
-        ],
     )
-    chart = alt.layer(raw, smooth).add_params(pick)
+    # Hovering anywhere picks the nearest point (a Voronoi diagram; a line alone answers only
+    # within a pixel or two of a vertex): it is ringed, and its tooltip shows.
+    hover = alt.selection_point(nearest=True, on="pointerover", clear="pointerout", empty=False)
+    points = (
+        base.mark_point(size=40, filled=False)
+        .encode(
+            y=alt.Y("smooth:Q", scale=scale),
+            opacity=alt.condition(hover, alt.value(1.0), alt.value(0.0)),
+            tooltip=[
+                alt.Tooltip("series:N", title="run"),
+                alt.Tooltip("x:Q", title=X_TITLES[x], format=",.6~g"),
+                alt.Tooltip("y:Q", title="value", format=",.6~g"),
+                alt.Tooltip("smooth:Q", title="smoothed", format=",.6~g"),
+            ],
+        )
+        .add_params(hover)
+    )
+    chart = alt.layer(raw, smooth, points).add_params(pick)
     return chart.properties(width="container", height=HEIGHT).to_dict()
+
+
+@functools.lru_cache(maxsize=8)
+def curve_vega(x: str = "step", log_y: bool = False) -> dict[str, Any]:
+    """:func:`curve_spec` compiled to Vega (offline, with vl-convert; shared, do not modify).
+    The compiler's white background is left out: the widget's theme gives the background."""
+    import vl_convert
+
+    vega = vl_convert.vegalite_to_vega(curve_spec(x, log_y))
+    for mark in vega.get("marks", []):
+        # The Voronoi cells of the nearest-point hover get a copy of the points' tooltip that
+        # reads the run from the wrong object (it shows "undefined"); a cell's datum is the
+        # point's scene item, which holds the point's own tooltip: show that.
+        update = mark.get("encode", {}).get("update", {})
+        if mark.get("name", "").endswith("_voronoi") and "tooltip" in update:
+            update["tooltip"] = {"signal": "datum.tooltip"}
+    return {key: value for key, value in vega.items() if key != "background"}
 
 
 def smoothed(values, weight: float):  # numpy array -> numpy array

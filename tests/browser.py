@@ -179,6 +179,24 @@ def shot(locator: Locator, name: str) -> None:
     locator.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
+def tooltip_over(page: Page, canvas: Locator) -> str | None:
+    """Move the mouse down the middle of a chart's canvas; the text of the first tooltip shown
+    (Vega's tooltip element), or None."""
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box is not None
+    for dy in range(int(box["height"])):
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + dy)
+        page.wait_for_timeout(15)
+        shown = page.evaluate("""() => {
+          const tip = document.getElementById('vg-tooltip-element');
+          return tip && tip.classList.contains('visible') ? tip.innerText : null;
+        }""")
+        if shown:
+            return shown
+    return None
+
+
 def dark_theme(page: Page) -> None:
     page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', "
                   "{theme: 'JupyterLab Dark'})")  # fmt: skip

@@ -22,6 +22,7 @@ from browser import (
     run_all,
     run_cell,
     shot,
+    tooltip_over,
 )
 from helpers import ROOT
 from playwright.sync_api import Page
@@ -113,6 +114,10 @@ def test_table_sorts_selects_and_filters(page: Page) -> None:
     assert seen["selected"] == sorted(picked)
     assert seen["plot_series"] == sorted(picked) and seen["compared"] == sorted(picked)
     assert compare.locator(".nbt-compare-grid thead th[scope='col']").count() == 2
+    tip = tooltip_over(page, plot.locator(".nbt-chart canvas"))  # hover: run, step, value
+    names = table.locator("tbody .nbt-row[aria-selected='true'] td[data-column='name']")
+    assert tip is not None and "step" in tip
+    assert any(name in tip for name in names.all_inner_texts()), (tip, names.all_inner_texts())
     shot(table, "table-light")
     shot(plot, "plot-light")
     shot(compare, "compare-light")

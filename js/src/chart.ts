@@ -1,14 +1,15 @@
 /**
- * The curve chart shared by MetricPlot and Compare: embeds the Python-built Vega-Lite spec with
- * vega-embed (bundled, nothing fetched), feeds it the decoded points, merges the new points that
- * live refreshes send, and recomputes the smoothed values in the browser when the smoothing
- * slider moves.
+ * The curve chart shared by MetricPlot and Compare: runs the Vega spec Python compiled (from
+ * Vega-Lite) in a Vega view (bundled, nothing fetched), feeds it the decoded points, merges the
+ * new points that live refreshes send, and recomputes the smoothed values in the browser when
+ * the smoothing slider moves.
  */
 
 import type { AnyModel } from "@anywidget/types";
-import embed, { type EmbedOptions, type Result, type VisualizationSpec } from "vega-embed";
+import { type Config, type Loader, type Spec, View, parse } from "vega";
+import { Handler } from "vega-tooltip";
 import { batched, h, onChanges, perFrame, save } from "./dom";
-import type { CurveTraits, VegaLiteJson } from "./models";
+import type { CurveTraits, VegaJson } from "./models";
 import { type CurvePoint, type DecodedSeries, applyPatch, curveRows, decodeSeries, isCurvePatch } from "./series";
 
 /** The named dataset the spec reads (see nbtrack/charts.py). */
@@ -22,13 +23,13 @@ const OFFLINE_LOADER = (() => {
   const refuse = (uri: unknown): Promise<never> =>
     Promise.reject(new Error(`nbtrack charts load no external resources (${String(uri)})`));
   return { load: refuse, sanitize: refuse, http: refuse, file: refuse };
-})() as unknown as EmbedOptions["loader"];
+})() as unknown as Loader;
 
 /**
  * Vega draws on a canvas, which cannot read CSS variables: give it the theme's colours as they
  * resolve on the chart's element (see the --nbt-* variables in styles.css).
  */
-function themeConfig(el: HTMLElement): Record<string, unknown> {
+function themeConfig(el: HTMLElement): Config {
   const style = getComputedStyle(el);
   const read = (name: string, fallback: string): string => style.getPropertyValue(name).trim() || fallback;
   const text = style.color || "#333";
@@ -37,11 +38,19 @@ function themeConfig(el: HTMLElement): Record<string, unknown> {
   const font = read("--nbt-font", "sans-serif");
   return {
     background: "transparent",
-    font,
-    axis: { labelColor: muted, titleColor: text, gridColor: grid, domainColor: grid, tickColor: grid },
-    legend: { labelColor: text, titleColor: text },
-    title: { color: text },
-    view: { stroke: grid },
+    text: { font },
+    axis: {
+      labelColor: muted,
+      titleColor: text,
+      gridColor: grid,
+      domainColor: grid,
+      tickColor: grid,
+      labelFont: font,
+      titleFont: font,
+    },
+    legend: { labelColor: text, titleColor: text, labelFont: font, titleFont: font },
+    title: { color: text, font },
+    style: { cell: { stroke: grid } },
   };
 }
 
@@ -66,17 +75,20 @@ export class CurveChart {
   private readonly host: HTMLDivElement;
   private readonly message: HTMLParagraphElement;
   private readonly error: HTMLPreElement;
-  private spec: VisualizationSpec | null = null;
+  private spec: Spec | null = null;
   private rows: CurvePoint[] = [];
-  private result: Result | null = null;
+  private view: View | null = null;
   private target: HTMLDivElement | null = null;
   /** An error stays shown until what caused it (the spec, or the data) is replaced. */
   private specError: string | null = null;
   private dataError: string | null = null;
   /** Bumped by every embed: an embed that finishes after a newer one started is dropped. */
   private generation = 0;
-  /** An embed waits until the chart is in the page, where the theme's colours can be read. */
-  private embedWhenAttached = false;
+  /**
+   * An embed waits until the chart is in the page (where the theme's colours can be read) and
+   * has points: a view made in a hidden (empty) chart would not take the mouse (no tooltips).
+   */
+  private embedPending = false;
   private readonly resizeObserver: ResizeObserver;
   private readonly themeObserver: MutationObserver;
 
@@ -98,9 +110,9 @@ export class CurveChart {
     this.refresh();
   }
 
-  setSpec(spec: VegaLiteJson | null | undefined): void {
-    // Python's spec is plain Vega-Lite JSON from Altair; vega-embed validates it when compiling.
-    this.spec = spec && Object.keys(spec).length > 0 ? (spec as unknown as VisualizationSpec) : null;
+  setSpec(spec: VegaJson | null | undefined): void {
+    // Python's spec is Vega JSON (compiled from Altair's Vega-Lite); parse() checks it.
+    this.spec = spec && Object.keys(spec).length > 0 ? (spec as unknown as Spec) : null;
     void this.embed();
   }
 
@@ -108,7 +120,8 @@ export class CurveChart {
     this.rows = rows;
     this.dataError = null;
     this.refresh();
-    void this.pushRows();
+    if (this.embedPending) void this.embed();
+    else void this.pushRows();
   }
 
   /** The data could not be read: say why, in place of the curves. */
@@ -134,15 +147,15 @@ export class CurveChart {
   }
 
   private finalize(): void {
-    this.result?.finalize();
-    this.result = null;
+    this.view?.finalize();
+    this.view = null;
   }
 
   private onResize(): void {
     // Changing the layout inside the observer's callback would resize what it observes, which
     // browsers report as an error ("ResizeObserver loop"): act in the next frame instead.
     requestAnimationFrame(() => {
-      if (this.embedWhenAttached && this.el.isConnected) void this.embed();
+      if (this.embedPending && this.el.isConnected) void this.embed();
       else this.fitWidth();
     });
   }
@@ -152,25 +165,26 @@ export class CurveChart {
     this.finalize();
     this.specError = null;
     this.refresh();
-    this.embedWhenAttached = this.spec !== null && !this.el.isConnected;
-    if (this.spec === null || this.embedWhenAttached) return;
+    this.embedPending = this.spec !== null && (!this.el.isConnected || this.rows.length === 0);
+    if (this.spec === null || this.embedPending) return;
     // A fresh element per embed, so that a stale embed still finishing draws off-screen.
     const target = h("div", { class: "nbt-chart-target" });
     this.host.replaceChildren(target);
     this.target = target;
     try {
-      const result = await embed(target, this.spec, {
-        actions: false,
+      const view = new View(parse(this.spec, themeConfig(this.el)), {
+        container: target,
         renderer: "canvas",
+        hover: true,
         loader: OFFLINE_LOADER,
-        config: themeConfig(this.el),
-        tooltip: { theme: isDark(this.el) ? "dark" : "light" },
+        tooltip: new Handler({ theme: isDark(this.el) ? "dark" : "light" }).call,
       });
+      await view.runAsync();
       if (generation !== this.generation) {
-        result.finalize();
+        view.finalize();
         return;
       }
-      this.result = result;
+      this.view = view;
       this.fitWidth();
       await this.pushRows();
     } catch (error) {
@@ -181,7 +195,7 @@ export class CurveChart {
   }
 
   private async pushRows(): Promise<void> {
-    const view = this.result?.view;
+    const view = this.view;
     if (!view) return; // the embed under way pushes the rows when it is done
     try {
       await view.data(DATASET, this.rows).runAsync();
@@ -190,10 +204,10 @@ export class CurveChart {
     }
   }
 
+  /** The specs fill their container's width ("container" in Vega-Lite): keep it so. */
   private fitWidth(): void {
-    const view = this.result?.view;
-    if (!view || !this.target || this.spec === null || !("width" in this.spec)) return;
-    if (this.spec.width !== "container") return;
+    const view = this.view;
+    if (!view || !this.target) return;
     const width = this.target.clientWidth;
     if (width > 0 && width !== view.width()) void view.width(width).runAsync();
   }

@@ -51,12 +51,12 @@ export interface SeriesInfo {
  */
 export type BinaryTrait = DataView | ArrayBuffer | ArrayBufferView | null | undefined;
 
-/** A Vega-Lite spec built by Python with Altair; treated as opaque JSON here. */
-export type VegaLiteJson = Record<string, unknown>;
+/** A Vega spec, compiled by Python from the Vega-Lite that Altair builds; opaque JSON here. */
+export type VegaJson = Record<string, unknown>;
 
 /** The traits of every curve chart (MetricPlot and Compare share them). */
 export interface CurveTraits {
-  _spec: VegaLiteJson;
+  _spec: VegaJson;
   _series: SeriesInfo[];
   _data: BinaryTrait;
   /** The number of the state in `_series` and `_data`: a live patch names the one it changes. */

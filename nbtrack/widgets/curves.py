@@ -1,4 +1,4 @@
-"""The curve payload shared by MetricPlot and Compare: a Vega-Lite spec plus binary points.
+"""The curve payload shared by MetricPlot and Compare: a Vega spec plus binary points.
 
 A redraw of the same series, drawn the same way, sends only the points that changed: a custom
 message ``{"type": "curves_patch", "base": v, "version": v + 1, "changes": [...]}`` where each
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import traitlets as t
 
-from ..charts import curve_spec, inline, smoothed
+from ..charts import curve_spec, curve_vega, inline, smoothed
 from ..query.curves import Curves, curves
 
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ class CurveTraits(t.HasTraits):
         """Query the curves and send them: only the points that changed (nothing when none did)
         when the same series are drawn the same way; else spec, series and points at once."""
         found = curves(run_ids, keys, self.x)
-        spec = curve_spec(self.x, self.log_y)
+        spec = curve_vega(self.x, self.log_y)
         with self._curves_lock():
             self._last_curves = found
             if spec != self._spec or not self._send_patch(found):
@@ -169,4 +169,4 @@ class CurveTraits(t.HasTraits):
             return None
         import vl_convert
 
-        return vl_convert.vegalite_to_png(inline(self._spec, rows), scale=1)
+        return vl_convert.vegalite_to_png(inline(curve_spec(self.x, self.log_y), rows), scale=1)
