@@ -587,16 +587,16 @@ def child_sweep(folder: str, n_runs: int, repeats: int) -> dict[str, Any]:
 
 def child_plot(folder: str, ids: list[str], repeats: int) -> dict[str, Any]:
     """Query, downsample and serialise the curves of ``ids`` (ms), and the bytes sent."""
-    from nbtrack.charts import curve_spec
+    from nbtrack.charts import curve_vega
     from nbtrack.query.curves import curves
 
     _open(folder)
-    curve_spec()  # imports Altair once, as the first plot of a session does
+    curve_vega()  # builds the spec once (Altair, vl-convert), as the first plot of a session does
     sizes = []
 
     def payload() -> int:
         found = curves(ids, ["loss"])
-        message = json.dumps({"_spec": curve_spec(), "_series": found.series})
+        message = json.dumps({"_spec": curve_vega(), "_series": found.series})
         sizes.append(len(message) + len(found.to_bytes()))
         return found.points
 
