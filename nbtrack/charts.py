@@ -35,9 +35,12 @@ def curve_spec(x: str = "step", log_y: bool = False) -> dict[str, Any]:
             title=X_TITLES[x],
             axis=alt.Axis(tickMinStep=1) if x == "step" else alt.Undefined,
         ),
-        # (the legend would take the faint raw layer's opacity without symbolOpacity)
+        # (the legend would take the faint raw layer's opacity without symbolOpacity, and the
+        # hover layer's rings without symbolType)
         color=alt.Color(
-            "series:N", title=None, legend=alt.Legend(orient="bottom", symbolOpacity=1)
+            "series:N",
+            title=None,
+            legend=alt.Legend(orient="bottom", symbolOpacity=1, symbolType="stroke"),
         ),
         detail="series:N",
     )

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from browser import (
+    ARTIFACTS,
     CELL_MODEL,
     KERNEL_IDLE,
     add_cell,
@@ -117,6 +118,7 @@ def test_table_sorts_selects_and_filters(page: Page) -> None:
     tip = tooltip_over(page, plot.locator(".nbt-chart canvas"))  # hover: run, step, value
     names = table.locator("tbody .nbt-row[aria-selected='true'] td[data-column='name']")
     assert tip is not None and "step" in tip
+    plot.screenshot(path=str(ARTIFACTS / "plot-hover-light.png"))  # (no scrolling: keep the hover)
     assert any(name in tip for name in names.all_inner_texts()), (tip, names.all_inner_texts())
     shot(table, "table-light")
     shot(plot, "plot-light")
