@@ -30,6 +30,7 @@ seconds. A comparison with a missing value is never true (only ``IS NULL`` match
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -155,18 +156,18 @@ class _Parser:
         return sql
 
     def or_(self) -> str:
-        parts = [self.and_()]
-        while self.tok.is_("or"):
-            self.take()
-            parts.append(self.and_())
-        return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+        return self._joined("or", self.and_)
 
     def and_(self) -> str:
-        parts = [self.not_()]
-        while self.tok.is_("and"):
+        return self._joined("and", self.not_)
+
+    def _joined(self, word: str, operand: Callable[[], str]) -> str:
+        """One or more ``operand``s separated by ``word`` (``and``/``or``), as one condition."""
+        parts = [operand()]
+        while self.tok.is_(word):
             self.take()
-            parts.append(self.not_())
-        return parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
+            parts.append(operand())
+        return parts[0] if len(parts) == 1 else "(" + f" {word.upper()} ".join(parts) + ")"
 
     def not_(self) -> str:
         if self.tok.is_("not"):
