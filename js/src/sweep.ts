@@ -99,9 +99,16 @@ function runTitle(layout: Layout, index: number): string {
   return lines.join("\n");
 }
 
-function strokeOf(layout: Layout, index: number): string {
+/** The runs in drawing order: the chosen ones last, so that they lie on top. */
+function drawOrder(layout: Layout, chosen: Set<number>): number[] {
+  return layout.content.runs.map((_, i) => i).sort((a, b) => Number(chosen.has(a)) - Number(chosen.has(b)));
+}
+
+/** How a run is drawn: faded grey beside a selection it is not in, else its metric's colour. */
+function paint(layout: Layout, chosen: Set<number>, index: number): { faded: boolean; color: string } {
+  if (chosen.size > 0 && !chosen.has(index)) return { faded: true, color: "var(--nbt-grid)" };
   const t = layout.shade[index];
-  return t === null ? "var(--nbt-muted)" : rampColor(t);
+  return { faded: false, color: t === null ? "var(--nbt-muted)" : rampColor(t) };
 }
 
 /** Ticks and title of a vertical axis at `x`, plus the zone that takes a brush. */
@@ -186,8 +193,7 @@ function parallelChart(
   const xs = axes.map((_, i) => PARALLEL.left + (axes.length === 1 ? span / 2 : (i * span) / (axes.length - 1)));
   const y = (position: number): number => PARALLEL.top + (1 - position) * height;
   const lines = svg("g", { class: "nbt-lines" });
-  const order = layout.content.runs.map((_, i) => i).sort((a, b) => Number(chosen.has(a)) - Number(chosen.has(b)));
-  for (const index of order) {
+  for (const index of drawOrder(layout, chosen)) {
     let d = "";
     let pen = false;
     axes.forEach((axis, i) => {
@@ -200,14 +206,14 @@ function parallelChart(
       pen = true;
     });
     if (d === "") continue;
-    const faded = chosen.size > 0 && !chosen.has(index);
+    const { faded, color } = paint(layout, chosen, index);
     lines.append(
       svg(
         "path",
         {
           d,
           class: faded ? "nbt-line nbt-faded" : "nbt-line",
-          stroke: faded ? "var(--nbt-grid)" : strokeOf(layout, index),
+          stroke: color,
           "data-run-id": layout.content.runs[index].run_id,
         },
         svg("title", {}, runTitle(layout, index)),
@@ -296,12 +302,11 @@ function scatterChart(layout: Layout, chosen: Set<number>, brushes: Brushes, zon
   const dots = svg("g", { class: "nbt-dots" });
   // Runs sharing a category would hide one another: spread them a little, the same way each time.
   const jitter = (index: number): number => (xAxis.scale.kind === "category" ? ((index % 7) - 3) * 2 : 0);
-  const order = layout.content.runs.map((_, i) => i).sort((a, b) => Number(chosen.has(a)) - Number(chosen.has(b)));
-  for (const index of order) {
+  for (const index of drawOrder(layout, chosen)) {
     const x = xAxis.scale.position(xAxis.values[index]);
     const y = yAxis.scale.position(yAxis.values[index]);
     if (x === null || y === null) continue;
-    const faded = chosen.size > 0 && !chosen.has(index);
+    const { faded, color } = paint(layout, chosen, index);
     dots.append(
       svg(
         "circle",
@@ -310,7 +315,7 @@ function scatterChart(layout: Layout, chosen: Set<number>, brushes: Brushes, zon
           cy: py(y),
           r: 4,
           class: faded ? "nbt-point nbt-faded" : "nbt-point",
-          fill: faded ? "var(--nbt-grid)" : strokeOf(layout, index),
+          fill: color,
           "data-run-id": layout.content.runs[index].run_id,
         },
         svg("title", {}, runTitle(layout, index)),
@@ -385,25 +390,19 @@ export function mountSweep(model: Model): Mounted {
     if (content === null) return;
     const layout = layoutOf(model, content);
     const current = preview ?? brushes;
-    const chosen = chosenIndices(layout, current);
+    const chosen = new Set(chosenIndices(layout, current));
     const room = Math.max(width - SCATTER_WIDTH - 24, 320);
     zones = new Map();
-    const parallel = parallelChart(
-      layout,
-      new Set(chosen),
-      current,
-      Math.max(room, layout.axes.length * AXIS_GAP),
-      zones,
-    );
-    const scatter = scatterChart(layout, new Set(chosen), current, zones);
+    const parallel = parallelChart(layout, chosen, current, Math.max(room, layout.axes.length * AXIS_GAP), zones);
+    const scatter = scatterChart(layout, chosen, current, zones);
     views.replaceChildren(h("div", { class: "nbt-scroll nbt-parallel-box" }, parallel), ...(scatter ? [scatter] : []));
-    drawToolbar(layout, chosen.length, current.size > 0 || chosen.length > 0);
+    drawToolbar(layout, chosen.size, current.size > 0 || chosen.size > 0);
   };
   const previewPerFrame = perFrame((next: Brushes) => {
     if (dragging) draw(next);
   });
 
-  // One listener on the views, which outlive the charts that every move redraws.
+  // The listeners sit on the views, which outlive the charts that every move redraws.
   // The keyboard's way to brush: a focused axis takes the arrow keys (see keyedBrush).
   views.addEventListener("keydown", (event: KeyboardEvent) => {
     const zone = event.target instanceof Element ? event.target.closest("[data-nbt-key^='axis:']") : null;

@@ -19,7 +19,7 @@ from ..query.search import RunQuery
 from ..store import get_store
 from .base import bundle, follow_store, higher_is_better, json_value, with_fallbacks
 from .curves import CurveTraits
-from .sweep import default_metric, default_param, sweep_content, sweep_html, sweep_png
+from .sweep import default_metric, default_param, sweep_content, sweep_html, sweep_png, varies
 from .table import RunTable
 
 SIDE_BY_SIDE = 10  # at most this many runs side by side
@@ -70,9 +70,10 @@ class Compare(anywidget.AnyWidget, CurveTraits):
         super().__init__(x=x, smoothing=smoothing, metric=metric or "", param=param or "")
         self.records: list[RunRecord] = []
         if table is not None:
-            table.observe(lambda change: setattr(self, "runs", list(change["new"])), "selected")
-            ids = list(table.selected)
-        self.runs = ids
+            table.follow(self)
+        else:
+            self.runs = ids
+        self.observe(lambda _: self._show_selected(), names=["selected"])
         self.refresh()
         for name, wanted in (("metric", metric), ("param", param)):
             if self._sweep and wanted and getattr(self, name) != wanted:
@@ -82,7 +83,6 @@ class Compare(anywidget.AnyWidget, CurveTraits):
                     stacklevel=3,
                 )
         self.observe(lambda _: self.refresh(), names=["runs"])
-        self.observe(lambda _: self._show_selected(), names=["selected"])
         self.observe(lambda _: self._pick_defaults(), names=["metric"])
         if live:
             follow_store(self)
@@ -92,10 +92,11 @@ class Compare(anywidget.AnyWidget, CurveTraits):
         sweep = sweep_content(self.runs) if len(self.runs) >= SWEEP_FROM else {}
         with self.hold_sync():
             self._sweep = sweep
+            self._pick_defaults()
             kept = [run_id for run_id in self.selected if run_id in set(self.runs)]
             if kept != self.selected:
-                self.selected = kept
-            self._pick_defaults()
+                self.selected = kept  # (its observer shows the runs now selected)
+                return
         self._show_selected()
 
     def _pick_defaults(self) -> None:
@@ -193,7 +194,7 @@ def comparison(
     for key in sorted(set().union(*(r.params for r in records))):
         values = [r.params.get(key) for r in records]
         shown = [json_value(v) if not isinstance(v, (list, dict)) else str(v) for v in values]
-        params.append({"key": key, "values": shown, "differs": len({repr(v) for v in values}) > 1})
+        params.append({"key": key, "values": shown, "differs": varies(values)})
     metrics = []
     for key in sorted(set().union(*(r.metrics for r in records))):
         last = [json_value(r.metrics.get(key)) for r in records]

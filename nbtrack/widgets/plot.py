@@ -42,11 +42,8 @@ class MetricPlot(anywidget.AnyWidget, CurveTraits):
     ) -> None:
         keys = [keys] if isinstance(keys, str) else list(keys)
         super().__init__(metric_keys=keys, x=x, smoothing=smoothing, log_y=log_y)
-        self._table: RunTable | None = None
         if isinstance(runs, RunTable):
-            self._table = runs
-            runs.observe(lambda change: setattr(self, "runs", list(change["new"])), "selected")
-            self.runs = list(runs.selected)
+            runs.follow(self)
         elif runs is None:
             self.runs = _latest_run(keys)
         else:

@@ -36,7 +36,7 @@ def sweep_content(run_ids: Sequence[str]) -> dict[str, Any]:
     by_id = {row["run_id"]: row for row in found}
     metric_columns = _columns(len(ids), index, last)
     param_columns = _columns(len(ids), index, decoded_params(params))
-    varying = {k: v for k, v in param_columns.items() if len({repr(x) for x in v}) > 1}
+    varying = {k: v for k, v in param_columns.items() if varies(v)}
     runs = [by_id.get(run_id, {"run_id": run_id, "name": run_id, "status": ""}) for run_id in ids]
     metrics = [
         {
@@ -52,6 +52,19 @@ def sweep_content(run_ids: Sequence[str]) -> dict[str, Any]:
         "constant": sorted(set(param_columns) - set(varying)),
         "metrics": metrics,
     }
+
+
+def varies(values: Sequence[Any]) -> bool:
+    """Whether ``values`` are not all the same (1 and 1.0, or 1 and True, count as different).
+
+    >>> varies([1, 1.0]), varies(["a", "a", None]), varies([None, None])
+    (True, True, False)
+    """
+    return len({repr(v) for v in values}) > 1
+
+
+def _metric_column(content: dict[str, Any], metric: str) -> dict[str, Any] | None:
+    return next((m for m in content["metrics"] if m["key"] == metric), None)
 
 
 def _columns(count: int, index: dict[str, int], rows: Any) -> dict[str, list[Any]]:
@@ -123,14 +136,13 @@ def default_param(content: dict[str, Any], metric: str) -> str:
 def sweep_html(content: dict[str, Any], metric: str) -> str:
     """The runs as an HTML table, best ``metric`` first (for notebooks opened without a
     kernel)."""
-    column = next((m for m in content["metrics"] if m["key"] == metric), None)
+    column = _metric_column(content, metric)
     order = list(range(len(content["runs"])))
     if column is not None:
         sign = -1 if column["higher_is_better"] else 1
         present = [i for i in order if _is_number(column["values"][i])]
-        order = sorted(present, key=lambda i: sign * column["values"][i]) + [
-            i for i in order if i not in set(present)
-        ]
+        missing = [i for i in order if not _is_number(column["values"][i])]
+        order = sorted(present, key=lambda i: sign * column["values"][i]) + missing
     keys = [p["key"] for p in content["params"]]
     head = "".join(f"<th>{html.escape(k)}</th>" for k in ["run", metric, *keys] if k)
 
@@ -149,7 +161,7 @@ def sweep_html(content: dict[str, Any], metric: str) -> str:
 def parallel_rows(content: dict[str, Any], metric: str) -> list[dict[str, Any]]:
     """One row per run and axis (the varying params, then ``metric``), each value placed at
     0..1 on its axis: numbers linearly between their min and max, categories evenly."""
-    column = next((m for m in content["metrics"] if m["key"] == metric), None)
+    column = _metric_column(content, metric)
     axes = [(p["key"], p["values"], p["kind"] == "number") for p in content["params"]]
     if column is not None:
         axes.append((metric, column["values"], True))

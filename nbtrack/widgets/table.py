@@ -65,6 +65,11 @@ class RunTable(anywidget.AnyWidget):
         if live:
             follow_store(self)
 
+    def follow(self, widget: Any) -> None:
+        """Keep ``widget.runs`` equal to the ids of the rows selected here (plot, compare)."""
+        self.observe(lambda change: setattr(widget, "runs", list(change["new"])), "selected")
+        widget.runs = list(self.selected)
+
     # ---- queries (all in DuckDB) ------------------------------------------------------------
     def refresh(self) -> None:
         """Reload the available columns and the visible page."""
