@@ -30,6 +30,7 @@ from urllib.request import url2pathname
 import pyarrow as pa
 
 from ..errors import NbtrackError
+from ..extras import optional
 from ..store.artifacts import copy_artifact
 from ..store.schema import COLUMNS, TIME_COLUMNS, arrow_schema
 from ..values import encode_param
@@ -50,7 +51,7 @@ def import_mlflow(
     ``tracking_uri``: ``sqlite:///path/mlflow.db``, ``file:///path/mlruns`` or a plain path to an
     ``mlruns`` folder. ``experiment`` limits the import to the experiment of that name.
     ``artifacts=True`` downloads each run's artifacts into the store. Needs MLflow's client
-    (``pip install mlflow-skinny``). See the module docs for how values are mapped.
+    (``pip install 'nbtrack[mlflow]'``). See the module docs for how values are mapped.
 
     >>> import nbtrack, tempfile
     >>> from mlflow.entities import Metric, Param
@@ -113,12 +114,7 @@ def param_value(text: str) -> Any:
 
 
 def _client(tracking_uri: str | os.PathLike[str]):  # -> mlflow.tracking.MlflowClient
-    try:
-        from mlflow.tracking import MlflowClient
-    except ImportError as err:
-        raise NbtrackError(
-            "import_mlflow needs MLflow's client library: pip install mlflow-skinny"
-        ) from err
+    tracking = optional("mlflow.tracking", "import_mlflow", "mlflow")
     uri = os.fspath(tracking_uri)
     scheme = urlparse(uri).scheme
     if len(scheme) <= 1:  # a plain path (or a Windows drive letter)
@@ -141,7 +137,7 @@ def _client(tracking_uri: str | os.PathLike[str]):  # -> mlflow.tracking.MlflowC
                 "import_mlflow('sqlite:////path/to/mlflow.db')"
             )
     try:
-        return MlflowClient(tracking_uri=uri)
+        return tracking.MlflowClient(tracking_uri=uri)
     except Exception as err:
         raise NbtrackError(f"MLflow cannot open the tracking store {uri}: {err}") from err
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from ..errors import NbtrackError
+from ..extras import optional
 from ..store import get_store
 from .columns import BASE_COLUMNS, Joins
 from .filter import compile_filter, parse_order_by
@@ -124,11 +124,7 @@ def convert(frame: pd.DataFrame, output: str):
     table = to_arrow(frame)
     if output == "arrow":
         return table
-    try:
-        import polars as pl
-    except ImportError as err:
-        raise NbtrackError("output='polars' needs polars: pip install polars") from err
-    return pl.from_arrow(table)
+    return optional("polars", "search(output='polars')", "polars").from_arrow(table)
 
 
 # Params, last metrics and tags of a set of runs, in one round trip: (kind, run_id, key, type,

@@ -102,6 +102,8 @@ def rank_correlation(xs: Sequence[Any], ys: Sequence[Any]) -> float | None:
 
     >>> rank_correlation([1, 2, 3, 4], [0.1, 0.4, 0.2, 0.9])
     0.8
+    >>> rank_correlation([1, 1, 2, 3], [1, 2, 2, 3])  # ties share their average rank
+    0.8333
     >>> rank_correlation([1, 2, None], [3, 2, 1]) is None
     True
     """
@@ -110,8 +112,10 @@ def rank_correlation(xs: Sequence[Any], ys: Sequence[Any]) -> float | None:
     pairs = [(x, y) for x, y in zip(xs, ys, strict=True) if _finite(x) and _finite(y)]
     if len(pairs) < 3:
         return None
-    frame = pd.DataFrame(pairs, columns=["x", "y"])
-    value = frame["x"].corr(frame["y"], method="spearman")
+    # Pearson's correlation of the average ranks is Spearman's (pandas' method="spearman" would
+    # need scipy, which a plain install does not have).
+    ranks = pd.DataFrame(pairs, columns=["x", "y"]).rank()
+    value = ranks["x"].corr(ranks["y"])
     return None if math.isnan(value) else round(float(value), 4)
 
 

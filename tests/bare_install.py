@@ -1,0 +1,290 @@
+"""What a user of a plain ``pip install nbtrack`` (no extras) does, cell by cell in a real kernel.
+
+``tests/test_bare_install.py`` runs this file with the Python of a fresh virtual environment
+that holds nbtrack and its required dependencies only::
+
+    python tests/bare_install.py RESULTS.json WORKDIR
+
+Each check is a cell executed in one IPython kernel started in WORKDIR; RESULTS.json maps each
+check's name to ``None`` (it passed) or what went wrong. Only the standard library and
+jupyter_client (a dependency of ipykernel) are imported here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+WIDGET = "application/vnd.jupyter.widget-view+json"
+# Magic bytes of the static fallbacks, base64-encoded as a notebook stores them.
+PNG_B64 = "iVBORw0KGgo"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    code: str
+    shows: tuple[str, ...] = ()  # mimetypes the cell must display (widget, html, png)
+    prints: str = ""  # text the cell's output must contain
+
+
+WIDGET_VIEWS = (WIDGET, "text/html")
+PLOT_VIEWS = (WIDGET, "image/png")
+CHART_VIEWS = (WIDGET, "text/html", "image/png")
+
+CHECKS = [
+    Check(
+        "nothing but the required dependencies is installed",
+        """
+import importlib.util
+extras = [m for m in ("scipy", "sklearn", "polars", "mlflow", "pytest", "nbclient")
+          if importlib.util.find_spec(m)]
+assert not extras, f"not a bare install: {extras} are importable"
+""",
+    ),
+    Check(
+        "README quickstart: four runs and a comparison",
+        """
+import nbtrack
+nbtrack.set_store("s")
+for i in range(4):
+    with nbtrack.run(params={"lr": 10**-i, "opt": "adam"}) as r:
+        r.log(loss=1 / (i + 1))
+nbtrack.compare(experiment="default")
+""",
+        shows=CHART_VIEWS,
+    ),
+    Check("%load_ext nbtrack", "%load_ext nbtrack\n%reload_ext nbtrack"),
+    Check(
+        "%%track cell with captured params, tags and a live plot",
+        """%%track trained -e bare -t model=mlp --live loss
+lr = 0.01
+layers = [64, 64]
+for epoch in range(5):
+    nbtrack.log(loss=1 / (epoch + 1), acc=epoch / 5)
+""",
+        shows=(WIDGET,),
+    ),
+    Check(
+        "the %%track run is recorded",
+        """
+trained = nbtrack.search(experiment="bare")
+assert trained["name"].tolist() == ["trained"], trained
+record = nbtrack.get_run(trained["run_id"][0])
+assert record.status == "finished", record.status
+assert record.params == {"lr": 0.01, "layers": [64, 64]}, record.params
+assert record.tags["model"] == "mlp" and record.metrics["loss"] == 0.2, record
+""",
+    ),
+    Check(
+        "tracking API: runs, metrics, params, tags, artifacts, nesting",
+        """
+import pathlib
+nbtrack.set_experiment("sweep")
+ids = []
+for i in range(10):
+    params = {"depth": i % 4 + 1, "lr": 10.0 ** -(i % 3)}
+    with nbtrack.run(f"trial-{i}", params=params, tags={"kind": "trial"}) as run:
+        for step in range(20):
+            run.log(loss=1 / (step + 1 + i), acc=0.5 + i / 40)
+        run.log_metric("val/loss", 0.1 * i)
+        run.log_metrics({"f1": 0.8 + i / 100}, step=3)
+        run.log_param("seed", i)
+        run.log_params({"opt": "adam" if i % 2 else "sgd"})
+        run.set_tag("stage", "dev")
+        run.set_tags({"owner": "me"})
+    ids.append(run.id)
+pathlib.Path("weights.txt").write_text("w")
+manual = nbtrack.start_run("manual", experiment="misc")
+nbtrack.log(x=1.0)
+nbtrack.log_metric("y", 2)
+nbtrack.log_metrics({"z": 3})
+nbtrack.log_param("p", 1)
+nbtrack.log_params({"q": "a"})
+nbtrack.set_tag("t", "1")
+nbtrack.set_tags({"u": "2"})
+nbtrack.log_artifact("weights.txt")
+with nbtrack.run("child", experiment="misc") as child:
+    pass
+assert nbtrack.active_run() is manual
+nbtrack.end_run()
+nbtrack.flush()
+assert nbtrack.active_run() is None
+try:
+    with nbtrack.run("bad", experiment="misc"):
+        nbtrack.log(loss="high")
+except TypeError as err:
+    assert "loss" in str(err), err
+else:
+    raise AssertionError("a text metric was accepted")
+""",
+    ),
+    Check(
+        "search, get_run, history, sql, lineage, delete and restore, compact",
+        """
+frame = nbtrack.search("params.depth >= 2 and metrics.acc > 0.5 and tags.kind = 'trial'",
+                       experiment="sweep", order_by=["metrics.acc DESC"], limit=5)
+assert len(frame) == 5 and frame["metrics.acc"].is_monotonic_decreasing, frame
+best = nbtrack.get_run(frame["run_id"][0][:6])
+assert best.status == "finished" and best.tags["stage"] == "dev", best
+assert best.params["opt"] in ("adam", "sgd") and best.metrics["f1"] > 0.8, best
+assert len(nbtrack.history(ids, "loss")) == 200
+assert list(nbtrack.history(ids[0])["key"].unique()) == ["acc", "f1", "loss", "val/loss"]
+assert nbtrack.sql("SELECT count(*) FROM runs WHERE experiment = 'sweep'").fetchall() == [(10,)]
+assert nbtrack.search(experiment="sweep", output="arrow").num_rows == 10
+assert nbtrack.get_run(child.id).parent_id == manual.id
+assert nbtrack.get_run(manual.id).artifacts[0]["path"] == "weights.txt"
+try:
+    nbtrack.search("params.depth >")
+except nbtrack.FilterError as err:
+    assert "expected" in str(err), err
+else:
+    raise AssertionError("a broken filter was accepted")
+nbtrack.delete_run(ids[0])
+assert ids[0] not in set(nbtrack.search(experiment="sweep")["run_id"])
+nbtrack.restore_run(ids[0])
+assert ids[0] in set(nbtrack.search(experiment="sweep")["run_id"])
+assert nbtrack.cell_runs(record.id)["run_id"].tolist() == [record.id]
+assert nbtrack.diff(ids[1], ids[0]).params["seed"] == (0, 1)
+nbtrack.compact()
+assert len(nbtrack.search(experiment="sweep")) == 10
+""",
+    ),
+    Check("table widget", 'nbtrack.table(experiment="sweep", filter="params.depth > 1")',
+          shows=WIDGET_VIEWS),  # fmt: skip
+    Check("plot widget", 'nbtrack.plot(["loss", "acc"], runs=ids[:3], log_y=True)',
+          shows=PLOT_VIEWS),  # fmt: skip
+    Check("compare two runs", "nbtrack.compare(ids[0], ids[1])", shows=CHART_VIEWS),
+    Check("compare ten runs (the sweep view)", "nbtrack.compare(*ids)", shows=CHART_VIEWS),
+    Check("compare a table's selection",
+          'table = nbtrack.table(experiment="sweep")\ntable.selected = ids[:3]\n'
+          "nbtrack.compare(table)", shows=CHART_VIEWS),  # fmt: skip
+    Check("%track start", "%track start spanning -e bare"),
+    Check("logging between %track start and end", "nbtrack.log(a=1.0)"),
+    Check("%track end", "%track end\nassert nbtrack.search(\"name = 'spanning'\")['metrics.a'][0] == 1"),
+    Check("%track ls", "%track ls -n 3 -e sweep", prints="trial-9"),
+    Check("%track store", "%track store", prints="s"),
+    Check("%track export", '%track export magic.parquet\nimport pandas as pd\n'
+          'assert len(pd.read_parquet("magic.parquet")) >= 12'),  # fmt: skip
+    Check("%track table", "%track table -e sweep -f 'params.depth > 1'", shows=WIDGET_VIEWS),
+    Check("%track plot", 'pair = ",".join(ids[:2])\n%track plot loss acc -r $pair',
+          shows=PLOT_VIEWS),  # fmt: skip
+    Check("%track compare of three runs", "a, b, c = ids[:3]\n%track compare $a $b $c",
+          shows=CHART_VIEWS),  # fmt: skip
+    Check(
+        "export and import",
+        """
+import pandas as pd
+nbtrack.export("wide.parquet", experiment="sweep")
+nbtrack.export("bundle/", experiment="sweep")
+assert sorted(pd.read_parquet("wide.parquet")["run_id"]) == sorted(ids)
+nbtrack.set_store("imported")
+nbtrack.import_runs("bundle/")
+nbtrack.import_runs("bundle/")  # twice adds nothing
+assert sorted(nbtrack.search()["run_id"]) == sorted(ids)
+assert len(nbtrack.history(ids, "loss")) == 200
+nbtrack.set_store("s")
+""",
+    ),
+    Check(
+        "optional features name the extra to install",
+        """
+for call, extra in ((lambda: nbtrack.import_mlflow("sqlite:///x.db"), "mlflow"),
+                    (lambda: nbtrack.search(output="polars"), "polars")):
+    try:
+        call()
+    except nbtrack.NbtrackError as err:
+        message = str(err)
+        assert message.endswith(f"pip install 'nbtrack[{extra}]'"), message
+        assert "\\n" not in message, message
+    else:
+        raise AssertionError(f"no error without the {extra} extra")
+""",
+    ),
+    Check(
+        "every CLI subcommand",
+        """
+import json, subprocess, sys
+from pathlib import Path
+cli = str(Path(sys.executable).with_name("nbtrack"))
+
+def call(*args, store="s", code=0):
+    done = subprocess.run([cli, "--store", store, *args], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == code, (args, done.returncode, done.stdout, done.stderr)
+    return done
+
+listed = json.loads(call("ls", "--json", "-e", "sweep", "-f", "params.depth > 1").stdout)
+assert len(listed) == 7, listed
+assert "trial-9" in call("ls", "-n", "50").stdout
+assert json.loads(call("show", ids[0], "--json").stdout)["params"]["seed"] == 0
+assert "trial-0" in call("show", ids[0]).stdout
+call("export", "cli.parquet", "-e", "sweep")
+call("export", "cli-bundle/", "-e", "sweep")
+assert len(pd.read_parquet("cli.parquet")) == 10
+call("import", "cli-bundle/", store="cli-store")
+assert json.loads(call("sql", "SELECT count(*) AS n FROM runs", "--json",
+                       store="cli-store").stdout) == [{"n": 10}]
+call("delete", ids[1])
+call("restore", ids[1])
+call("compact", "--json")
+failed = call("import-mlflow", "sqlite:///x.db", code=1)
+assert "pip install 'nbtrack[mlflow]'" in failed.stderr, failed.stderr
+assert call("--version").stdout.startswith("nbtrack ")
+""",
+    ),
+]
+
+
+def _outcome(check: Check, reply: dict, outputs: list[dict]) -> str | None:
+    """None when the cell ran and displayed what it should, else what went wrong."""
+    content = reply["content"]
+    if content["status"] != "ok":
+        return ANSI.sub("", "\n".join(content.get("traceback") or [content.get("evalue", "")]))
+    shown: dict[str, str] = {}
+    text = ""
+    for out in outputs:
+        kind, body = out["header"]["msg_type"], out["content"]
+        if kind in ("display_data", "execute_result", "update_display_data"):
+            shown.update(body["data"])
+            text += body["data"].get("text/plain", "")
+        elif kind == "stream":
+            text += body["text"]
+        elif kind == "error":
+            return ANSI.sub("", "\n".join(body["traceback"]))
+    missing = [m for m in check.shows if not shown.get(m)]
+    if missing:
+        return f"displayed {sorted(shown)}, missing {missing}\n{ANSI.sub('', text)}"
+    if "image/png" in check.shows and not shown["image/png"].startswith(PNG_B64):
+        return "the image/png fallback is not a PNG"
+    if check.prints not in text:
+        return f"output lacks {check.prints!r}:\n{text}"
+    return None
+
+
+def main(results: Path, workdir: Path) -> None:
+    from jupyter_client.manager import start_new_kernel
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NBTRACK_")}
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(workdir), env=env)
+    outcome: dict[str, str | None] = {}
+    try:
+        for check in CHECKS:
+            outputs: list[dict] = []
+            reply = kc.execute_interactive(
+                check.code.strip(), timeout=600, output_hook=outputs.append, allow_stdin=False
+            )
+            outcome[check.name] = _outcome(check, reply, outputs)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    results.write_text(json.dumps(outcome, indent=1))
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), Path(sys.argv[2]))
