@@ -14,12 +14,9 @@ store's background writer turns them into Parquet segments (see ``store/writer.p
 
 from __future__ import annotations
 
-import atexit
 import os
-import sys
 import threading
 import time
-import traceback
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,7 +25,8 @@ from typing import Any
 
 from .config import settings
 from .context import source_context
-from .errors import InactiveRunError, NbtrackWarning, StoreError
+from .errors import InactiveRunError, NbtrackWarning
+from .exits import outcome, watch
 from .names import new_run_id, new_run_name
 from .store import Store, get_store, open_stores
 from .store.artifacts import copy_artifact
@@ -42,7 +40,6 @@ PENDING_LIMIT = 500_000
 
 _stack: list[Run] = []
 _stack_lock = threading.RLock()
-_uncaught: list[BaseException] = []
 
 
 class Run:
@@ -50,7 +47,8 @@ class Run:
 
     Create runs with :func:`nbtrack.run` / :func:`nbtrack.start_run`, not directly. Used as a
     context manager, the run ends when the block does: ``finished`` normally, ``failed`` when an
-    exception escapes (the exception propagates unchanged), ``interrupted`` on KeyboardInterrupt.
+    exception escapes (the exception propagates unchanged), ``interrupted`` on KeyboardInterrupt,
+    ``killed`` when the process is terminated (see ``nbtrack/exits.py``).
     """
 
     def __init__(
@@ -72,7 +70,8 @@ class Run:
 
     @property
     def status(self) -> str:
-        """``running`` until the run ends, then ``finished``, ``failed`` or ``interrupted``."""
+        """``running`` until the run ends, then ``finished``, ``failed``, ``interrupted`` or
+        ``killed``."""
         return self._status
 
     # ---- metrics (the hot path) -----------------------------------------------------------
@@ -199,18 +198,6 @@ class Run:
         )
 
 
-def outcome(
-    exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-) -> tuple[str, str | None]:
-    if exc_type is None:
-        return "finished", None
-    if issubclass(exc_type, KeyboardInterrupt):
-        return "interrupted", "KeyboardInterrupt"
-    if issubclass(exc_type, SystemExit) and getattr(exc, "code", None) in (0, None):
-        return "finished", None
-    return "failed", "".join(traceback.format_exception(exc_type, exc, tb))
-
-
 def _check_step(step: Any) -> int:
     if isinstance(step, bool) or not hasattr(step, "__index__"):
         raise TypeError(f"step must be an integer, got {type(step).__name__} {step!r}")
@@ -243,7 +230,7 @@ def start_run(
     """
     store = get_store()
     store.writer.start()  # creates the store; raises StoreError before anything is logged
-    _install_excepthook()
+    watch(end_active_runs)
     with _stack_lock:
         if parent is None and _stack:
             parent = _stack[-1]
@@ -298,7 +285,7 @@ def active_run() -> Run | None:
 
 
 def end_run(status: str = "finished") -> None:
-    """End the active run with ``status`` (finished, failed or interrupted)."""
+    """End the active run with ``status`` (finished, failed, interrupted or killed)."""
     current = active_run()
     if current is None:
         raise InactiveRunError("there is no active run to end")
@@ -366,51 +353,12 @@ def flush() -> None:
             store.writer.flush()
 
 
-# ---- process exit -----------------------------------------------------------------------------
-_hook_installed = False
-
-
-def _install_excepthook() -> None:
-    """Remember an uncaught exception so runs still active at exit end as failed."""
-    global _hook_installed
-    if _hook_installed:
-        return
-    _hook_installed = True
-    previous = sys.excepthook
-
-    def hook(exc_type, exc, tb):
-        _uncaught.append(exc)
-        previous(exc_type, exc, tb)
-
-    sys.excepthook = hook
-
-
-def _at_exit() -> None:
-    status = "failed" if _uncaught else "finished"
-    detail = "".join(traceback.format_exception(_uncaught[-1])) if _uncaught else None
+def end_active_runs(status: str, detail: str | None = None) -> None:
+    """End every run this process still has active, innermost first."""
     with _stack_lock:
         active = list(reversed(_stack))
     for current in active:
         current.end(status, detail)
-    for store in open_stores():
-        if not store.has_writer():
-            continue
-        pending = store.writer.pending()
-        if not pending:
-            continue
-        for attempt in range(3):
-            try:
-                store.writer.flush()
-                break
-            except Exception as err:  # at exit a warning is all that is left to give
-                if attempt == 2 or not isinstance(err, StoreError):
-                    warnings.warn(
-                        f"{pending} tracked rows were not written at exit: {err}",
-                        NbtrackWarning,
-                        stacklevel=1,
-                    )
-                    break
-                time.sleep(0.2)
 
 
 def _after_fork_in_child() -> None:
@@ -420,6 +368,5 @@ def _after_fork_in_child() -> None:
     _stack.clear()
 
 
-atexit.register(_at_exit)
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -6,9 +6,34 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parents[1]
+# How long a test waits for another process, a kernel or a browser before it fails: generous,
+# because a loaded 2-core machine can take seconds for what usually takes milliseconds.
+DEADLINE_S = 60.0
+
+
+def wait_for(condition: Callable[[], T], what: str, timeout: float = DEADLINE_S) -> T:
+    """Poll ``condition`` until it returns something truthy (returned) or ``timeout`` passes
+    (AssertionError naming ``what``). Exceptions from ``condition`` count as not yet."""
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while True:
+        try:
+            value = condition()
+        except Exception as err:
+            value, last = None, err
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout:.0f} s for {what}; last: {last!r}")
+        time.sleep(0.05)
 
 
 def script_env(store: Path, **extra: str) -> dict[str, str]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
+from helpers import wait_for
 from jupyter_client.manager import start_new_kernel
 from kernels import ANSI, errors, run_cells, text
 
@@ -200,24 +201,83 @@ def test_live_plot_and_widget_commands(tmp_store: Path, tmp_path: Path) -> None:
 
 
 def test_a_kernel_interrupt_marks_the_run_interrupted(tmp_store: Path, tmp_path: Path) -> None:
-    env = {"NBTRACK_STORE": str(tmp_store)}
-    km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path), env=env)
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path), env=_kernel_env(tmp_store))
     try:
         kc.execute_interactive(LOAD, timeout=60)
         kc.execute("%%track stopped\nimport time\nnbtrack.log(loss=1.0)\ntime.sleep(60)")
-        time.sleep(3.0)
+        wait_for(lambda: runs_by_name()["stopped"].metrics, "the cell's run to log")
         km.interrupt_kernel()
         reply = kc.get_shell_msg(timeout=30)
         assert reply["content"]["status"] == "error"
         assert reply["content"]["ename"] == "KeyboardInterrupt"
-        deadline = time.time() + 10  # the kernel lives on; its writer flushes within a second
-        while runs_by_name()["stopped"].status == "running" and time.time() < deadline:
-            time.sleep(0.2)
-        run = runs_by_name()["stopped"]
+        # the kernel lives on; its writer flushes within a second
+        run = wait_for(lambda: (r := runs_by_name()["stopped"]).status != "running" and r, "end")
         assert run.status == "interrupted" and run.metrics == {"loss": 1.0}
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+TRAINING = """%%track training
+import time
+progress = open("progress.txt", "w")
+for i in range(10**6):
+    try:
+        nbtrack.log(i=float(i))
+        progress.write(f"{i}\\n")
+        progress.flush()
+        time.sleep(0.005)
+    except KeyboardInterrupt:
+        if not STUBBORN:
+            raise
+"""
+
+
+@pytest.mark.parametrize(
+    ("stubborn", "stop"),
+    [(False, "restart"), (True, "shutdown")],
+    ids=["busy-restart", "busy-ignoring-interrupts-shutdown"],
+)
+def test_stopping_a_busy_kernel_ends_its_run_killed(
+    tmp_store: Path, tmp_path: Path, stubborn: bool, stop: str
+) -> None:
+    """ipykernel interrupts a busy cell on shutdown; a cell that ignores the interrupt gets
+    SIGTERM from jupyter_client a few seconds later. Either way the run ends killed, with every
+    point logged before."""
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path), env=_kernel_env(tmp_store))
+    try:
+        kc.execute_interactive(f"{LOAD}\nSTUBBORN = {stubborn}", timeout=60)
+        kc.execute(TRAINING)
+        wait_for(lambda: len(nbtrack.history(runs_by_name()["training"].id)) >= 10, "training")
+        km.restart_kernel() if stop == "restart" else km.shutdown_kernel()
+        run = runs_by_name()["training"]
+        assert (run.status, run.error) == ("killed", "kernel shutdown")
+        points = nbtrack.history(run.id, "i")["value"].tolist()
+        last = int((tmp_path / "progress.txt").read_text().split()[-1])
+        assert points[: last + 1] == [float(i) for i in range(last + 1)]
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def test_restarting_an_idle_kernel_ends_its_open_run_killed(
+    tmp_store: Path, tmp_path: Path
+) -> None:
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path), env=_kernel_env(tmp_store))
+    try:
+        kc.execute_interactive(f"{LOAD}\n%track start spanning\nnbtrack.log(a=1.0)", timeout=60)
+        km.restart_kernel()
+        run = runs_by_name()["spanning"]
+        assert (run.status, run.error, run.metrics) == ("killed", "kernel shutdown", {"a": 1.0})
+        reply = kc.execute_interactive("import nbtrack\nassert nbtrack.active_run() is None")
+        assert reply["content"]["status"] == "ok"  # the restarted kernel starts afresh
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def _kernel_env(store: Path) -> dict[str, str]:
+    return {"NBTRACK_STORE": str(store)}
 
 
 def test_git_commit_and_dirty_flag_are_recorded(tmp_store: Path, tmp_path: Path) -> None:

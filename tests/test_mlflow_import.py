@@ -172,7 +172,7 @@ def test_every_param_tag_and_metric_point_arrives(tmp_store: Path, mlflow_store,
     assert nbtrack.search(experiment="sweep", filter=None)["run_id"].size == 4
     statuses = {name: nbtrack.get_run(rid).status for name, rid in ids.items()}
     assert statuses == {
-        "base": "finished", "child": "finished", "failed": "failed", "killed": "interrupted",
+        "base": "finished", "child": "finished", "failed": "failed", "killed": "killed",
         "running": "crashed", "gone": "finished",
     }  # fmt: skip
     assert nbtrack.get_run(ids["gone"]).deleted

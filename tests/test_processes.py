@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 import signal
+import textwrap
 import time
 from pathlib import Path
 
 import pytest
-from helpers import run_python, start_python
+from helpers import run_python, start_python, wait_for
 
 import nbtrack
 from nbtrack.config import settings
@@ -120,31 +121,81 @@ def test_eight_writers_and_two_readers_race_on_a_new_store(tmp_path: Path) -> No
 LOGGER = """
 import time
 import nbtrack
+progress = open("progress.txt", "w")
 with nbtrack.run("doomed") as run:
     print(run.id, flush=True)
     i = 0
     while True:
-        run.log(t=time.time())
+        run.log(i=float(i), t=time.time())
+        progress.write(f"{i}\\n")  # written once logged: the store must hold at least this much
+        progress.flush()
         i += 1
         time.sleep(0.001)
 """
 
 
+def _logged_points(run_id: str, at_least: int = 1) -> None:
+    """Wait until another process's run shows ``at_least`` points."""
+    wait_for(lambda: len(nbtrack.history(run_id, "i")) >= at_least, f"points of run {run_id}")
+
+
+def _last_logged(folder: Path) -> int:
+    return int((folder / "progress.txt").read_text().split()[-1])
+
+
 def test_sigkill_loses_at_most_the_last_second(tmp_store: Path, tmp_path: Path) -> None:
     proc = start_python(LOGGER, tmp_store, tmp_path, "logger.py")
     run_id = proc.stdout.readline().strip()
-    time.sleep(3.0)
+    _logged_points(run_id, at_least=1000)  # several flushes in
     killed_at = time.time()
     proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    proc.communicate(timeout=30)
     points = nbtrack.history(run_id, "t")
     # A flush starts at most 1 s apart and takes a few ms; allow scheduling slack on top.
     assert points["value"].max() >= killed_at - 1.5
     assert points["step"].tolist() == list(range(len(points)))  # no gaps, no doubles
     assert (points["value"].diff().dropna() > 0).all()
+    # a reader checks the liveness of writers again at most a second after it last looked
+    wait_for(lambda: nbtrack.get_run(run_id).status == "crashed", "the run to show crashed")
+    assert nbtrack.get_run(run_id).metrics["t"] == points["value"].iloc[-1]
+
+
+def test_sigterm_ends_the_run_killed_with_everything_logged(
+    tmp_store: Path, tmp_path: Path
+) -> None:
+    proc = start_python(LOGGER, tmp_store, tmp_path, "terminated.py")
+    run_id = proc.stdout.readline().strip()
+    _logged_points(run_id)
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGTERM  # it died of the signal, as without nbtrack
     record = nbtrack.get_run(run_id)
-    assert record.status == "crashed"
-    assert record.metrics["t"] == points["value"].iloc[-1]
+    assert (record.status, record.error) == ("killed", "SIGTERM")
+    points = nbtrack.history(run_id, "i")
+    assert points["value"].tolist() == [float(i) for i in range(len(points))]
+    assert len(points) > _last_logged(tmp_path)  # every point logged before the signal was kept
+    assert nbtrack.search("status = 'killed'")["run_id"].tolist() == [run_id]
+
+
+def test_sigterm_goes_on_to_the_programs_own_handler(tmp_store: Path, tmp_path: Path) -> None:
+    own_handler = """
+    import signal, sys
+    def checkpoint_and_exit(signum, frame):
+        print("checkpoint saved", flush=True)
+        sys.exit(3)
+    signal.signal(signal.SIGTERM, checkpoint_and_exit)
+    """
+    code = textwrap.dedent(own_handler) + LOGGER
+    proc = start_python(code, tmp_store, tmp_path, "handled.py")
+    run_id = proc.stdout.readline().strip()
+    _logged_points(run_id)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 3 and "checkpoint saved" in out, err
+    assert "Traceback" not in err, err
+    record = nbtrack.get_run(run_id)
+    assert (record.status, record.error) == ("killed", "SIGTERM")
+    assert len(nbtrack.history(run_id, "i")) > _last_logged(tmp_path)
 
 
 def test_a_stalled_writer_shows_crashed_after_the_heartbeat_timeout(
@@ -153,18 +204,19 @@ def test_a_stalled_writer_shows_crashed_after_the_heartbeat_timeout(
     monkeypatch.setattr(settings, "heartbeat_timeout", 2.0)
     proc = start_python(LOGGER, tmp_store, tmp_path, "stalled.py")
     run_id = proc.stdout.readline().strip()
+
+    def status() -> str:
+        return nbtrack.get_run(run_id).status
+
     try:
-        time.sleep(1.5)
-        assert nbtrack.get_run(run_id).status == "running"
+        wait_for(lambda: status() == "running", "the run to show running")
         os.kill(proc.pid, signal.SIGSTOP)  # alive, but its heartbeat stops
-        time.sleep(3.5)
-        assert nbtrack.get_run(run_id).status == "crashed"
+        wait_for(lambda: status() == "crashed", "the stalled run to show crashed")
         os.kill(proc.pid, signal.SIGCONT)
-        time.sleep(1.5)
-        assert nbtrack.get_run(run_id).status == "running"
+        wait_for(lambda: status() == "running", "the resumed run to show running again")
     finally:
         proc.kill()
-        proc.wait()
+        proc.communicate()
 
 
 def test_heartbeat_file_names_its_process(tmp_store: Path) -> None:

@@ -79,7 +79,7 @@ export function keepingFocus(root: HTMLElement, rebuild: () => void): void {
   again?.focus();
 }
 
-const KNOWN_STATUSES = new Set(["running", "finished", "failed", "crashed", "interrupted"]);
+const KNOWN_STATUSES = new Set(["running", "finished", "failed", "crashed", "interrupted", "killed"]);
 
 /** A run's status: a coloured dot (pulsing while running), with the word unless `dotOnly`. */
 export function statusBadge(status: string, dotOnly = false): HTMLSpanElement {

@@ -10,7 +10,7 @@ How MLflow's runs map onto nbtrack's:
   that type again, anything else (``"[64, 64]"``, ``"007"``, ``"None"``) stays text.
 * metrics: every point of every history, with its step and millisecond timestamp.
 * tags: all of them, ``mlflow.*`` included, plus ``mlflow.artifact_uri``.
-* status: FINISHED, FAILED and KILLED become finished, failed and interrupted at the run's end
+* status: FINISHED, FAILED and KILLED become finished, failed and killed at the run's end
   time; a run still RUNNING (or SCHEDULED) gets no end event, so nbtrack shows it as crashed (no
   live nbtrack process writes it). Runs deleted in MLflow arrive deleted.
 * params and tags are timestamped at the run's start (MLflow does not time them).
@@ -37,7 +37,7 @@ from ..values import encode_param
 from .segments import Import, importing
 
 WRITER = "import-mlflow"
-STATUS = {"FINISHED": "finished", "FAILED": "failed", "KILLED": "interrupted"}
+STATUS = {"FINISHED": "finished", "FAILED": "failed", "KILLED": "killed"}
 # Runs fetched per request (MLflow's own maximum for search_runs).
 PAGE_SIZE = 1000
 

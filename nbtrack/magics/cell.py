@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import NbtrackWarning, StoreError
-from ..tracking import Run, outcome, start_run
+from ..exits import outcome
+from ..tracking import Run, start_run
 from .live import LivePlot
 from .notebook import notebook_path
 from .params import literal_params, named_params

@@ -33,7 +33,7 @@ PUBLISH_ORDER = ("runs", "params", "tags", "metrics", "artifacts", "events")
 # Columns holding epoch seconds (float) in the buffers, stored as UTC timestamps.
 TIME_COLUMNS = frozenset({"created_at", "timestamp"})
 
-END_STATES = ("finished", "failed", "interrupted")
+END_STATES = ("finished", "failed", "interrupted", "killed")
 
 
 @cache
