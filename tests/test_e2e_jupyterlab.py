@@ -25,7 +25,7 @@ from browser import (
     shot,
     tooltip_over,
 )
-from helpers import ROOT
+from helpers import ROOT, wait_for
 from playwright.sync_api import Page
 
 QUICKSTART = ROOT / "example_notebooks" / "quickstart.ipynb"
@@ -92,16 +92,16 @@ def test_table_sorts_selects_and_filters(page: Page) -> None:
         texts = table.locator('tbody td[data-column="metrics.f1"]').all_inner_texts()
         return [float(t) if t.strip() not in ("", "–") else None for t in texts]
 
+    def sorted_by_f1(descending: bool) -> list[float | None] | None:
+        values = f1_column()
+        present = [v for v in values if v is not None]
+        in_order = present == sorted(present, reverse=descending) and len(set(present)) > 1
+        return values if in_order and values[-1] is None else None  # missing values last
+
     table.locator('[data-nbt-key="sort:metrics.f1"]').click()  # metrics sort best first
-    page.wait_for_function("document.querySelector('.nbt-grid tbody .nbt-row') !== null")
-    page.wait_for_timeout(500)
-    values = f1_column()
-    present = [v for v in values if v is not None]
-    assert present == sorted(present, reverse=True) and values[-1] is None  # missing last
+    wait_for(lambda: sorted_by_f1(descending=True), "rows sorted by f1, best first")
     table.locator('[data-nbt-key="sort:metrics.f1"]').click()
-    page.wait_for_timeout(500)
-    present = [v for v in f1_column() if v is not None]
-    assert present == sorted(present) and len(set(present)) > 1
+    wait_for(lambda: sorted_by_f1(descending=False), "rows sorted by f1, worst first")
 
     picked = [rows.nth(i).get_attribute("data-run-id") for i in (0, 1)]
     for i in (0, 1):
@@ -159,11 +159,15 @@ def test_sweep_brushing_selects_runs(page: Page) -> None:
     page.mouse.move(x, zone["y"] + zone["height"] * 0.2, steps=4)
     page.mouse.move(x, zone["y"] + zone["height"] * 0.35, steps=4)
     page.mouse.up()
-    page.wait_for_timeout(1000)
-    count = int(view.locator(".nbt-sweep-count").inner_text().split()[0])
-    seen = state(page)
+
+    def brushed() -> tuple[int, dict] | None:
+        count = int(view.locator(".nbt-sweep-count").inner_text().split()[0])
+        seen = state(page)
+        return (count, seen) if 0 < len(seen["sweep_selected"]) == count else None
+
+    count, seen = wait_for(brushed, "the brushed runs to reach the kernel")
     chosen = seen["sweep_selected"]
-    assert 0 < len(chosen) == count < 19
+    assert count < 19
     others = [f for run_id, f in seen["sweep_f1"].items() if run_id not in chosen]
     assert min(seen["sweep_f1"][r] for r in chosen) > max(others)  # exactly the best runs
     shown = view.locator(".nbt-compare-grid thead th[scope='col']")
@@ -183,12 +187,15 @@ def test_sweep_brushing_selects_runs(page: Page) -> None:
     page.mouse.move(scatter["x"] + scatter["width"] - 20, scatter["y"] + scatter["height"] - 40,
                     steps=5)  # fmt: skip
     page.mouse.up()
-    page.wait_for_timeout(800)
-    assert parallel.locator(".nbt-brush").count() == 2
+    wait_for(lambda: parallel.locator(".nbt-brush").count() == 2, "two brushes on the axes")
     view.locator('[data-nbt-key="sweep:clear"]').click()
-    page.wait_for_timeout(800)
-    assert view.locator(".nbt-sweep-count").inner_text() == "0 of 19 runs selected"
-    assert state(page)["sweep_selected"] == []
+    wait_for(
+        lambda: (
+            view.locator(".nbt-sweep-count").inner_text() == "0 of 19 runs selected"
+            and state(page)["sweep_selected"] == []
+        ),
+        "the cleared selection to reach the kernel",
+    )
 
     # the keyboard brushes too: a focused axis takes the arrow keys, Escape clears
     count = view.locator(".nbt-sweep-count")
@@ -197,14 +204,15 @@ def test_sweep_brushing_selects_runs(page: Page) -> None:
     page.wait_for_function("([el, text]) => el.textContent !== text",
                            arg=[count.element_handle(), "0 of 19 runs selected"])  # fmt: skip
     keyed = int(count.inner_text().split()[0])
+    brush = parallel.locator("rect.nbt-brush")
+    before = float(brush.get_attribute("height") or 0)
     page.keyboard.press("Shift+ArrowDown")  # the range grows downwards
-    page.wait_for_timeout(500)
+    wait_for(lambda: float(brush.get_attribute("height") or 0) > before, "the range to grow")
     assert int(count.inner_text().split()[0]) >= keyed > 0
     focused = page.evaluate("document.activeElement.getAttribute('data-nbt-key')")
     assert focused == "axis:metrics.f1"  # redrawn, the axis keeps the focus
     page.keyboard.press("Escape")
-    page.wait_for_timeout(500)
-    assert count.inner_text() == "0 of 19 runs selected"
+    wait_for(lambda: count.inner_text() == "0 of 19 runs selected", "Escape to clear the range")
 
 
 def test_dark_theme(page: Page) -> None:
