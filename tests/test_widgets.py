@@ -12,6 +12,7 @@ import pytest
 
 import nbtrack
 from nbtrack.query.curves import BUCKETS
+from nbtrack.widgets import Compare
 from nbtrack.widgets.base import STATIC
 
 
@@ -219,6 +220,24 @@ def test_compare_of_a_sweep_sends_every_run_and_selects_by_brushing(sweep: list[
     assert [r["run_id"] for r in view._content["runs"]] == [sweep[1], sweep[3]]
     assert {s["run_id"] for s in view._series} == {sweep[1], sweep[3]}
     assert {s["key"] for s in view._series} == {"loss", "acc"}
+
+
+def test_compare_reads_its_runs_again_only_when_they_change(sweep: list[str]) -> None:
+    running = nbtrack.start_run("running", experiment="sweep", params={"lr": 0.2})
+    running.log(loss=0.9)
+    view = Compare(*sweep[:2], running.id, live=False)
+    read = view._sweep
+    with nbtrack.run("elsewhere", experiment="other") as other:
+        other.log(loss=0.1)
+    view.refresh()  # what the live thread does on any change to the store
+    assert view._sweep is read  # another run's logging: nothing read again
+    running.log(loss=0.5)
+    view.refresh()
+    assert view._sweep is not read
+    assert next(m for m in view._sweep["metrics"] if m["key"] == "loss")["values"][2] == 0.5
+    running.end()
+    view.refresh()
+    assert [r["status"] for r in view._sweep["runs"]][2] == "finished"
 
 
 def test_sweep_params_categories_constants_and_defaults(tmp_store: Path) -> None:

@@ -10,7 +10,7 @@ import { type Config, type Loader, type Spec, View, parse } from "vega";
 import { Handler } from "vega-tooltip";
 import { batched, h, onChanges, perFrame, save } from "./dom";
 import type { CurveTraits, VegaJson } from "./models";
-import { type CurvePoint, type DecodedSeries, applyPatch, curveRows, decodeSeries, isCurvePatch } from "./series";
+import { type CurvePoint, type DecodedSeries, LiveCurves, curveRows, decodeSeries, isCurvePatch } from "./series";
 
 /** The named dataset the spec reads (see nbtrack/charts.py). */
 const DATASET = "points";
@@ -244,36 +244,27 @@ export interface MountedCurves {
   dispose: () => void;
 }
 
-/** Live patches already merged: every view of a model hears each message, the first merges it. */
-const mergedPatches = new WeakSet<object>();
+/** The curve state of every model, live patches merged (see LiveCurves). */
+const live = new LiveCurves();
 
 /**
- * Merge Python's live patches into the model's `_series` and `_data` (set locally, so every view
- * redraws from them); returns what stops listening. A view whose model misses messages (one
- * that came while no view listened, or one that does not fit) asks Python for the full state.
+ * Merge Python's live patches into the model's curve state, for every view of it to redraw;
+ * returns what stops listening. A view whose model misses messages (one that came while no view
+ * listened, or one that does not fit) asks Python for the full state.
  */
 function followPatches(model: AnyModel<CurveTraits>): () => void {
   const requestState = (version: number | null): void => model.send({ type: "curves_sync", version });
   const onMessage = (content: unknown, buffers: DataView[]): void => {
-    if (!isCurvePatch(content) || mergedPatches.has(content)) return;
-    mergedPatches.add(content);
-    const version = model.get("_curves_version") ?? 0;
-    if (version !== content.base) {
-      requestState(version);
-      return;
-    }
+    if (!isCurvePatch(content)) return;
     try {
-      const next = applyPatch(model.get("_series") ?? [], model.get("_data"), content.changes, buffers[0]);
-      model.set("_series", next.series);
-      model.set("_data", next.data);
-      model.set("_curves_version", content.version);
+      if (live.merge(model, content, buffers[0]) === "stale") requestState(live.current(model).version);
     } catch (error) {
       console.warn(`nbtrack: a live update did not fit the chart (${errorText(error)}); reloading it`);
       requestState(null);
     }
   };
   model.on("msg:custom", onMessage);
-  requestState(model.get("_curves_version") ?? 0);
+  requestState(live.current(model).version);
   return () => model.off("msg:custom", onMessage);
 }
 
@@ -286,7 +277,8 @@ export function mountCurves(model: AnyModel<CurveTraits>): MountedCurves {
 
   const loadData = (): void => {
     try {
-      decoded = decodeSeries(model.get("_series") ?? [], model.get("_data"));
+      const { series, data } = live.current(model);
+      decoded = decodeSeries(series, data);
       redraw();
     } catch (error) {
       chart.setDataError(error);
@@ -313,6 +305,7 @@ export function mountCurves(model: AnyModel<CurveTraits>): MountedCurves {
   const stops = [
     // `_series` and `_data` change together: decode once, after both change events.
     onChanges(model, ["_series", "_data"], batched(loadData)),
+    live.listen(model, loadData),
     onChanges(model, ["smoothing"], onSmoothing),
     onChanges(model, ["_spec"], onSpec),
     followPatches(model),

@@ -3,7 +3,7 @@
  * series labels, and TensorBoard-style smoothing. Kept apart from chart.ts so tests need not load Vega.
  */
 
-import type { BinaryTrait, SeriesInfo } from "./models";
+import type { BinaryTrait, CurveTraits, SeriesInfo } from "./models";
 
 /** One row of the chart's `points` dataset (the fields the Python-built spec reads). */
 export interface CurvePoint {
@@ -197,6 +197,58 @@ export function applyPatch(
     at += next[i].count;
   });
   return { series: next, data: new DataView(out.buffer) };
+}
+
+/** A chart's curve state and the number Python gave it (`_curves_version`). */
+export interface VersionedCurves extends CurveState {
+  version: number;
+}
+
+/** What LiveCurves reads of a widget model: its curve traits. */
+export interface CurveModel {
+  get<K extends keyof CurveTraits>(name: K): CurveTraits[K];
+}
+
+/**
+ * The curves every view of a model draws: the model's `_series` and `_data`, or the newer state
+ * merged from Python's live patches. The merge is kept here, beside the model, not set on it:
+ * a trait set in the browser goes back to Python with the next change of any other trait, so a
+ * toolbar click after a live run would upload every merged point. Python keeps its own copy.
+ */
+export class LiveCurves {
+  private merged = new WeakMap<CurveModel, VersionedCurves>();
+  private views = new WeakMap<CurveModel, Set<() => void>>();
+
+  /** The newest state: the merged one while it is ahead of the model's traits. */
+  current(model: CurveModel): VersionedCurves {
+    const version = model.get("_curves_version") ?? 0;
+    const merged = this.merged.get(model);
+    if (merged && merged.version > version) return merged;
+    return { series: model.get("_series") ?? [], data: asDataView(model.get("_data")), version };
+  }
+
+  /**
+   * Merge `patch` (its points in `added`) and tell the model's views. "stale" when the state
+   * is not the patch's base (messages were missed: ask Python for the full state); a patch
+   * already merged (every view hears each message) changes nothing. Throws when it does not fit.
+   */
+  merge(model: CurveModel, patch: CurvePatch, added: BinaryTrait): "merged" | "stale" {
+    const state = this.current(model);
+    if (state.version >= patch.version) return "merged";
+    if (state.version !== patch.base) return "stale";
+    const next = applyPatch(state.series, state.data, patch.changes, added);
+    this.merged.set(model, { ...next, version: patch.version });
+    for (const view of this.views.get(model) ?? []) view();
+    return "merged";
+  }
+
+  /** Call `view` after each merge into `model`'s state; returns what stops it. */
+  listen(model: CurveModel, view: () => void): () => void {
+    const views = this.views.get(model) ?? new Set<() => void>();
+    views.add(view);
+    this.views.set(model, views);
+    return () => views.delete(view);
+  }
 }
 
 /** Weights at or above 1 would never move off the first point (and divide by zero). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { SeriesInfo } from "../src/models";
-import { type SeriesChange, applyPatch, decodeSeries, isCurvePatch } from "../src/series";
+import type { CurveTraits } from "../src/models";
+import { type CurveModel, LiveCurves, type SeriesChange, applyPatch, decodeSeries, isCurvePatch } from "../src/series";
 
 /** Python's encoding: all x as float64 LE, then all y as float32 LE (`padding` bytes before). */
 function encode(points: Array<[number, number]>, padding = 0): DataView {
@@ -139,5 +140,52 @@ describe("isCurvePatch", () => {
     expect(isCurvePatch({ type: "other" })).toBe(false);
     expect(isCurvePatch(null)).toBe(false);
     expect(isCurvePatch("curves_patch")).toBe(false);
+  });
+});
+
+/** A model as Python left it: traits it can read, and no way to set one (a set would upload). */
+function model(traits: Partial<CurveTraits>): CurveModel {
+  return { get: <K extends keyof CurveTraits>(name: K) => traits[name] as CurveTraits[K] };
+}
+
+describe("LiveCurves", () => {
+  const patch = (base: number) => ({
+    type: "curves_patch" as const,
+    base,
+    version: base + 1,
+    changes: [{ index: 1, keep: 2, added: 1 }],
+  });
+  const added = encode([[6, 30]]);
+
+  it("merges patches beside the model, for every view of it, without setting any trait", () => {
+    const chart = model({ _series: series, _data: state, _curves_version: 4 });
+    const live = new LiveCurves();
+    const redrawn: string[] = [];
+    live.listen(chart, () => redrawn.push("first view"));
+    const stop = live.listen(chart, () => redrawn.push("second view"));
+    expect(live.merge(chart, patch(4), added)).toBe("merged");
+    expect(live.merge(chart, patch(4), added)).toBe("merged"); // the second view hears it too
+    expect(redrawn).toEqual(["first view", "second view"]);
+    const now = live.current(chart);
+    expect(now.version).toBe(5);
+    expect(points(now.series, now.data)[1]).toEqual([
+      [0, 10],
+      [5, 20],
+      [6, 30],
+    ]);
+    stop();
+    expect(live.merge(chart, patch(5), encode([[7, 40]]))).toBe("merged");
+    expect(redrawn).toEqual(["first view", "second view", "first view"]);
+  });
+
+  it("says a patch is stale when messages were missed, and yields to a newer full state", () => {
+    const traits: Partial<CurveTraits> = { _series: series, _data: state, _curves_version: 4 };
+    const chart = model(traits);
+    const live = new LiveCurves();
+    expect(live.merge(chart, patch(6), added)).toBe("stale");
+    expect(live.current(chart).version).toBe(4);
+    live.merge(chart, patch(4), added);
+    Object.assign(traits, { _series: [info("z", 1)], _data: encode([[0, 1]]), _curves_version: 9 });
+    expect(live.current(chart).series).toEqual([info("z", 1)]); // Python sent everything anew
   });
 });

@@ -76,7 +76,7 @@ class TrackMagics(Magics):
         """Runs and store from the notebook.
 
         ``%track start [NAME] [-e EXPERIMENT]``   start a run that lasts until ``%track end``
-        ``%track end [STATUS]``                   end it (finished, failed or interrupted)
+        ``%track end [STATUS]``                   end it (finished, failed, interrupted, killed)
         ``%track ls [-n N] [-e EXPERIMENT]``      recent runs as a text table
         ``%track store [PATH]``                   show, or change, the store folder
         ``%track export PATH``                    write runs to Parquet

@@ -144,6 +144,39 @@ def get_run(run_id: RunRef) -> RunRecord:
     )
 
 
+# Everything a view of some runs shows changes one of these: status and deletion, events,
+# the number and last time of metric points, params, tags. One small query over materialised
+# views, so a live widget can tell "other runs changed" apart from "these runs changed".
+_VERSION_SQL = """
+WITH ids AS (SELECT unnest(?) AS run_id)
+SELECT
+  (SELECT list((run_id, status, deleted) ORDER BY run_id) FROM runs WHERE run_id IN (FROM ids)),
+  (SELECT (count(*), max("timestamp")) FROM events WHERE run_id IN (FROM ids)),
+  (SELECT (sum("count"), max(last_time)) FROM latest_metrics WHERE run_id IN (FROM ids)),
+  (SELECT (count(*), sum(hash(run_id, key, value, num))) FROM params WHERE run_id IN (FROM ids)),
+  (SELECT (count(*), max("timestamp")) FROM tags WHERE run_id IN (FROM ids))
+"""
+
+
+def runs_version(run_ids: Iterable[str]) -> str:
+    """A value that changes whenever anything recorded about ``run_ids`` does (and only then:
+    other runs' logging leaves it as it was).
+
+    >>> import nbtrack, tempfile
+    >>> nbtrack.set_store(tempfile.mkdtemp())
+    >>> with nbtrack.run() as a, nbtrack.run() as b:
+    ...     a.log(x=1.0)
+    ...     before = runs_version([a.id])
+    ...     b.log(x=1.0)
+    ...     same = runs_version([a.id]) == before
+    ...     a.log(x=2.0)
+    ...     moved = runs_version([a.id]) != before
+    >>> same, moved
+    (True, True)
+    """
+    return repr(get_store().reader.query(_VERSION_SQL, [list(run_ids)]).to_pylist())
+
+
 def history(runs: RunRef | Iterable[RunRef], keys: str | Iterable[str] | None = None):
     """Metric points, long: ``run_id, key, step, timestamp, value``, ordered by run, key, step.
 

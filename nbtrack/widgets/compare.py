@@ -14,7 +14,7 @@ from typing import Any
 import anywidget
 import traitlets as t
 
-from ..query.runs import RunRecord, get_run, resolve_ids
+from ..query.runs import RunRecord, get_run, resolve_ids, runs_version
 from ..query.search import RunQuery
 from ..store import get_store
 from .base import bundle, follow_store, higher_is_better, json_value, with_fallbacks
@@ -87,8 +87,15 @@ class Compare(anywidget.AnyWidget, CurveTraits):
         if live:
             follow_store(self)
 
+    _seen: tuple[tuple[str, ...], str] | None = None  # the runs and their version last read
+
     def refresh(self) -> None:
-        """Read the runs again (the live thread calls this when the store changes)."""
+        """Read the runs again if anything of theirs changed (the live thread calls this when
+        the store changes: other runs' logging costs one small query, not a new sweep)."""
+        seen = (tuple(self.runs), runs_version(self.runs))
+        if seen == self._seen:
+            return
+        self._seen = seen
         sweep = sweep_content(self.runs) if len(self.runs) >= SWEEP_FROM else {}
         with self.hold_sync():
             self._sweep = sweep
