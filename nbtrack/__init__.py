@@ -25,6 +25,7 @@ from .errors import (
     StoreWarning,
 )
 from .tracking import (
+    TOP_LEVEL,
     Run,
     active_run,
     end_run,
@@ -80,6 +81,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "TOP_LEVEL",
     "FilterError",
     "InactiveRunError",
     "NbtrackError",

@@ -23,6 +23,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from . import active
 from .config import settings
 from .context import source_context
 from .errors import InactiveRunError, NbtrackWarning
@@ -38,8 +39,18 @@ from .values import check_key, encode_param, metric_value
 # than the background writer gets the GIL must wait for the disk rather than fill memory.
 PENDING_LIMIT = 500_000
 
-_stack: list[Run] = []
-_stack_lock = threading.RLock()
+# Runs start and end under this lock: two threads ending one run write one end event, and the
+# writer's count of running runs (its heartbeat) stays exact.
+_lifecycle = threading.Lock()
+
+
+class _TopLevel:
+    def __repr__(self) -> str:
+        return "nbtrack.TOP_LEVEL"
+
+
+TOP_LEVEL = _TopLevel()
+"""``start_run(parent=TOP_LEVEL)``: a run with no parent, even while another run is active."""
 
 
 class Run:
@@ -149,7 +160,8 @@ class Run:
 
     # ---- lifecycle ------------------------------------------------------------------------
     def end(self, status: str = "finished", detail: str | None = None) -> None:
-        """End the run (idempotent); runs nested inside it that are still active end first.
+        """End the run (idempotent); runs started inside it in the same thread or asyncio task
+        that are still active end first (runs it parents in other threads end on their own).
 
         Only the process that started the run ends it: a forked child leaving a ``with`` block
         (e.g. through ``sys.exit``) leaves its parent's run running.
@@ -158,16 +170,17 @@ class Run:
             raise ValueError(f"status must be one of {', '.join(END_STATES)}; got {status!r}")
         if self._status != "running" or os.getpid() != self._owner_pid:
             return
-        with _stack_lock:
-            if self in _stack:
-                for child in reversed(_stack[_stack.index(self) + 1 :]):
-                    child.end(status)
-                _stack.remove(self)
+        for child in reversed(active.nested_in(self)):
+            child.end(status)
+        with _lifecycle:
+            if self._status != "running":
+                return
             self._status = status
+            self._writer.active_runs -= 1
+        active.remove(self)
         self._writer.buffers.rows["events"].append((self.id, time.time(), status, detail))
         for series in self._series.values():
             series.closed = True
-        self._writer.active_runs -= 1
         self._writer.request_flush()
 
     def __enter__(self) -> Run:
@@ -218,7 +231,8 @@ def start_run(
 ) -> Run:
     """Start a run and make it the active one; it nests under the run active before it.
 
-    ``parent`` (a Run or run id) overrides the automatic nesting. ``context`` adds source
+    ``parent`` (a Run or run id) overrides the automatic nesting; ``parent=nbtrack.TOP_LEVEL``
+    starts a run with no parent while others are active. ``context`` adds source
     columns (``notebook``, ``cell_id``, ``code``, ...) for integrations such as ``%%track``.
     Raises :class:`nbtrack.StoreError` when the store folder cannot be written.
 
@@ -231,27 +245,27 @@ def start_run(
     store = get_store()
     store.writer.start()  # creates the store; raises StoreError before anything is logged
     watch(end_active_runs)
-    with _stack_lock:
-        if parent is None and _stack:
-            parent = _stack[-1]
-        parent_id = parent.id if isinstance(parent, Run) else parent
-        run = Run(store, new_run_id(), name or new_run_name(), experiment or settings.experiment,
-                  parent_id)  # fmt: skip
-        info: dict[str, Any] = {
-            **source_context(),
-            "run_id": run.id,
-            "experiment": run.experiment,
-            "name": run.name,
-            "parent_run_id": parent_id,
-            "created_at": time.time(),
-            "writer": store.writer.id,
-            **(context or {}),
-        }
-        buffers = store.writer.buffers.rows
-        buffers["runs"].append(tuple(info.get(c) for c in COLUMNS["runs"]))
-        buffers["events"].append((run.id, info["created_at"], "started", None))
+    if parent is None:
+        parent = active.current()
+    parent_id = None if parent is TOP_LEVEL else parent.id if isinstance(parent, Run) else parent
+    run = Run(store, new_run_id(), name or new_run_name(), experiment or settings.experiment,
+              parent_id)  # fmt: skip
+    info: dict[str, Any] = {
+        **source_context(),
+        "run_id": run.id,
+        "experiment": run.experiment,
+        "name": run.name,
+        "parent_run_id": parent_id,
+        "created_at": time.time(),
+        "writer": store.writer.id,
+        **(context or {}),
+    }
+    buffers = store.writer.buffers.rows
+    buffers["runs"].append(tuple(info.get(c) for c in COLUMNS["runs"]))
+    buffers["events"].append((run.id, info["created_at"], "started", None))
+    with _lifecycle:
         store.writer.active_runs += 1
-        _stack.append(run)
+    active.push(run)
     if params:
         run.log_params(params)
     if tags:
@@ -280,8 +294,7 @@ def run(
 
 def active_run() -> Run | None:
     """The innermost active run, or None."""
-    with _stack_lock:
-        return _stack[-1] if _stack else None
+    return active.current()
 
 
 def end_run(status: str = "finished") -> None:
@@ -355,17 +368,15 @@ def flush() -> None:
 
 def end_active_runs(status: str, detail: str | None = None) -> None:
     """End every run this process still has active, innermost first."""
-    with _stack_lock:
-        active = list(reversed(_stack))
-    for current in active:
+    for current in reversed(active.running()):
         current.end(status, detail)
 
 
 def _after_fork_in_child() -> None:
     """A forked child must not end its parent's runs at exit; it may still log to them."""
-    global _stack_lock
-    _stack_lock = threading.RLock()
-    _stack.clear()
+    global _lifecycle
+    _lifecycle = threading.Lock()
+    active.forget_all()
 
 
 if hasattr(os, "register_at_fork"):

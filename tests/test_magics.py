@@ -218,6 +218,28 @@ def test_a_kernel_interrupt_marks_the_run_interrupted(tmp_store: Path, tmp_path:
         km.shutdown_kernel(now=True)
 
 
+def test_threads_started_in_a_notebook_log_to_its_active_run(
+    tmp_store: Path, tmp_path: Path
+) -> None:
+    cells = run_cells(
+        [
+            LOAD,
+            "%%track threaded\nimport threading\n"
+            "def train():\n    for i in range(100):\n        nbtrack.log(loss=1 / (i + 1))\n"
+            "worker = threading.Thread(target=train)\nworker.start()\nworker.join()",
+            "%track start spanning\nimport asyncio\nawait asyncio.sleep(0)",  # a task of its own
+            "t = threading.Thread(target=lambda: nbtrack.log(b=1.0))\nt.start()\nt.join()",
+            "%track end",
+        ],
+        tmp_store, tmp_path,
+    )  # fmt: skip
+    assert not any(errors(c) for c in cells), [text(c) for c in cells]
+    runs = runs_by_name()
+    assert runs["threaded"].metrics == {"loss": 0.01}
+    assert len(nbtrack.history(runs["threaded"].id, "loss")) == 100
+    assert runs["spanning"].metrics == {"b": 1.0} and runs["spanning"].status == "finished"
+
+
 TRAINING = """%%track training
 import time
 progress = open("progress.txt", "w")

@@ -11,6 +11,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
+from .. import active
 from ..errors import NbtrackError, StoreError
 from . import cell as cells
 
@@ -148,6 +149,7 @@ def _start(shell: Any, args: list[str]) -> None:
     run = nbtrack.start_run(
         options.name, options.experiment, context={"notebook": notebook_path(shell.user_ns)}
     )
+    active.pin(run)  # the cells to come may each run as an asyncio task of their own
     print(f"started run {run.name!r} ({run.id}); end it with %track end")
 
 

@@ -224,7 +224,8 @@ def in_history_order(table):  # pyarrow.Table -> pyarrow.Table
 
 def sql(query: str) -> duckdb.DuckDBPyRelation:
     """Run SQL over the store's views: ``runs``, ``params``, ``metrics``, ``tags``,
-    ``latest_metrics``, ``events``, ``artifacts``.
+    ``latest_metrics``, ``events``, ``artifacts``. The query runs at once, on the store as it
+    is; the result is a relation of its own, safe to use from any thread.
 
     >>> import nbtrack, tempfile
     >>> nbtrack.set_store(tempfile.mkdtemp())
@@ -234,9 +235,7 @@ def sql(query: str) -> duckdb.DuckDBPyRelation:
     [('acc', 0.9)]
     """
     reader = get_store().reader
-    with reader.lock:
-        reader.refresh(metrics_view=True)
-        return reader.con.sql(query)
+    return reader.relation(reader.query(query, metrics_view=True))
 
 
 def _mark(run_id: RunRef, kind: str) -> str:

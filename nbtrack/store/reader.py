@@ -296,21 +296,31 @@ class Reader:
         convert = getattr(relation, "to_arrow_table", None) or relation.arrow
         return convert()
 
-    def query(self, sql: str, params: list | None = None, refresh: bool = True):
+    def query(
+        self, sql: str, params: list | None = None, refresh: bool = True, metrics_view: bool = False
+    ):  # -> pyarrow.Table
         """Run ``sql`` (with ``?`` parameters) on fresh data; returns an Arrow table.
 
-        Retries when a compaction removed a file the query was reading.
+        Retries when a compaction removed a file the query was reading. ``metrics_view``: the
+        query reads the ``metrics`` view (see :meth:`refresh`).
         """
         with self.lock:
             for attempt in range(RETRIES):
                 if refresh or attempt:
-                    self.refresh()
+                    self.refresh(metrics_view)
                 try:
                     return self.arrow(sql, params)
                 except duckdb.IOException:
                     if attempt == RETRIES - 1:
                         raise
             raise AssertionError("unreachable")
+
+    def relation(self, table):  # pyarrow.Table -> duckdb.DuckDBPyRelation
+        """``table`` as a DuckDB relation on a cursor of its own, for the caller to query further
+        in any thread (one DuckDB connection must not be used by two threads at once)."""
+        with self.lock:
+            cursor = self.con.cursor()
+        return cursor.from_arrow(table)
 
 
 def _sql_list(files: list[str]) -> str:
