@@ -96,7 +96,7 @@ def test_errors_go_to_stderr_with_a_non_zero_exit(tmp_store: Path, tmp_path: Pat
         pass
     nbtrack.flush()
     store = ["--store", str(tmp_store)]
-    bad_filter = nbtrack_cli(*store, "ls", "--filter", "param.lr < 1")
+    bad_filter = nbtrack_cli(*store, "ls", "--filter", "parms.lr < 1")
     assert bad_filter.returncode == 1 and not bad_filter.stdout
     assert "did you mean 'params'" in bad_filter.stderr and "^" in bad_filter.stderr
     unknown = nbtrack_cli(*store, "show", "zzzzzzzz")

@@ -128,7 +128,7 @@ def test_table_sorts_selects_and_filters(page: Page) -> None:
     box.fill("params.max_depth = 2")
     box.press("Enter")
     page.wait_for_function("document.querySelectorAll('.nbt-grid tbody .nbt-row').length === 6")
-    box.fill("param.max_depth < 3")
+    box.fill("parms.max_depth < 3")
     box.press("Enter")
     error = table.locator(".nbt-error")
     error.wait_for(state="visible", timeout=10_000)

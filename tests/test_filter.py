@@ -1,19 +1,43 @@
 """The filter grammar: checked against a brute-force Python oracle on random runs and random
-well-formed filters, plus malformed filters and injection attempts."""
+well-formed filters, plus malformed filters, injection attempts and MLflow's own search tests
+(the cases are in ``mlflow_search_cases.py``)."""
 
 from __future__ import annotations
 
 import math
 import random
 import re
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from mlflow_search_cases import (
+    ACCEPTED_EXTENSIONS,
+    DATASET_FILTERS,
+    FILTER_MATCHES,
+    FILTERING_RUNS,
+    INVALID_FILTERS,
+    INVALID_ORDER_BYS,
+    ORDER_MATCHES,
+    REFUSED_VALID_FILTERS,
+    SORTING_RUNS,
+    SPECIAL_ORDERS,
+    SPECIAL_VALUES,
+    TIME_MATCHES,
+    TIMED_RUNS,
+    VALID_FILTERS,
+    VALID_ORDER_BYS,
+    MlflowRun,
+)
 
 import nbtrack
+from nbtrack.exchange.mlflow import STATUS
+from nbtrack.exchange.segments import importing
+from nbtrack.store.schema import COLUMNS, arrow_schema
 from nbtrack.values import encode_param
 
 # ---- a store of random runs ---------------------------------------------------------------------
@@ -250,7 +274,12 @@ def test_the_corpus_exercises_both_outcomes(corpus: dict[str, dict[str, Any]]) -
 
 # ---- malformed filters --------------------------------------------------------------------------
 MALFORMED = [
-    ("param.lr < 1", 0, "did you mean 'params'"),
+    ("parms.lr < 1", 0, "did you mean 'params'"),
+    ("params. lr < 1", 7, "expected a key after 'params.'"),
+    ("params.'lr < 1", 7, "unterminated quoted key"),
+    ("attribute.artifact_uri = 'x'", 0, "nbtrack has no artifact_uri"),
+    ("start_time > 1700000000000", 13, "looks like MLflow's epoch milliseconds"),
+    ("status < 'FAILED'", 9, "has no order"),
     ("params.lr <", 11, "expected a value"),
     ("params.lr", 9, "expected a comparison"),
     ("params.lr = = 1", 12, "expected a value"),
@@ -339,3 +368,172 @@ def test_outputs(tmp_store: Path) -> None:
     assert table.num_rows == 2
     with pytest.raises(ValueError, match="output must be one of"):
         nbtrack.search(output="excel")
+
+
+# ---- MLflow's own search tests ------------------------------------------------------------------
+def at_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+
+
+def run_rows(run: MlflowRun) -> dict[str, list[dict[str, Any]]]:
+    """The store's rows for ``run``, as nbtrack's MLflow import writes them (no end event for
+    an MLflow status without an nbtrack end state, so such a run shows as crashed)."""
+    rid, start = run.run_id, at_ms(run.start_ms)
+    ended = STATUS.get(run.status)
+    events = [("started", start)] + ([(ended, at_ms(run.end_ms))] if ended else [])
+    return {
+        "runs": [{"run_id": rid, "experiment": "Default", "name": rid, "created_at": start,
+                  "writer": "mlflow-cases", "user": run.user_id}],
+        "params": [{"run_id": rid, "key": k, "timestamp": start, **param_columns(v)}
+                   for k, v in run.params.items()],
+        "tags": [{"run_id": rid, "key": k, "value": v, "timestamp": start}
+                 for k, v in run.tags.items()],
+        "metrics": [{"run_id": rid, "key": k, "step": 0, "timestamp": start, "value": v}
+                    for k, v in run.metrics.items()],
+        "events": [{"run_id": rid, "timestamp": t, "kind": kind} for kind, t in events],
+    }  # fmt: skip
+
+
+def param_columns(value: Any) -> dict[str, Any]:
+    return dict(zip(("type", "num", "text"), encode_param(value), strict=True))
+
+
+def store_runs(runs: list[MlflowRun]) -> list[str]:
+    """Put ``runs`` into the current store; their ids, in order."""
+    rows: dict[str, list[dict[str, Any]]] = {table: [] for table in COLUMNS}
+    for run in runs:
+        for table, table_rows in run_rows(run).items():
+            rows[table] += table_rows
+    with importing("mlflow-cases") as job:
+        for table, table_rows in rows.items():
+            if table_rows:
+                job.segments.add(table, pa.Table.from_pylist(table_rows, arrow_schema(table)))
+    return [run.run_id for run in runs]
+
+
+@pytest.fixture
+def filtering_runs(tmp_store: Path) -> list[str]:
+    return store_runs(FILTERING_RUNS)
+
+
+def matching(text: str) -> set[str]:
+    return set(nbtrack.search(text, include_deleted=True)["run_id"])
+
+
+@pytest.mark.parametrize("text", [f for f in VALID_FILTERS if f not in REFUSED_VALID_FILTERS])
+def test_mlflow_valid_filters_run(filtering_runs: list[str], text: str) -> None:
+    matching(text)  # parses, and its SQL runs
+
+
+@pytest.mark.parametrize(("text", "reason"), REFUSED_VALID_FILTERS.items())
+def test_mlflow_filters_without_an_nbtrack_meaning_say_so(
+    tmp_store: Path, text: str, reason: str
+) -> None:
+    with pytest.raises(nbtrack.FilterError, match=reason) as caught:
+        nbtrack.search(text)
+    assert caught.value.position == 0
+
+
+@pytest.mark.parametrize(("text", "expected"), FILTER_MATCHES)
+def test_mlflow_filters_match_the_same_runs(
+    filtering_runs: list[str], text: str, expected: list[int]
+) -> None:
+    assert matching(text) == {filtering_runs[i] for i in expected}
+
+
+@pytest.mark.parametrize(("text", "expected"), TIME_MATCHES)
+def test_mlflow_time_and_user_filters(tmp_store: Path, text: str, expected: list[int]) -> None:
+    ids = store_runs(TIMED_RUNS)
+    assert matching(text) == {ids[i] for i in expected}
+
+
+@pytest.mark.parametrize(("order_by", "expected"), ORDER_MATCHES)
+def test_mlflow_order_by_sorts_the_same(
+    tmp_store: Path, order_by: list[str] | None, expected: list[int]
+) -> None:
+    ids = store_runs(SORTING_RUNS)
+    assert nbtrack.search(order_by=order_by)["run_id"].tolist() == [ids[i] for i in expected]
+
+
+@pytest.mark.parametrize(("order_by", "expected"), SPECIAL_ORDERS.items())
+def test_mlflow_order_puts_nan_after_numbers_and_missing_last(
+    tmp_store: Path, order_by: str, expected: list[str]
+) -> None:
+    runs = [MlflowRun(v, "FINISHED", metrics={} if v == "None" else {"x": float(v)})
+            for v in SPECIAL_VALUES]  # fmt: skip
+    store_runs(runs)
+    assert nbtrack.search(order_by=order_by)["run_id"].tolist() == expected
+
+
+@pytest.mark.parametrize("order_by", VALID_ORDER_BYS)
+def test_mlflow_order_by_spellings_run(filtering_runs: list[str], order_by: str) -> None:
+    assert len(nbtrack.search(order_by=order_by)) == len(filtering_runs)
+
+
+def assert_refused_with_a_position(text: str, **search: Any) -> None:
+    with pytest.raises(nbtrack.FilterError) as caught:
+        nbtrack.search(**search)
+    assert 0 <= caught.value.position <= len(text)
+    assert str(caught.value).splitlines()[-1].index("^") - 2 == caught.value.position
+
+
+@pytest.mark.parametrize(
+    "text", [f for f in INVALID_FILTERS + DATASET_FILTERS if f not in ACCEPTED_EXTENSIONS]
+)
+def test_mlflow_invalid_filters_are_refused(tmp_store: Path, text: str) -> None:
+    assert_refused_with_a_position(text, filter=text)
+
+
+@pytest.mark.parametrize("text", [t for t in INVALID_ORDER_BYS if t not in ACCEPTED_EXTENSIONS])
+def test_mlflow_invalid_order_bys_are_refused(tmp_store: Path, text: str) -> None:
+    assert_refused_with_a_position(text, order_by=text)
+
+
+@pytest.mark.parametrize("text", ACCEPTED_EXTENSIONS)
+def test_what_mlflow_refuses_but_nbtrack_accepts_is_listed(
+    filtering_runs: list[str], text: str
+) -> None:
+    if text in INVALID_ORDER_BYS:
+        nbtrack.search(order_by=text)
+    else:
+        assert text in INVALID_FILTERS
+        matching(text)
+
+
+def test_mlflow_statuses_map_onto_nbtrack_states(tmp_store: Path) -> None:
+    ids = {"crashed": store_runs([MlflowRun("gone", "RUNNING")])[0]}
+    for state in ("finished", "failed", "interrupted", "killed"):
+        with nbtrack.run(state) as run:
+            run.end(state)
+        ids[state] = run.id
+    ids["running"] = nbtrack.start_run("running").id
+    nbtrack.flush()
+
+    def states(text: str) -> set[str]:
+        return {state for state, rid in ids.items() if rid in matching(text)}
+
+    assert states("status = 'crashed'") == {"crashed"}
+    assert states("run.status = 'RUNNING'") == {"running", "crashed"}
+    assert states("status = 'Finished'") == states("status = 'finished'") == {"finished"}
+    assert states("attributes.status = 'FAILED'") == {"failed"}
+    assert states("status = 'KILLED'") == {"killed", "interrupted"}
+    assert states("status = 'killed'") == {"killed"}
+    assert states("status = 'SCHEDULED'") == set()
+    assert states("status != 'KILLED'") == {"finished", "failed", "running", "crashed"}
+    assert states("status IN ('FAILED', 'KILLED')") == {"failed", "killed", "interrupted"}
+    assert states("status NOT IN ('RUNNING', 'failed')") == {"finished", "interrupted", "killed"}
+
+
+def test_mlflow_attribute_names(tmp_store: Path) -> None:
+    with nbtrack.run("alpha"):
+        pass
+    with nbtrack.run("beta"):
+        pass
+    nbtrack.flush()
+    user = nbtrack.sql("SELECT any_value(user) FROM runs").fetchall()[0][0]
+    for text in ("run_name = 'alpha'", "attr.run_name = 'alpha'", "`Run name` = 'alpha'",
+                 '"run name" ILIKE \'ALPHA\'', "attributes.`name` = 'alpha'"):  # fmt: skip
+        assert nbtrack.search(text)["name"].tolist() == ["alpha"], text
+    assert len(nbtrack.search(f"attribute.user_id = '{user}'")) == 2
+    assert nbtrack.search(order_by="attributes.run_name DESC")["name"].tolist() == ["beta", "alpha"]
+    assert len(nbtrack.search("created > '2000-01-01' and Created < 4102444800")) == 2

@@ -58,7 +58,7 @@ def test_params_order_as_numbers_not_text(tmp_store: Path) -> None:
 
 def test_bad_order_by_says_what_is_wrong(three_runs: list[str]) -> None:
     with pytest.raises(ValueError, match="did you mean 'params'"):
-        nbtrack.search(order_by="param.depth")
+        nbtrack.search(order_by="parms.depth")
     with pytest.raises(ValueError, match="unknown column 'colour'"):
         nbtrack.search(order_by="colour")
 

@@ -50,7 +50,7 @@ def test_sorting_filtering_and_paging_happen_in_python(sweep: list[str]) -> None
     assert [r["values"]["name"] for r in table._rows] == ["run-3", "run-0", "run-2", "run-1"]
     table.filter = "tags.model = 'rf'"
     assert table._total == 2 and table._filter_error == ""
-    table.filter = "param.lr < 1"
+    table.filter = "parms.lr < 1"
     assert "did you mean 'params'" in table._filter_error
     assert table._total == 2  # the last good result stays
     table.filter = ""

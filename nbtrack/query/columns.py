@@ -1,12 +1,16 @@
 """Names users write for run columns (``metrics.acc``, ``params.lr``, ``min(metrics.loss)``,
 ``start_time``) and the SQL they stand for in a search over the ``runs`` table (aliased ``r``).
 
-Every key is bound as a query parameter, never spliced into the SQL text.
+MLflow's spellings resolve to the same columns: ``metric.acc``, ``attributes.run_name``,
+``status = 'KILLED'``. Every key is bound as a query parameter, never spliced into the SQL text.
 """
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
+
+from ..store.schema import END_STATES
 
 PREFIXES = ("params", "metrics", "tags")
 TEXT_ATTRIBUTES = (
@@ -21,6 +25,42 @@ BASE_COLUMNS = (
     "run_id", "experiment", "name", "status", "start_time", "end_time", "duration",
     "parent_run_id",
 )  # fmt: skip
+RUN_STATES = ("running", "crashed", *END_STATES)
+
+# Every prefix MLflow accepts (compared lower-cased) and what it means here; None: an attribute,
+# as if there were no prefix (``attributes.status`` is ``status``).
+PREFIX_SPELLINGS: dict[str, str | None] = {
+    "params": "params", "param": "params", "parameter": "params", "parameters": "params",
+    "metrics": "metrics", "metric": "metrics", "tags": "tags", "tag": "tags",
+    "attributes": None, "attribute": None, "attr": None, "run": None,
+}  # fmt: skip
+# MLflow's names for the attributes nbtrack calls otherwise (its exact spellings).
+ATTRIBUTE_ALIASES = {
+    "run_name": "name", "run name": "name", "Run name": "name", "Run Name": "name",
+    "user_id": "user", "created": "start_time", "Created": "start_time",
+}  # fmt: skip
+# MLflow names with no nbtrack column: why not, and what to write instead.
+NO_COLUMN = {
+    "artifact_uri": "nbtrack has no artifact_uri: a run's artifacts are files in the store's "
+    "artifacts/<run_id>/ folder; runs imported from MLflow keep theirs as a tag, "
+    "tags.`mlflow.artifact_uri`",
+    "experiment_id": "nbtrack has no experiment ids: filter on the experiment's name, "
+    "e.g. experiment = 'sweep'",
+    "lifecycle_stage": "nbtrack has no lifecycle_stage: deleted runs are left out of a search "
+    "unless you pass include_deleted=True",
+}
+_NO_DATASETS = (
+    "nbtrack records no datasets: log the dataset's name as a param or tag and filter on that, "
+    "e.g. params.dataset = 'my_dataset'"
+)
+NO_PREFIX = {"dataset": _NO_DATASETS, "datasets": _NO_DATASETS}
+# MLflow's run statuses (compared upper-cased) as nbtrack's states. MLflow cannot tell a run still
+# being written from one whose process died, so RUNNING is both; it has one state for a run
+# stopped from outside where nbtrack has two; nbtrack queues no runs, so SCHEDULED is none.
+MLFLOW_STATUSES: dict[str, tuple[str, ...]] = {
+    "FINISHED": ("finished",), "FAILED": ("failed",), "RUNNING": ("running", "crashed"),
+    "KILLED": ("killed", "interrupted"), "SCHEDULED": (),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -39,26 +79,75 @@ class ColumnRef:
 
 
 def check_ref(prefix: str | None, key: str, agg: str | None = None) -> ColumnRef:
-    """A validated reference; ValueError saying what would be valid otherwise."""
-    if prefix is None:
-        if key not in ATTRIBUTES:
-            raise ValueError(
-                f"unknown column {key!r}; use one of {', '.join(ATTRIBUTES)} "
-                "or params.<key>, metrics.<key>, tags.<key>"
-            )
-        ref = ColumnRef(None, key)
-    else:
-        lowered = prefix.lower()
-        if lowered not in PREFIXES:
-            guess = next((p for p in PREFIXES if p.startswith(lowered[:5])), None)
-            hint = f"; did you mean {guess!r}?" if guess else f"; use one of {', '.join(PREFIXES)}"
-            raise ValueError(f"unknown prefix {prefix!r}{hint}")
-        ref = ColumnRef(lowered, key)
+    """A validated reference, MLflow's spellings resolved; ValueError saying what would be valid.
+
+    >>> check_ref("Metric", "acc"), check_ref("attributes", "run_name")
+    (ColumnRef(prefix='metrics', key='acc', agg=None), ColumnRef(prefix=None, key='name', agg=None))
+    """
+    kind = None if prefix is None else prefix_kind(prefix)
+    ref = ColumnRef(kind, key) if kind else ColumnRef(None, attribute_name(key, prefix))
     if agg is not None:
         if ref.prefix != "metrics":
             raise ValueError(f"{agg}() applies to metrics only, e.g. {agg}(metrics.loss)")
         ref = ColumnRef("metrics", key, agg)
     return ref
+
+
+def prefix_kind(prefix: str) -> str | None:
+    """``params``, ``metrics`` or ``tags`` for any spelling of them; None for an attribute prefix.
+
+    >>> prefix_kind("PARAMETER"), prefix_kind("run")
+    ('params', None)
+    """
+    lowered = prefix.lower()
+    if lowered in PREFIX_SPELLINGS:
+        return PREFIX_SPELLINGS[lowered]
+    if lowered in NO_PREFIX:
+        raise ValueError(NO_PREFIX[lowered])
+    raise ValueError(f"unknown prefix {prefix!r}; {prefix_hint(lowered)}")
+
+
+def prefix_hint(lowered: str) -> str:
+    """What to write instead of an unknown (lower-cased) prefix.
+
+    >>> prefix_hint("m"), prefix_hint("parms")
+    ("did you mean 'metrics'?", "did you mean 'params'?")
+    """
+    canonical = (*PREFIXES, "attributes")
+    guess = next((p for p in canonical if p.startswith(lowered[:5])), None)
+    if guess is None:
+        close = difflib.get_close_matches(lowered, PREFIX_SPELLINGS, n=1)
+        guess = (PREFIX_SPELLINGS[close[0]] or "attributes") if close else None
+    if guess is None:
+        return f"use one of {', '.join(canonical)}"
+    return f"did you mean {guess!r}?"
+
+
+def attribute_name(key: str, prefix: str | None = None) -> str:
+    """nbtrack's name for attribute ``key`` (MLflow's aliases resolved), or ValueError."""
+    name = ATTRIBUTE_ALIASES.get(key, key)
+    if name in ATTRIBUTES:
+        return name
+    if name in NO_COLUMN:
+        raise ValueError(NO_COLUMN[name])
+    shown = key if prefix is None else f"{prefix}.{key}"
+    hint = f"use one of {', '.join(ATTRIBUTES)} or params.<key>, metrics.<key>, tags.<key>"
+    if "." in key:  # `metrics.acc` in backticks: the prefix was quoted along with the key
+        head, tail = key.split(".", 1)
+        hint = f"quote only the key, e.g. {head}.`{tail}`"
+    raise ValueError(f"unknown column {shown!r}; {hint}")
+
+
+def status_states(value: str) -> tuple[str, ...] | None:
+    """The states an MLflow status (any case) stands for; None for nbtrack's own lower-case
+    names, which keep their one meaning, and for any other text.
+
+    >>> status_states("Killed"), status_states("killed"), status_states("SCHEDULED")
+    (('killed', 'interrupted'), None, ())
+    """
+    if value in RUN_STATES:
+        return None
+    return MLFLOW_STATUSES.get(value.upper())
 
 
 @dataclass
@@ -88,11 +177,17 @@ class Joins:
         return f"{self.alias(ref)}.{ref.agg or 'value'}"
 
     def sort_exprs(self, ref: ColumnRef) -> list[str]:
-        """SQL expressions that order by ``ref`` (typed params: numbers, then text)."""
+        """SQL expressions that order by ``ref`` (typed params: numbers, then text; metrics:
+        numbers, then NaN, then missing, either direction)."""
         if ref.prefix == "params":
             alias = self.alias(ref)
             return [f"{alias}.num", f"{alias}.value"]
-        return [self.value(ref)]
+        value = self.value(ref)
+        if ref.prefix == "metrics":
+            # DuckDB ranks NaN above +inf, which would put diverged runs first in a DESC sort;
+            # as NULL first, then ranked by isnan (true before NULL), NaN comes after numbers.
+            return [f"CASE WHEN isnan({value}) THEN NULL ELSE {value} END", f"isnan({value})"]
+        return [value]
 
     def sql(self) -> str:
         return " ".join(self.clauses)

@@ -10,21 +10,29 @@
                 | column ["not"] ("like" | "ilike") string
                 | column ["not"] "in" "(" value ("," value)* ")"
                 | column "is" ["not"] "null"
-    column     := params.KEY | metrics.KEY | tags.KEY | ("min" | "max") "(" metrics.KEY ")"
-                | run_id | name | experiment | status | start_time | end_time | duration | …
+    column     := PREFIX "." KEY | ("min" | "max") "(" metrics "." KEY ")" | ATTRIBUTE
+    PREFIX     := params | metrics | tags | attributes
+    ATTRIBUTE  := run_id | name | experiment | status | start_time | end_time | duration | …
     op         := "=" | "==" | "!=" | "<>" | "<" | "<=" | ">" | ">="
     value      := number | string | "true" | "false"
 
-KEY is a name (letters, digits, ``_ - / : .``) or any text in backticks: ``metrics.`val loss```.
-Strings take single or double quotes; a quote is doubled to escape it (``'it''s'``). Keywords
-are case-insensitive.
+KEY is a name (letters, digits, ``_ - / : .``) or any text in backticks or quotes:
+``metrics.`val loss```, ``metrics."val loss"``. Strings take single or double quotes; a quote is
+doubled to escape it (``'it''s'``). Keywords and prefixes are case-insensitive.
+
+MLflow's spellings are accepted too: the prefixes ``param``, ``parameter(s)``, ``metric``,
+``tag``, ``attribute``, ``attr`` and ``run``, also in backticks (```metric`.acc``); attribute
+names in backticks or double quotes; MLflow's attribute names (``run_name``, ``user_id``,
+``created``; see :mod:`nbtrack.query.columns`); and MLflow's statuses in any case other than
+nbtrack's own lower-case names: ``status = 'KILLED'`` matches killed and interrupted runs.
 
 Typed comparisons: a param compared with a number compares as a number (a param whose value
 is not a number does not match), with a string as its text, with true/false as a boolean.
 Metrics are numbers. Tags are text; compared with a number, a tag whose text is a number
 compares as that number. ``start_time``/``end_time`` take an ISO date-time string or epoch
-seconds. A comparison with a missing value is never true (only ``IS NULL`` matches it), and
-``not`` follows SQL's three-valued logic: ``not params.lr > 1`` does not match runs without lr.
+seconds (not MLflow's milliseconds: a number that large is refused). A comparison with a
+missing value is never true (only ``IS NULL`` matches it), and ``not`` follows SQL's
+three-valued logic: ``not params.lr > 1`` does not match runs without lr.
 """
 
 from __future__ import annotations
@@ -39,23 +47,28 @@ from ..errors import FilterError
 from .columns import (
     AGGREGATES,
     NUMBER_ATTRIBUTES,
-    TEXT_ATTRIBUTES,
     TIME_ATTRIBUTES,
     ColumnRef,
     Joins,
     check_ref,
+    status_states,
 )
 
+_NAME = r"[A-Za-z_]\w*"
+_PREFIX = rf"(?:{_NAME}|`{_NAME}`)"
+_QUOTED = r"""`[^`]*`|"(?:[^"]|"")*"|'(?:[^']|'')*'"""
 _TOKENS = re.compile(
-    r"""
+    rf"""
     (?P<ws>\s+)
-    |(?P<column>[A-Za-z_]\w*\.(?:`[^`]*`|[\w\-/:.]+))
-    |(?P<open_tick>[A-Za-z_]\w*\.`)
+    |(?P<column>{_PREFIX}\.(?:{_QUOTED}|[\w\-/:.]+))
+    |(?P<open_key>{_PREFIX}\.(?=[`"']))
+    |(?P<no_key>{_PREFIX}\.)
     |(?P<number>(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?)
     |(?P<string>'(?:[^']|'')*'|"(?:[^"]|"")*")
+    |(?P<name>`[^`]*`)
     |(?P<op><=|>=|!=|<>|==|=|<|>)
     |(?P<punct>[(),\-])
-    |(?P<word>[A-Za-z_]\w*)
+    |(?P<word>{_NAME})
     """,
     re.VERBOSE,
 )
@@ -75,16 +88,35 @@ _KEYWORDS = {
 }
 _OPS = {"=": "=", "==": "=", "!=": "!=", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _COLUMN_HELP = "a column (params.<key>, metrics.<key>, tags.<key>, or an attribute such as name)"
+# Epoch seconds of the year 5138 but epoch milliseconds of 1973: a time this large is MLflow's
+# milliseconds, which would silently match nothing if read as seconds.
+_EPOCH_MS_FROM = 1e11
 
 
 @dataclass(frozen=True)
 class Token:
-    kind: str  # column, number, string, op, punct, word, keyword, end
+    kind: str  # column, number, string, name, op, punct, word, keyword, end
     text: str
     pos: int
 
     def is_(self, *words: str) -> bool:
         return self.kind == "keyword" and self.text.lower() in words
+
+
+def unquote(text: str) -> str:
+    """The text between a token's quotes (backticks, ' or "); a doubled quote stands for one.
+
+    >>> unquote("'it''s'"), unquote("`val loss`")
+    ("it's", 'val loss')
+    """
+    quote = text[0]
+    return text[1:-1].replace(quote * 2, quote)
+
+
+def unterminated(char: str, what: str, text: str, pos: int) -> FilterError:
+    """The error for a quote at ``pos`` that is never closed."""
+    name = "backtick" if char == "`" else what
+    return FilterError(f"unterminated {name}: end it with {char}", text, pos)
 
 
 def tokenize(text: str) -> list[Token]:
@@ -93,14 +125,24 @@ def tokenize(text: str) -> list[Token]:
         match = _TOKENS.match(text, pos)
         if match is None:
             char = text[pos]
-            unterminated = {"'": "string", '"': "string", "`": "backtick"}.get(char)
-            what = (
-                f"unterminated {unterminated}" if unterminated else f"unexpected character {char!r}"
+            if char in "`'\"":
+                raise unterminated(char, "string", text, pos)
+            raise FilterError(
+                f"unexpected character {char!r}: compare with = != < <= > >= LIKE ILIKE IN IS, "
+                "join conditions with 'and'/'or', and quote any other text",
+                text,
+                pos,
             )
-            raise FilterError(what, text, pos)
         kind = match.lastgroup
-        if kind == "open_tick":
-            raise FilterError("unterminated backtick", text, match.end() - 1)
+        if kind == "open_key":
+            raise unterminated(text[match.end()], "quoted key", text, match.end())
+        if kind == "no_key":
+            raise FilterError(
+                f"expected a key after {match.group()!r}: a name, or any text in backticks "
+                "such as metrics.`val loss`",
+                text,
+                match.end(),
+            )
         if kind != "ws":
             word = match.group()
             if kind == "word" and word.lower() in _KEYWORDS:
@@ -148,6 +190,9 @@ class _Parser:
             raise self.fail(f"expected {char!r} {context}")
         self.take()
 
+    def at_punct(self, char: str) -> bool:
+        return self.tok.kind == "punct" and self.tok.text == char
+
     # ---- grammar --------------------------------------------------------------------------
     def parse(self) -> str:
         sql = self.or_()
@@ -173,7 +218,7 @@ class _Parser:
         if self.tok.is_("not"):
             self.take()
             return f"(NOT {self.not_()})"
-        if self.tok.kind == "punct" and self.tok.text == "(":
+        if self.at_punct("("):
             self.take()
             inner = self.or_()
             self.expect_punct(")", "to close the parenthesis")
@@ -182,26 +227,44 @@ class _Parser:
 
     def column(self) -> ColumnRef:
         token = self.tok
-        agg = None
         if token.kind == "word" and token.text.lower() in AGGREGATES:
-            self.take()
-            agg = token.text.lower()
-            self.expect_punct("(", f"after {agg}")
-            ref = self.column()
-            self.expect_punct(")", f"to close {agg}(")
-            return self._check(ref.prefix, ref.key, agg, token)
+            return self.aggregate()
         if token.kind == "column":
             self.take()
             prefix, key = token.text.split(".", 1)
-            if key.startswith("`"):
-                key = key[1:-1]
-            if not key:
-                raise FilterError("empty key in backticks", self.text, token.pos)
-            return self._check(prefix, key, None, token)
+            return self._check(prefix.strip("`"), self.key(key, token), None, token)
+        name = self.attribute_name(token)
+        if name is None:
+            raise self.fail(f"expected {_COLUMN_HELP}")
+        self.take()
+        return self._check(None, name, None, token)
+
+    def aggregate(self) -> ColumnRef:
+        token = self.take()
+        agg = token.text.lower()
+        self.expect_punct("(", f"after {agg}")
+        ref = self.column()
+        self.expect_punct(")", f"to close {agg}(")
+        return self._check(ref.prefix, ref.key, agg, token)
+
+    def key(self, key: str, token: Token) -> str:
+        if key[0] in "`'\"":
+            key = unquote(key)
+        if not key:
+            raise FilterError(
+                "empty key: write it between the quotes, e.g. params.`lr`", self.text, token.pos
+            )
+        return key
+
+    @staticmethod
+    def attribute_name(token: Token) -> str | None:
+        """The attribute a token names: a word, or (as MLflow allows) a name in backticks or
+        double quotes; None if it names none."""
         if token.kind == "word":
-            self.take()
-            return self._check(None, token.text, None, token)
-        raise self.fail(f"expected {_COLUMN_HELP}")
+            return token.text
+        if token.kind == "name" or (token.kind == "string" and token.text[0] == '"'):
+            return unquote(token.text)
+        return None
 
     def _check(self, prefix: str | None, key: str, agg: str | None, token: Token) -> ColumnRef:
         try:
@@ -216,8 +279,7 @@ class _Parser:
         if token.kind == "number":
             return Literal("num", float(token.text), token.pos)
         if token.kind == "string":
-            quote = token.text[0]
-            return Literal("str", token.text[1:-1].replace(quote * 2, quote), token.pos)
+            return Literal("str", unquote(token.text), token.pos)
         if token.is_("true", "false"):
             return Literal("bool", token.text.lower() == "true", token.pos)
         raise self.fail("expected a value (a number, a 'string', true or false)", token)
@@ -228,95 +290,138 @@ class _Parser:
         if token.kind == "op":
             self.take()
             return self.compare(ref, _OPS[token.text], self.literal())
-        negate = False
-        if token.is_("not"):
-            self.take()
-            negate = True
-            token = self.tok
-        if token.is_("like", "ilike"):
-            self.take()
-            pattern = self.literal()
-            if pattern.kind != "str":
-                raise FilterError(f"{token.text.upper()} takes a 'string' pattern", self.text,
-                                  pattern.pos)  # fmt: skip
-            sql = self.like(ref, token.text.upper(), pattern)
-            return f"(NOT {sql})" if negate else sql
-        if token.is_("in"):
-            self.take()
-            self.expect_punct("(", "after IN")
-            values = [self.literal()]
-            while self.tok.kind == "punct" and self.tok.text == ",":
-                self.take()
-                values.append(self.literal())
-            self.expect_punct(")", "to close the IN list")
-            sql = "(" + " OR ".join(self.compare(ref, "=", v) for v in values) + ")"
-            return f"(NOT {sql})" if negate else sql
-        if negate:
-            raise self.fail("expected LIKE, ILIKE or IN after NOT")
         if token.is_("is"):
+            return self.is_null(ref)
+        negate = token.is_("not")
+        if negate:
             self.take()
-            is_not = self.tok.is_("not")
-            if is_not:
-                self.take()
-            if not self.tok.is_("null"):
-                raise self.fail("expected NULL after IS")
+        if self.tok.is_("like", "ilike"):
+            sql = self.like(ref)
+        elif self.tok.is_("in"):
+            sql = self.in_list(ref)
+        elif negate:
+            raise self.fail("expected LIKE, ILIKE or IN after NOT")
+        else:
+            raise self.fail(
+                f"expected a comparison (=, !=, <, <=, >, >=, LIKE, ILIKE, IN or IS) after "
+                f"{ref.label}"
+            )
+        return f"(NOT {sql})" if negate else sql
+
+    def like(self, ref: ColumnRef) -> str:
+        op = self.take().text.upper()
+        pattern = self.literal()
+        if pattern.kind != "str":
+            raise FilterError(
+                f"{op} takes a 'string' pattern, e.g. name {op} 'base%'", self.text, pattern.pos
+            )
+        if ref.prefix == "metrics" or ref.key in NUMBER_ATTRIBUTES + TIME_ATTRIBUTES:
+            raise FilterError(
+                f"{ref.label} is not text: {op} needs a text column", self.text, pattern.pos
+            )
+        return f"({self.joins.value(ref)} {op} {self.bind(pattern.value)})"
+
+    def in_list(self, ref: ColumnRef) -> str:
+        self.take()
+        self.expect_punct("(", "after IN")
+        values = [self.literal()]
+        while self.at_punct(","):
             self.take()
-            return f"({self.joins.value(ref)} IS {'NOT ' if is_not else ''}NULL)"
-        raise self.fail(
-            f"expected a comparison (=, !=, <, <=, >, >=, LIKE, ILIKE, IN or IS) after {ref.label}"
-        )
+            values.append(self.literal())
+        self.expect_punct(")", "to close the IN list")
+        return "(" + " OR ".join(self.compare(ref, "=", v) for v in values) + ")"
+
+    def is_null(self, ref: ColumnRef) -> str:
+        self.take()
+        is_not = self.tok.is_("not")
+        if is_not:
+            self.take()
+        if not self.tok.is_("null"):
+            raise self.fail("expected NULL after IS")
+        self.take()
+        return f"({self.joins.value(ref)} IS {'NOT ' if is_not else ''}NULL)"
 
     # ---- typed SQL ------------------------------------------------------------------------
     def bind(self, value: Any) -> str:
         self.params.append(value)
         return "?"
 
+    def mismatch(self, ref: ColumnRef, lit: Literal, kind: str, advice: str) -> FilterError:
+        return FilterError(f"{ref.label} is {kind}: {advice}", self.text, lit.pos)
+
     def compare(self, ref: ColumnRef, op: str, lit: Literal) -> str:
-        value = self.joins.value(ref)
-
-        def wrong(kind: str, advice: str) -> FilterError:
-            return FilterError(f"{ref.label} is {kind}: {advice}", self.text, lit.pos)
-
         if lit.kind == "bool" and op not in ("=", "!="):
-            raise wrong("compared with a boolean", "use = or !=")
+            raise self.mismatch(ref, lit, "compared with a boolean", "use = or !=")
         if ref.prefix == "params":
-            alias = self.joins.alias(ref)
-            if lit.kind == "num":
-                return f"({alias}.num {op} {self.bind(lit.value)})"
-            if lit.kind == "bool":
-                text = "true" if lit.value else "false"
-                return f"({alias}.type = 'bool' AND {alias}.value {op} {self.bind(text)})"
-            return f"({value} {op} {self.bind(lit.value)})"
+            return self.compare_param(ref, op, lit)
         if ref.prefix == "metrics" or ref.key in NUMBER_ATTRIBUTES:
             if lit.kind != "num":
-                raise wrong("a number", f"compare it with a number, e.g. {ref.label} > 0.5")
-            return f"({value} {op} {self.bind(lit.value)})"
+                raise self.mismatch(
+                    ref, lit, "a number", f"compare it with a number, e.g. {ref.label} > 0.5"
+                )
+            return f"({self.joins.value(ref)} {op} {self.bind(lit.value)})"
         if ref.prefix == "tags":
-            if lit.kind == "num":
-                return f"(TRY_CAST({value} AS DOUBLE) {op} {self.bind(lit.value)})"
-            if lit.kind == "bool":
-                return f"(lower({value}) {op} {self.bind('true' if lit.value else 'false')})"
-            return f"({value} {op} {self.bind(lit.value)})"
+            return self.compare_tag(ref, op, lit)
         if ref.key in TIME_ATTRIBUTES:
-            if lit.kind == "num":
-                return f"(epoch({value}) {op} {self.bind(lit.value)})"
-            if lit.kind != "str":
-                raise wrong("a time", "use an ISO date-time string or epoch seconds")
-            try:
-                moment = datetime.fromisoformat(lit.value)
-            except ValueError as err:
-                raise wrong("a time", f"{lit.value!r} is not an ISO date-time") from err
-            return f"({value} {op} CAST({self.bind(moment.isoformat())} AS TIMESTAMPTZ))"
-        assert ref.key in TEXT_ATTRIBUTES
-        if lit.kind != "str":
-            raise wrong("text", f"quote the value, e.g. {ref.label} = 'x'")
+            return self.compare_time(ref, op, lit)
+        return self.compare_text(ref, op, lit)
+
+    def compare_param(self, ref: ColumnRef, op: str, lit: Literal) -> str:
+        alias = self.joins.alias(ref)
+        if lit.kind == "num":
+            return f"({alias}.num {op} {self.bind(lit.value)})"
+        if lit.kind == "bool":
+            text = "true" if lit.value else "false"
+            return f"({alias}.type = 'bool' AND {alias}.value {op} {self.bind(text)})"
+        return f"({alias}.value {op} {self.bind(lit.value)})"
+
+    def compare_tag(self, ref: ColumnRef, op: str, lit: Literal) -> str:
+        value = self.joins.value(ref)
+        if lit.kind == "num":
+            return f"(TRY_CAST({value} AS DOUBLE) {op} {self.bind(lit.value)})"
+        if lit.kind == "bool":
+            return f"(lower({value}) {op} {self.bind('true' if lit.value else 'false')})"
         return f"({value} {op} {self.bind(lit.value)})"
 
-    def like(self, ref: ColumnRef, op: str, pattern: Literal) -> str:
-        if ref.prefix == "metrics" or ref.key in NUMBER_ATTRIBUTES + TIME_ATTRIBUTES:
-            raise FilterError(f"{ref.label} is not text: {op} needs a text column", self.text,
-                              pattern.pos)  # fmt: skip
-        return f"({self.joins.value(ref)} {op} {self.bind(pattern.value)})"
+    def compare_time(self, ref: ColumnRef, op: str, lit: Literal) -> str:
+        value = self.joins.value(ref)
+        if lit.kind == "num":
+            if abs(lit.value) >= _EPOCH_MS_FROM:
+                raise self.mismatch(
+                    ref,
+                    lit,
+                    "in epoch seconds",
+                    f"{lit.value:.0f} looks like MLflow's epoch milliseconds; "
+                    "divide it by 1000 or write an ISO date-time",
+                )
+            return f"(epoch({value}) {op} {self.bind(lit.value)})"
+        if lit.kind != "str":
+            raise self.mismatch(ref, lit, "a time", "use an ISO date-time string or epoch seconds")
+        try:
+            moment = datetime.fromisoformat(lit.value)
+        except ValueError as err:
+            raise self.mismatch(
+                ref, lit, "a time", f"{lit.value!r} is not an ISO date-time"
+            ) from err
+        return f"({value} {op} CAST({self.bind(moment.isoformat())} AS TIMESTAMPTZ))"
+
+    def compare_text(self, ref: ColumnRef, op: str, lit: Literal) -> str:
+        if lit.kind != "str":
+            raise self.mismatch(ref, lit, "text", f"quote the value, e.g. {ref.label} = 'x'")
+        value = self.joins.value(ref)
+        states = status_states(lit.value) if ref.key == "status" else None
+        if states is None:
+            return f"({value} {op} {self.bind(lit.value)})"
+        if op not in ("=", "!="):
+            meaning = " and ".join(states) or "no nbtrack state"
+            raise FilterError(
+                f"{lit.value!r} is MLflow's status for {meaning}, which has no order: compare it "
+                "with = or != (or IN), or use nbtrack's lower-case names",
+                self.text,
+                lit.pos,
+            )
+        matches = f"list_contains(CAST({self.bind(list(states))} AS VARCHAR[]), {value})"
+        return f"({matches})" if op == "=" else f"(NOT {matches})"
 
 
 def compile_filter(text: str, joins: Joins) -> tuple[str, list[Any]]:
@@ -327,13 +432,19 @@ def compile_filter(text: str, joins: Joins) -> tuple[str, list[Any]]:
     >>> sql, params = compile_filter("params.lr < 0.01 and tags.model = 'rf'", joins)
     >>> params, joins.params
     ([0.01, 'rf'], ['lr', 'model'])
+    >>> compile_filter("`metric`.\\"val loss\\" >= 0.9 or attributes.status = 'KILLED'", joins)[1]
+    [0.9, ['killed', 'interrupted']]
     """
     parser = _Parser(text, joins)
     return parser.parse(), parser.params
 
 
 def parse_order_by(terms: list[str] | str | None) -> list[tuple[ColumnRef, bool]]:
-    """``["metrics.acc DESC", "min(metrics.loss)", "start_time"]`` -> [(ref, descending), ...]."""
+    """``["metrics.acc DESC", "min(metrics.loss)", "start_time"]`` -> [(ref, descending), ...].
+
+    >>> parse_order_by('metric."val loss" DESC')
+    [(ColumnRef(prefix='metrics', key='val loss', agg=None), True)]
+    """
     if terms is None:
         return []
     parsed = []
