@@ -1,6 +1,6 @@
 """Runs and the active-run stack: the tracking API users call while their code runs.
 
-Logging validates its input and appends row tuples to the process's in-memory buffers; the
+Logging validates its input and appends rows to the process's in-memory buffers; the
 store's background writer turns them into Parquet segments (see ``store/writer.py``).
 
 >>> import nbtrack, tempfile
@@ -32,7 +32,7 @@ from .names import new_run_id, new_run_name
 from .store import Store, get_store, open_stores
 from .store.artifacts import copy_artifact
 from .store.buffers import MetricSeries
-from .store.schema import COLUMNS, END_STATES
+from .store.schema import END_STATES
 from .values import check_key, encode_param, metric_value
 
 # Points one series may buffer before the logging thread flushes itself: a loop logging faster
@@ -71,7 +71,6 @@ class Run:
         self.parent_id = parent_id
         self.store = store
         self._writer = store.writer
-        self._buffers = self._writer.buffers
         self._series: dict[str, MetricSeries] = {}
         self._status = "running"
         self._owner_pid = os.getpid()
@@ -114,7 +113,7 @@ class Run:
                 value = metric_value(key, value)
             series = known.get(key)
             if series is None:
-                series = known[key] = self._buffers.new_series(self.id, check_key("metric", key))
+                series = known[key] = self._writer.new_series(self.id, check_key("metric", key))
             checked.append((series, value))
         now = time.time()
         for series, value in checked:  # only once every value passed: a bad one logs nothing
@@ -135,8 +134,12 @@ class Run:
         """Record several params; a later value for the same key replaces the earlier one."""
         self._check_active()
         now = time.time()
-        rows = [(self.id, check_key("param", k), *encode_param(v), now) for k, v in params.items()]
-        self._writer.buffers.rows["params"].extend(rows)
+        rows = []
+        for key, value in params.items():
+            kind, num, text = encode_param(value)
+            rows.append({"run_id": self.id, "key": check_key("param", key), "type": kind,
+                         "num": num, "text": text, "timestamp": now})  # fmt: skip
+        self._writer.append("params", rows)
 
     def set_tag(self, key: str, value: Any) -> None:
         """Set a tag (stored as text; the last value wins): ``run.set_tag("model", "rf")``."""
@@ -146,8 +149,10 @@ class Run:
         """Set several tags at once."""
         self._check_active()
         now = time.time()
-        rows = [(self.id, check_key("tag", k), str(v), now) for k, v in tags.items()]
-        self._writer.buffers.rows["tags"].extend(rows)
+        self._writer.append("tags", [
+            {"run_id": self.id, "key": check_key("tag", k), "value": str(v), "timestamp": now}
+            for k, v in tags.items()
+        ])  # fmt: skip
 
     def log_artifact(self, path: str | Path, name: str | None = None) -> None:
         """Copy a file or folder into the store, under ``artifacts/<run_id>/<name>``.
@@ -155,8 +160,9 @@ class Run:
         The size and sha256 of every file are recorded with the run.
         """
         self._check_active()
-        rows = copy_artifact(self.store.layout, self.id, Path(path), name)
-        self._writer.buffers.rows["artifacts"].extend(rows)
+        self._writer.append(
+            "artifacts", copy_artifact(self.store.layout, self.id, Path(path), name)
+        )
 
     # ---- lifecycle ------------------------------------------------------------------------
     def end(self, status: str = "finished", detail: str | None = None) -> None:
@@ -178,7 +184,9 @@ class Run:
             self._status = status
             self._writer.active_runs -= 1
         active.remove(self)
-        self._writer.buffers.rows["events"].append((self.id, time.time(), status, detail))
+        self._writer.append("events", [
+            {"run_id": self.id, "timestamp": time.time(), "kind": status, "detail": detail}
+        ])  # fmt: skip
         for series in self._series.values():
             series.closed = True
         self._writer.request_flush()
@@ -260,9 +268,10 @@ def start_run(
         "writer": store.writer.id,
         **(context or {}),
     }
-    buffers = store.writer.buffers.rows
-    buffers["runs"].append(tuple(info.get(c) for c in COLUMNS["runs"]))
-    buffers["events"].append((run.id, info["created_at"], "started", None))
+    store.writer.append("runs", [info])
+    store.writer.append("events", [
+        {"run_id": run.id, "timestamp": info["created_at"], "kind": "started"}
+    ])  # fmt: skip
     with _lifecycle:
         store.writer.active_runs += 1
     active.push(run)

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import NbtrackError
+from ..store.duck import arrow_batches
 from ..store.schema import COLUMNS, PUBLISH_ORDER
 from .formats import (
     ARTIFACTS_DIR,
@@ -73,17 +74,10 @@ def import_runs(path: str | os.PathLike[str]) -> int:
                     "WHERE run_id IN (SELECT run_id FROM _new_ids)",
                     params=[str(files[table])],
                 )
-                job.segments.add_batches(table, _batches(relation))
+                job.segments.add_batches(table, arrow_batches(relation, ROWS_PER_SEGMENT))
         return len(new)
     finally:
         con.close()
-
-
-def _batches(relation):  # -> pyarrow.RecordBatchReader
-    # DuckDB 2 names it to_arrow_reader(); DuckDB 1.x (the one Python 3.10 gets) has
-    # fetch_arrow_reader().
-    stream = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
-    return stream(ROWS_PER_SEGMENT)
 
 
 def open_bundle(source: Path) -> dict[str, Path]:

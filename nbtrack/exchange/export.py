@@ -10,29 +10,13 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-import duckdb
-import pyarrow as pa
-
 from .._version import __version__
 from ..errors import NbtrackError, StoreError
 from ..store import get_store
 from ..store.layout import fsync_path
-from ..store.reader import RETRIES
-from ..store.schema import COLUMNS
 from .formats import ARTIFACTS_DIR, BUNDLE_TABLES, EXPORT_FORMAT, EXPORT_KEY, MANIFEST, stamp
 from .formats import is_wide_path as _is_wide
 from .wide import write_wide
-
-# Where the reader keeps every raw row of the small tables (its cache plus unflushed rows),
-# and the order rows are written in (small tables only: metric points stream unsorted).
-_SOURCES = {
-    "runs": ("_run_rows", "run_id"),
-    "params": ("_param_rows", 'run_id, "timestamp", key'),
-    "tags": ("_tag_rows", 'run_id, "timestamp", key'),
-    "events": ("events", 'run_id, "timestamp", kind'),
-    "artifacts": ("artifacts", 'run_id, "timestamp", path'),
-}
-_IDS = "_export_ids"
 
 
 def export(
@@ -123,55 +107,11 @@ def write_bundle(target: Path, run_ids: list[str], artifacts: bool, selection: d
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _copy_tables(store, run_ids: list[str], work: Path) -> dict[str, int]:
-    """COPY each table's rows of ``run_ids`` from DuckDB straight into Parquet files.
-
-    Metric points stream from the segments that hold them into the file, never through
-    Python; a segment removed by a concurrent compaction makes the whole copy start over.
-    """
-    reader = store.reader
-    ids = pa.table({"run_id": pa.array(run_ids, type=pa.string())})
-    with reader.lock:
-        reader.con.register(_IDS, ids)
-        try:
-            for attempt in range(RETRIES):
-                reader.refresh()
-                try:
-                    return {t: _copy(reader, t, run_ids, work) for t in BUNDLE_TABLES}
-                except duckdb.IOException:
-                    if attempt == RETRIES - 1:
-                        raise
-        finally:
-            reader.con.unregister(_IDS)
-    raise AssertionError("unreachable")
-
-
-def _copy(reader, table: str, run_ids: list[str], work: Path) -> int:
-    cols = ", ".join(f'"{c}"' for c in COLUMNS[table])
-    where = f"run_id IN (SELECT run_id FROM {_IDS})"
-    if table == "metrics":
-        files = reader.metric_segments(run_ids)
-        query = f"SELECT {cols} FROM _p_metrics WHERE {where}"
-        if files:
-            listing = "[" + ", ".join(_literal(f) for f in files) + "]"
-            query = (
-                f"SELECT {cols} FROM read_parquet({listing}, union_by_name=true) "
-                f"WHERE {where} UNION ALL {query}"
-            )
-    else:
-        source, order = _SOURCES[table]
-        query = f"SELECT {cols} FROM {source} WHERE {where} ORDER BY {order}"
-    meta = _literal(stamp("bundle", table=table))
-    out = _literal(str(work / f"{table}.parquet"))
-    copied = reader.con.execute(
-        f"COPY ({query}) TO {out} "
-        f"(FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{_literal(EXPORT_KEY)}: {meta}}})"
-    ).fetchone()
-    return int(copied[0]) if copied else 0
+    """Each table's rows of ``run_ids`` into ``work/<table>.parquet``, stamped."""
+    files = {table: work / f"{table}.parquet" for table in BUNDLE_TABLES}
+    metadata = {table: {EXPORT_KEY: stamp("bundle", table=table)} for table in BUNDLE_TABLES}
+    return store.reader.copy_rows(run_ids, files, metadata)
 
 
 def _copy_artifacts(source: Path, run_ids: list[str], work: Path) -> int:

@@ -27,12 +27,11 @@ from typing import Any
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
-import pyarrow as pa
-
 from ..errors import NbtrackError
 from ..extras import optional
 from ..store.artifacts import copy_artifact
-from ..store.schema import COLUMNS, TIME_COLUMNS, arrow_schema
+from ..store.schema import COLUMNS, as_row
+from ..store.segments import rows_to_arrow
 from ..values import encode_param
 from .segments import Import, importing
 
@@ -81,7 +80,8 @@ def import_mlflow(
                     if run.info.run_id not in have:
                         rows.add_run(client, exp.name, run)
                         if artifacts:
-                            rows.tables["artifacts"] += _download(client, job, run.info.run_id)
+                            for row in _download(client, job, run.info.run_id):
+                                rows.add("artifacts", row)
                         have.add(run.info.run_id)  # listed twice across pages: once only
                         added += 1
                 rows.write(job)
@@ -205,45 +205,38 @@ class _Rows:
             "source": tags.get("mlflow.source.name"),
             "git_commit": tags.get("mlflow.source.git.commit"),
         }
-        self.tables["runs"].append(tuple(context.get(c) for c in COLUMNS["runs"]))
+        self.add("runs", context)
         for key, text in data.params.items():
-            self.tables["params"].append((run_id, key, *encode_param(param_value(text)), start))
+            kind, num, value = encode_param(param_value(text))
+            self.add("params", {"run_id": run_id, "key": key, "type": kind, "num": num,
+                                "text": value, "timestamp": start})  # fmt: skip
         if info.artifact_uri:
             tags["mlflow.artifact_uri"] = info.artifact_uri
-        self.tables["tags"] += [(run_id, k, v, start) for k, v in tags.items()]
+        for key, value in tags.items():
+            self.add("tags", {"run_id": run_id, "key": key, "value": value, "timestamp": start})
         for key in data.metrics:
-            self.tables["metrics"] += [
-                (run_id, key, m.step, _us(m.timestamp), m.value)
-                for m in client.get_metric_history(run_id, key)
-            ]
-        events = self.tables["events"]
-        events.append((run_id, start, "started", None))
+            for m in client.get_metric_history(run_id, key):
+                self.add("metrics", {"run_id": run_id, "key": key, "step": m.step,
+                                     "timestamp": _us(m.timestamp), "value": m.value})  # fmt: skip
+        ended_at = max(end or start, start)
+        self.add("events", {"run_id": run_id, "timestamp": start, "kind": "started"})
         ended = STATUS.get(info.status)
         if ended is not None:
-            events.append((run_id, max(end or start, start), ended, None))
+            self.add("events", {"run_id": run_id, "timestamp": ended_at, "kind": ended})
         if info.lifecycle_stage == "deleted":
-            events.append((run_id, max(end or start, start), "deleted", "deleted in MLflow"))
+            self.add("events", {"run_id": run_id, "timestamp": ended_at, "kind": "deleted",
+                                "detail": "deleted in MLflow"})  # fmt: skip
+
+    def add(self, table: str, values: dict[str, Any]) -> None:
+        self.tables[table].append(as_row(table, values))
 
     def write(self, job: Import) -> None:
         for table, rows in self.tables.items():
             if rows:
-                job.segments.add(table, _arrow(table, rows))
+                job.segments.add(table, rows_to_arrow(table, rows, epoch_micros=True))
 
 
-def _arrow(table: str, rows: list[tuple]) -> pa.Table:
-    """Arrow table in the store's schema from row tuples whose times are epoch microseconds."""
-    schema = arrow_schema(table)
-    columns = list(zip(*rows, strict=True))
-    arrays = [
-        pa.array(values, type=pa.int64()).cast(field.type)
-        if field.name in TIME_COLUMNS
-        else pa.array(values, type=field.type)
-        for field, values in zip(schema, columns, strict=True)
-    ]
-    return pa.Table.from_arrays(arrays, schema=schema)
-
-
-def _download(client, job: Import, run_id: str) -> list[tuple]:
+def _download(client, job: Import, run_id: str) -> list[dict[str, Any]]:
     """Download a run's artifacts into the store; rows for the ``artifacts`` table."""
     listed = client.list_artifacts(run_id)
     if not listed:
@@ -256,4 +249,4 @@ def _download(client, job: Import, run_id: str) -> list[tuple]:
             rows += copy_artifact(job.store.layout, run_id, entry, None)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return [(r, path, size, sha, round(t * 1e6)) for r, path, size, sha, t in rows]
+    return [{**row, "timestamp": round(row["timestamp"] * 1e6)} for row in rows]

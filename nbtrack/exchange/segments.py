@@ -1,7 +1,7 @@
 """Adding imported runs to a store as new immutable segments, all visible at once.
 
 Imports never go through the process's writer buffers: they write finished segments straight
-into ``segments/<table>/`` with the store's own ``write_hidden`` + ``os.replace`` protocol,
+into ``segments/<table>/`` with the store's own ``write_segment`` + ``os.replace`` protocol,
 publishing tables in ``PUBLISH_ORDER`` (events last) like a flush does, so a reader that sees an
 imported run's end event also sees its data. One import at a time per store (an ``flock`` on
 ``segments/.import.lock``) makes "skip the runs the store already has" safe between processes.
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from ..store import Store, get_store
 from ..store.layout import COMPACTED_PREFIX, Layout, exclusive_lock, fsync_path, store_error
 from ..store.schema import COLUMNS, PUBLISH_ORDER, TABLES, arrow_schema
-from ..store.segments import write_hidden
+from ..store.segments import write_segment
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -51,7 +51,7 @@ class SegmentAppender:
             self._seq += 1
             final = self.layout.table_dir(table) / f"{self.prefix}-{self._seq:06d}.parquet"
             try:
-                hidden = write_hidden(final, part)
+                hidden = write_segment(final, part)
             except OSError as err:
                 raise store_error(f"write to the nbtrack store at {self.layout.root}", err) from err
             self._written[table].append((hidden, final))
@@ -105,14 +105,7 @@ class Import:
 
     def existing(self, run_ids: Iterable[str]) -> set[str]:
         """Those of ``run_ids`` the store already has (including this process's unflushed)."""
-        reader = self.store.reader
-        with reader.lock:
-            reader.refresh()
-            rows = reader.con.execute(
-                "SELECT DISTINCT run_id FROM _run_rows WHERE run_id IN (SELECT unnest(?))",
-                [sorted(set(run_ids))],
-            ).fetchall()
-        return {r[0] for r in rows}
+        return self.store.reader.known_runs(run_ids)
 
     def copy_artifacts(self, source: Path, run_id: str) -> None:
         """Copy a run's artifact folder into the store's ``artifacts/<run_id>/``."""
@@ -145,6 +138,4 @@ def importing(origin: str) -> Iterator[Import]:
         except BaseException:
             job.segments.discard()
             raise
-        reader = store.reader
-        with reader.lock:
-            reader.refresh()
+        store.reader.refresh()

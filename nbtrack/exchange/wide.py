@@ -3,8 +3,6 @@ as :func:`nbtrack.query.frames.to_arrow` makes them)."""
 
 from __future__ import annotations
 
-import os
-import secrets
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..query.frames import to_arrow
+from ..store.layout import write_atomic
 from .formats import EXPORT_KEY, stamp
 
 COMPRESSION = "zstd"
@@ -26,12 +25,4 @@ def write_wide(frame: pd.DataFrame, path: Path) -> None:
     """Write ``frame`` to ``path`` atomically (a hidden sibling renamed into place)."""
     table = wide_table(frame)
     path.parent.mkdir(parents=True, exist_ok=True)
-    hidden = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(hidden, "wb") as f:
-            pq.write_table(table, f, compression=COMPRESSION)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(hidden, path)
-    finally:
-        hidden.unlink(missing_ok=True)
+    write_atomic(path, lambda f: pq.write_table(table, f, compression=COMPRESSION))

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..store import get_store
-from .points import query_points
 
 # A chart is at most a couple of thousand pixels wide: two points per pixel column is all a
 # curve can show, and 20 curves stay under half a megabyte (12 bytes a point).
@@ -106,11 +105,9 @@ def curves(
     ids, key_list = list(dict.fromkeys(run_ids)), list(dict.fromkeys(keys))
     if not ids or not key_list:
         return Curves()
-    table = query_points(reader, ids, key_list, lambda points: _sql(points, x, int(buckets)))
-    with reader.lock:
-        names = dict(reader.con.execute(
-            "SELECT run_id, name FROM runs WHERE run_id IN (SELECT unnest(?))", [ids]
-        ).fetchall())  # fmt: skip
+    table = reader.points(ids, key_list, lambda points: _sql(points, x, int(buckets)))
+    found = reader.query("SELECT run_id, name FROM runs WHERE run_id IN (SELECT unnest(?))", [ids])
+    names = dict(zip(found["run_id"].to_pylist(), found["name"].to_pylist(), strict=True))
     run_col = table.column("run_id").to_numpy(zero_copy_only=False)
     key_col = table.column("key").to_numpy(zero_copy_only=False)
     xs = table.column("x").to_numpy(zero_copy_only=False).astype(np.float64)

@@ -23,17 +23,16 @@ def cell_runs(run: RunRef) -> pd.DataFrame:
     >>> import nbtrack
     >>> nbtrack.cell_runs(run_id)  # doctest: +SKIP
     """
-    reader = get_store().reader
-    with reader.lock:
-        rid = resolve_id(reader, run)
-        lineage = reader.arrow("SELECT lineage FROM runs WHERE run_id = ?", [rid])[0][0].as_py()
+    with get_store().reader.snapshot() as snap:
+        rid = resolve_id(snap, run)
+        lineage = snap.query("SELECT lineage FROM runs WHERE run_id = ?", [rid])[0][0].as_py()
         if lineage is None:
             raise NbtrackError(
                 f"run {rid} was not made by a %%track cell, so it has no cell lineage; "
                 "use nbtrack.search() to find related runs"
             )
         sql = select_runs("r.lineage = ? AND NOT r.deleted") + " ORDER BY r.start_time, r.run_id"
-        return widen(reader, reader.arrow(sql, [lineage]))
+        return widen(snap, snap.query(sql, [lineage]))
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,13 +13,14 @@ import duckdb
 
 from ..errors import RunNotFoundError
 from ..store import get_store
+from ..store.reader import Reader, Snapshot
 from .frames import decoded_params
-from .points import query_points
 
 # Shortest prefix accepted in place of a full run id (like git's abbreviated hashes).
 MIN_PREFIX = 4
 
 RunRef = Any  # a run id, a unique id prefix, or anything with an ``.id`` (Run, RunRecord)
+Queryable = Reader | Snapshot
 
 
 @dataclass
@@ -59,8 +60,9 @@ def id_list(runs: RunRef | Iterable[RunRef]) -> list[str]:
     return [_as_id(r) for r in runs]
 
 
-def resolve_id(reader, run: RunRef) -> str:
-    """The full id of ``run`` (a full id or a unique prefix of at least MIN_PREFIX chars)."""
+def resolve_id(reader: Queryable, run: RunRef) -> str:
+    """The full id of ``run`` (a full id or a unique prefix of at least MIN_PREFIX chars),
+    looked up through ``reader`` (the store's reader, or one of its snapshots)."""
     run_id = _as_id(run)
     rows = (
         reader.query(
@@ -73,7 +75,7 @@ def resolve_id(reader, run: RunRef) -> str:
     )
     if not rows:
         raise RunNotFoundError(
-            f"no run {run_id!r} in the store at {reader.layout.root}; list runs with "
+            f"no run {run_id!r} in the store at {get_store().root}; list runs with "
             "nbtrack.search() or `nbtrack ls`"
         )
     if len(rows) > 1 and rows[0] != run_id:
@@ -81,9 +83,10 @@ def resolve_id(reader, run: RunRef) -> str:
     return rows[0]
 
 
-def resolve_ids(reader, runs: Iterable[RunRef]) -> list[str]:
+def resolve_ids(runs: Iterable[RunRef]) -> list[str]:
     """The full ids of ``runs`` in order, without duplicates: exact ids in one query, prefixes
     one by one (raises RunNotFoundError for an unknown or ambiguous one)."""
+    reader = get_store().reader
     wanted = list(dict.fromkeys(_as_id(r) for r in runs))
     exact = set(
         reader.query("SELECT run_id FROM runs WHERE run_id IN (SELECT unnest(?))", [wanted])
@@ -104,20 +107,18 @@ def get_run(run_id: RunRef) -> RunRecord:
     >>> record.status, record.params, record.metrics
     ('finished', {'layers': [64, 64]}, {'loss': 0.5})
     """
-    reader = get_store().reader
-    with reader.lock:
-        rid = resolve_id(reader, run_id)
-        row = reader.query("SELECT * FROM runs WHERE run_id = ?", [rid], refresh=False)
-        info = row.to_pylist()[0]
+    with get_store().reader.snapshot() as snap:
+        rid = resolve_id(snap, run_id)
+        info = snap.query("SELECT * FROM runs WHERE run_id = ?", [rid]).to_pylist()[0]
 
         def fetch(columns: str, table: str) -> list[tuple]:
             sql = f"SELECT {columns} FROM {table} WHERE run_id = ? ORDER BY key"
-            return reader.con.execute(sql, [rid]).fetchall()
+            return snap.rows(sql, [rid])
 
         params = fetch("run_id, key, type, num, value", "params")
         metrics = fetch("key, value", "latest_metrics")
         tags = fetch("key, value", "tags")
-        artifacts = reader.arrow(
+        artifacts = snap.query(
             "SELECT path, size, sha256 FROM artifacts WHERE run_id = ? "
             "QUALIFY row_number() OVER (PARTITION BY path ORDER BY timestamp DESC) = 1 "
             "ORDER BY path", [rid]
@@ -177,6 +178,30 @@ def runs_version(run_ids: Iterable[str]) -> str:
     return repr(get_store().reader.query(_VERSION_SQL, [list(run_ids)]).to_pylist())
 
 
+def metric_summaries(run_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """Per run and metric: ``run_id, key, min, max, count`` over its whole history."""
+    return (
+        get_store()
+        .reader.query(
+            "SELECT run_id, key, min, max, count FROM latest_metrics "
+            "WHERE run_id IN (SELECT unnest(?))",
+            [list(run_ids)],
+        )
+        .to_pylist()
+    )
+
+
+def latest_run(keys: Sequence[str]) -> list[str]:
+    """The most recent run (not deleted) that logged any of metric ``keys``: ``[id]`` or ``[]``."""
+    found = get_store().reader.query(
+        "SELECT r.run_id FROM runs r JOIN latest_metrics m USING (run_id) "
+        "WHERE m.key IN (SELECT unnest(?)) AND NOT r.deleted "
+        "ORDER BY r.start_time DESC LIMIT 1",
+        [list(keys)],
+    )
+    return found.column("run_id").to_pylist()
+
+
 def history(runs: RunRef | Iterable[RunRef], keys: str | Iterable[str] | None = None):
     """Metric points, long: ``run_id, key, step, timestamp, value``, ordered by run, key, step.
 
@@ -189,8 +214,8 @@ def history(runs: RunRef | Iterable[RunRef], keys: str | Iterable[str] | None = 
     {'step': [0, 1, 2], 'value': [0.9, 0.5, 0.3]}
     """
     key_list = [keys] if isinstance(keys, str) else (list(keys) if keys is not None else None)
-    table = query_points(
-        get_store().reader, id_list(runs), key_list, lambda points: f"SELECT * FROM {points}"
+    table = get_store().reader.points(
+        id_list(runs), key_list, lambda points: f"SELECT * FROM {points}"
     )
     return in_history_order(table).to_pandas()
 
@@ -242,7 +267,7 @@ def _mark(run_id: RunRef, kind: str) -> str:
     store = get_store()
     rid = resolve_id(store.reader, run_id)
     store.writer.start()
-    store.writer.buffers.rows["events"].append((rid, time.time(), kind, None))
+    store.writer.append("events", [{"run_id": rid, "timestamp": time.time(), "kind": kind}])
     store.writer.request_flush()
     return rid
 

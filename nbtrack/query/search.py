@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ..extras import optional
 from ..store import get_store
+from ..store.reader import Snapshot
 from .columns import BASE_COLUMNS, Joins
 from .filter import compile_filter, parse_order_by
 from .frames import decoded_params, pivot, to_arrow
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 def search(
@@ -47,9 +52,8 @@ def search(
     if output not in OUTPUTS:
         raise ValueError(f"output must be one of {', '.join(OUTPUTS)}; got {output!r}")
     query = RunQuery(filter, experiment, order_by, include_deleted)
-    reader = get_store().reader
-    with reader.lock:
-        frame = widen(reader, reader.query(*query.page(limit, offset)))
+    with get_store().reader.snapshot() as snap:
+        frame = widen(snap, snap.query(*query.page(limit, offset)))
     return convert(frame, output)
 
 
@@ -99,8 +103,34 @@ class RunQuery:
         sql = f"SELECT count(*) AS n FROM runs r {self.joins.sql()} WHERE {self.where}"
         return sql, self.joins.params + self.args
 
+    def run_ids(self) -> list[str]:
+        """The ids of the matching runs, in order."""
+        return get_store().reader.query(*self.page()).column("run_id").to_pylist()
+
+    def read_page(self, size: int, offset: int) -> tuple[int, int, pd.DataFrame]:
+        """The number of matching runs, the offset used (moved back onto the last page when
+        beyond it) and that page of ``size`` runs, as :func:`search` gives them."""
+        with get_store().reader.snapshot() as snap:
+            total = snap.query(*self.count())[0][0].as_py()
+            offset = min(offset, max(0, (total - 1) // size * size))
+            return total, offset, widen(snap, snap.query(*self.page(size, offset)))
+
 
 OUTPUTS = ("pandas", "arrow", "polars")
+
+
+def column_keys(experiment: str | Sequence[str] | None = None) -> dict[str, list[str]]:
+    """The param, metric and tag keys of the runs of ``experiment`` (as in :func:`search`;
+    None: every run), each list sorted."""
+    where, args = experiments_condition(experiment)
+    sources = {"params": "params", "metrics": "latest_metrics", "tags": "tags"}
+    with get_store().reader.snapshot() as snap:
+        return {
+            group: [row[0] for row in snap.rows(
+                f"SELECT DISTINCT k.key FROM {table} k JOIN runs r USING (run_id) "
+                f"WHERE {where} ORDER BY 1", args)]
+            for group, table in sources.items()
+        }  # fmt: skip
 
 
 def experiments_condition(experiment: str | Sequence[str] | None) -> tuple[str, list[str]]:
@@ -144,14 +174,12 @@ def select_runs(where: str = "true", joins: str = "") -> str:
     return f"SELECT {', '.join('r.' + c for c in BASE_COLUMNS)} FROM runs r {joins} WHERE {where}"
 
 
-def widen(reader, base) -> pd.DataFrame:
-    """Search's DataFrame from base rows (Arrow, ``BASE_COLUMNS``): params, metrics, tags added.
-
-    Call with ``reader.lock`` held, right after the query that produced ``base``.
-    """
+def widen(snap: Snapshot, base: pa.Table) -> pd.DataFrame:
+    """Search's DataFrame from base rows (Arrow, ``BASE_COLUMNS``) read from ``snap``: params,
+    metrics and tags added."""
     ids = base.column("run_id").to_pylist()
     long: dict[str, list[tuple]] = {"p": [], "m": [], "t": []}
-    for kind, *row in reader.con.execute(_LONG_ROWS, [ids]).fetchall():
+    for kind, *row in snap.rows(_LONG_ROWS, [ids]):
         long[kind].append(row)
     frame = base.to_pandas()
     wide = {

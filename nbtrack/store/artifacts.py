@@ -6,6 +6,7 @@ import hashlib
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 from .layout import Layout, store_error
 
@@ -20,7 +21,9 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def copy_artifact(layout: Layout, run_id: str, source: Path, name: str | None) -> list[tuple]:
+def copy_artifact(
+    layout: Layout, run_id: str, source: Path, name: str | None
+) -> list[dict[str, Any]]:
     """Copy a file or folder into the run's artifact folder; rows for the ``artifacts`` table."""
     source = Path(source)
     if not source.exists():
@@ -41,6 +44,7 @@ def copy_artifact(layout: Layout, run_id: str, source: Path, name: str | None) -
         raise store_error(f"copy artifact {str(source)!r} into {run_dir}", err) from err
     now = time.time()
     return [
-        (run_id, f.relative_to(run_dir).as_posix(), f.stat().st_size, _sha256(f), now)
+        {"run_id": run_id, "path": f.relative_to(run_dir).as_posix(), "size": f.stat().st_size,
+         "sha256": _sha256(f), "timestamp": now}
         for f in files
-    ]
+    ]  # fmt: skip

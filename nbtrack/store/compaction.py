@@ -18,7 +18,7 @@ from pathlib import Path
 from ..errors import StoreWarning
 from .layout import COMPACTED_PREFIX, Layout, exclusive_lock, fsync_path, store_error
 from .schema import TABLES, arrow_schema
-from .segments import write_hidden
+from .segments import write_segment
 
 # Segments at least this large are left alone: merging them gains little and costs a rewrite.
 LARGE_SEGMENT_BYTES = 64 << 20
@@ -54,7 +54,7 @@ def compact_table(layout: Layout, table: str, files: list[str]) -> str | None:
             # keep the closure: a leftover older input must stay hidden after this one is gone
             replaces |= {n for n in layout.replaced_by(Path(path)) if (directory / n).exists()}
     final = directory / f"{COMPACTED_PREFIX}{secrets.token_hex(8)}.parquet"
-    hidden = write_hidden(final, data, sorted(replaces))
+    hidden = write_segment(final, data, sorted(replaces))
     os.replace(hidden, final)
     fsync_path(directory)
     for path in merged:

@@ -19,11 +19,13 @@ import contextlib
 import fcntl
 import json
 import os
+import secrets
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cached_property
 from pathlib import Path
+from typing import BinaryIO
 
 from ..errors import StoreError, StoreWarning
 from .schema import FORMAT_VERSION, TABLES
@@ -104,10 +106,8 @@ class Layout:
                 self.table_dir(table).mkdir(parents=True, exist_ok=True)
             self.writers.mkdir(exist_ok=True)
             if not self.exists():
-                atomic_write_bytes(
-                    self.root / "store.json",
-                    json.dumps({"format": FORMAT_VERSION}).encode(),
-                )
+                store_json = json.dumps({"format": FORMAT_VERSION}).encode()
+                write_atomic(self.root / "store.json", lambda f: f.write(store_json))
         except OSError as err:
             raise store_error(f"create the nbtrack store at {self.root}", err) from err
         self.check_format()
@@ -178,13 +178,29 @@ def exclusive_lock(path: Path, action: str, wait: bool = True) -> Iterator[bool]
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+def write_hidden(final: Path, write: Callable[[BinaryIO], object]) -> Path:
+    """Write a file with ``write(f)`` under a hidden name beside ``final``, fsynced; returns
+    that name. ``os.replace(hidden, final)`` then publishes it whole: readers skip hidden names,
+    so they never see half a file, and a crash leaves only a hidden file that nothing reads."""
+    hidden = final.with_name(f".{final.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(hidden, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        hidden.unlink(missing_ok=True)
+        raise
+    return hidden
+
+
+def write_atomic(final: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write ``final`` with ``write(f)`` so that it appears complete or not at all."""
+    hidden = write_hidden(final, write)
+    try:
+        os.replace(hidden, final)
+    finally:
+        hidden.unlink(missing_ok=True)
 
 
 def fsync_path(path: Path | str) -> None:

@@ -17,7 +17,9 @@ import os
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -25,9 +27,17 @@ import pyarrow as pa
 from ..config import settings
 from ..errors import StoreError, StoreWarning
 from .buffers import Batch
+from .duck import sql_list, sql_string, to_arrow
 from .layout import Layout
 from .liveness import writer_alive
-from .schema import END_STATES, PUBLISH_ORDER, TABLES, arrow_schema, duckdb_columns
+from .schema import (
+    COLUMNS,
+    END_STATES,
+    PUBLISH_ORDER,
+    TABLES,
+    arrow_schema,
+    duckdb_columns,
+)
 from .writer import Writer
 
 CACHED = ("runs", "params", "tags", "events", "artifacts")
@@ -46,6 +56,16 @@ _SUMMARIZE = """
            max("timestamp") AS last_time
 """
 _ENDS = ", ".join(f"'{s}'" for s in END_STATES)
+POINT_COLUMNS = 'run_id, key, step, "timestamp", value'
+# Every raw row of the small tables (the cache plus this process's unflushed rows), and the
+# order a copy writes them in.
+_RAW_ROWS = {
+    "runs": ("_run_rows", "run_id"),
+    "params": ("_param_rows", 'run_id, "timestamp", key'),
+    "tags": ("_tag_rows", 'run_id, "timestamp", key'),
+    "events": ("events", 'run_id, "timestamp", kind'),
+    "artifacts": ("artifacts", 'run_id, "timestamp", path'),
+}
 _VIEWS = f"""
 CREATE OR REPLACE VIEW events AS
     SELECT * EXCLUDE (_seg) FROM _c_events UNION ALL BY NAME SELECT * FROM _p_events;
@@ -117,30 +137,30 @@ class Reader:
     def __init__(self, layout: Layout, own_writer: Callable[[], Writer | None]) -> None:
         self.layout = layout
         self._own_writer = own_writer
-        self.con = duckdb.connect(":memory:")
-        self.con.execute("SET TimeZone = 'UTC'")
+        self._con = duckdb.connect(":memory:")
+        self._con.execute("SET TimeZone = 'UTC'")
         # A progress bar would print into cells; in a kernel without ipywidgets DuckDB refuses
         # the setting (and shows no bar there anyway).
         with contextlib.suppress(duckdb.Error):
-            self.con.execute("SET enable_progress_bar = false")
-        self.lock = threading.RLock()
+            self._con.execute("SET enable_progress_bar = false")
+        self._lock = threading.RLock()
         self._loaded: dict[str, set[str]] = {t: set() for t in TABLES}
         self._bad: set[str] = set()
         for table in CACHED:
-            self.con.execute(f"CREATE TABLE _c_{table} (_seg VARCHAR, {duckdb_columns(table)})")
-        self.con.execute(f"CREATE TABLE _c_msum ({_SUMMARY_COLUMNS})")
+            self._con.execute(f"CREATE TABLE _c_{table} (_seg VARCHAR, {duckdb_columns(table)})")
+        self._con.execute(f"CREATE TABLE _c_msum ({_SUMMARY_COLUMNS})")
         for table in TABLES:
-            self.con.register(f"_p_{table}", arrow_schema(table).empty_table())
+            self._con.register(f"_p_{table}", arrow_schema(table).empty_table())
         self.generation = 0  # bumps whenever anything a query could see has changed
         self._dead: set[str] = set()
         self._dead_checked = 0.0
         self._pending_tables: set[str] = set()
         self._register_dead(set())
         self._define_metrics_view([])
-        self.con.execute("CREATE TABLE _m_states AS SELECT * FROM (VALUES (NULL::VARCHAR, "
+        self._con.execute("CREATE TABLE _m_states AS SELECT * FROM (VALUES (NULL::VARCHAR, "
                          "NULL::VARCHAR, NULL::TIMESTAMPTZ, NULL::VARCHAR, NULL::BOOLEAN)) "
                          "t(run_id, state, end_time, error, deleted) WHERE false")  # fmt: skip
-        self.con.execute(_VIEWS)
+        self._con.execute(_VIEWS)
         self._materialize(set(TABLES) | {"_dead"})
 
     # ---- refreshing -----------------------------------------------------------------------
@@ -150,7 +170,7 @@ class Reader:
         ``metrics_view`` also points the ``metrics`` view at the current metric segments
         (binding it reads every segment's footer, so only ``sql()`` asks for it).
         """
-        with self.lock:
+        with self._lock:
             self.layout.check_format()
             for _ in range(RETRIES):
                 try:
@@ -169,11 +189,11 @@ class Reader:
         changed = {table for table in TABLES if self._sync(table, listing[table])}
         now_pending = pending.tables()
         for table in now_pending | self._pending_tables:  # new rows, or rows now in segments
-            self.con.register(f"_p_{table}", pending.table(table))
+            self._con.register(f"_p_{table}", pending.table(table))
             changed.add(table)
         self._pending_tables = now_pending
         if "events" in changed:  # run states first: liveness below reads them
-            self.con.execute("CREATE OR REPLACE TABLE _m_states AS SELECT * FROM _states")
+            self._con.execute("CREATE OR REPLACE TABLE _m_states AS SELECT * FROM _states")
         now = time.monotonic()
         if changed & {"runs", "events"} or now - self._dead_checked > LIVENESS_CHECK_S:
             self._dead_checked = now
@@ -189,7 +209,7 @@ class Reader:
     def _materialize(self, changed: set[str]) -> None:
         for name, (view, sources) in MATERIALIZED.items():
             if sources & changed:
-                self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {view}")
+                self._con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {view}")
 
     def _list(self) -> tuple[dict[str, list[str]], Batch]:
         """Visible segments per table, plus this process's rows not yet in any of them."""
@@ -212,7 +232,7 @@ class Reader:
         added = sorted(current - loaded)
         target = "_c_msum" if table == "metrics" else f"_c_{table}"
         if removed:
-            self.con.execute(
+            self._con.execute(
                 f"DELETE FROM {target} WHERE _seg IN (SELECT unnest(?))", [sorted(removed)]
             )
             loaded -= removed
@@ -233,14 +253,14 @@ class Reader:
                 "FROM read_parquet(?, union_by_name=true, filename=true)"
             )
         try:
-            self.con.execute(sql, [files])
+            self._con.execute(sql, [files])
             return files
         except duckdb.Error:
             pass  # find the culprit(s) one file at a time
         good = []
         for path in files:
             try:
-                self.con.execute(sql, [[path]])
+                self._con.execute(sql, [[path]])
                 good.append(path)
             except duckdb.Error as err:
                 if not os.path.exists(path):
@@ -255,15 +275,15 @@ class Reader:
 
     def _define_metrics_view(self, files: list[str]) -> None:
         cols = ", ".join(f'"{c}"' for c in arrow_schema("metrics").names)
-        source = f"read_parquet({_sql_list(files)})" if files else "_p_metrics WHERE false"
-        self.con.execute(
+        source = f"read_parquet({sql_list(files)})" if files else "_p_metrics WHERE false"
+        self._con.execute(
             f"CREATE OR REPLACE VIEW metrics AS SELECT {cols} FROM {source} "
             f"UNION ALL SELECT {cols} FROM _p_metrics"
         )
 
     # ---- liveness -------------------------------------------------------------------------
     def _dead_writers(self) -> set[str]:
-        rows = self.con.execute(
+        rows = self._con.execute(
             "SELECT DISTINCT r.writer, r.host, r.pid FROM _run_rows r LEFT JOIN _m_states s "
             "USING (run_id) WHERE s.state IS NULL OR s.state = 'started'"
         ).fetchall()
@@ -278,50 +298,154 @@ class Reader:
         return dead
 
     def _register_dead(self, writers: set[str]) -> None:
-        self.con.register("_dead", pa.table({"writer": pa.array(sorted(writers), pa.string())}))
+        self._con.register("_dead", pa.table({"writer": pa.array(sorted(writers), pa.string())}))
 
-    # ---- queries --------------------------------------------------------------------------
-    def metric_segments(self, run_ids: list[str]) -> list[str]:
+    # ---- the read API: everything above the store reads through these -------------------
+    def query(self, sql: str, params: list | None = None, metrics_view: bool = False) -> pa.Table:
+        """``sql`` (with ``?`` parameters) on the store as it is now, as an Arrow table.
+
+        ``metrics_view``: the query reads the ``metrics`` view (every point; see
+        :meth:`refresh`). Retries when a compaction removed a file the query was reading.
+        """
+        with self._lock:
+            for attempt in range(RETRIES):
+                self.refresh(metrics_view)
+                try:
+                    return to_arrow(self._con.sql(sql, params=params or None))
+                except duckdb.IOException:
+                    if attempt == RETRIES - 1:
+                        raise
+        raise AssertionError("unreachable")
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Snapshot]:
+        """The store as it is now, for several queries of the views that must agree (another
+        thread's refresh waits until the block ends)."""
+        with self._lock:
+            self.refresh()
+            yield Snapshot(self._con)
+
+    def relation(self, table: pa.Table) -> duckdb.DuckDBPyRelation:
+        """``table`` as a DuckDB relation on a cursor of its own, for the caller to query further
+        in any thread (one DuckDB connection must not be used by two threads at once)."""
+        with self._lock:
+            cursor = self._con.cursor()
+        return cursor.from_arrow(table)
+
+    def points(
+        self,
+        run_ids: Sequence[str],
+        keys: Sequence[str] | None,
+        shape: Callable[[str], str],
+        extra: Sequence[Any] = (),
+    ) -> pa.Table:
+        """Run ``shape(points)`` where ``points`` is a SQL subquery of the metric points of
+        ``run_ids`` and ``keys`` (all keys when None; columns ``run_id, key, step, timestamp,
+        value``), read from just the segments that hold them; ``extra`` are the parameters of
+        what ``shape`` adds. Retries when a compaction removed a segment mid-read.
+        """
+        # One placeholder per value (not a list parameter) lets DuckDB skip row groups by stats.
+        where = f"run_id IN ({', '.join('?' * len(run_ids))})" if run_ids else "false"
+        args: list[Any] = list(run_ids)
+        if keys is not None:
+            where += f" AND key IN ({', '.join('?' * len(keys))})" if keys else " AND false"
+            args += list(keys)
+        with self._lock:
+            for attempt in range(RETRIES):
+                self.refresh()
+                files = self._metric_segments(list(run_ids))
+                source = f"SELECT {POINT_COLUMNS} FROM _p_metrics"
+                if files:
+                    source = f"SELECT {POINT_COLUMNS} FROM read_parquet(?) UNION ALL {source}"
+                points = f"(SELECT * FROM ({source}) WHERE {where})"
+                parameters = ([files] if files else []) + args + [*extra]
+                try:
+                    return to_arrow(self._con.sql(shape(points), params=parameters))
+                except duckdb.IOException:
+                    if attempt == RETRIES - 1:
+                        raise
+        raise AssertionError("unreachable")
+
+    def known_runs(self, run_ids: Iterable[str]) -> set[str]:
+        """Those of ``run_ids`` the store has, this process's unflushed runs included."""
+        with self.snapshot():
+            rows = self._con.execute(
+                "SELECT DISTINCT run_id FROM _run_rows WHERE run_id IN (SELECT unnest(?))",
+                [sorted(set(run_ids))],
+            ).fetchall()
+        return {r[0] for r in rows}
+
+    def copy_rows(
+        self,
+        run_ids: Sequence[str],
+        files: Mapping[str, Path],
+        metadata: Mapping[str, Mapping[str, str]],
+    ) -> dict[str, int]:
+        """Write every stored row of ``run_ids`` (all param and tag values with their times,
+        every metric point, every event) of each table in ``files`` into that Parquet file,
+        with ``metadata[table]`` as its key-value metadata; returns the rows per table.
+
+        Metric points stream from the segments that hold them into the file, never through
+        Python; a segment removed by a concurrent compaction makes the whole copy start over.
+        """
+        ids = pa.table({"run_id": pa.array(list(run_ids), type=pa.string())})
+        with self._lock:
+            self._con.register("_copy_ids", ids)
+            try:
+                for attempt in range(RETRIES):
+                    self.refresh()
+                    try:
+                        return {
+                            table: self._copy(table, list(run_ids), path, metadata[table])
+                            for table, path in files.items()
+                        }
+                    except duckdb.IOException:
+                        if attempt == RETRIES - 1:
+                            raise
+            finally:
+                self._con.unregister("_copy_ids")
+        raise AssertionError("unreachable")
+
+    def _copy(self, table: str, run_ids: list[str], path: Path, metadata: Mapping[str, str]) -> int:
+        cols = ", ".join(f'"{c}"' for c in COLUMNS[table])
+        where = "run_id IN (SELECT run_id FROM _copy_ids)"
+        if table == "metrics":
+            files = self._metric_segments(run_ids)
+            query = f"SELECT {cols} FROM _p_metrics WHERE {where}"
+            if files:
+                query = (
+                    f"SELECT {cols} FROM read_parquet({sql_list(files)}, union_by_name=true) "
+                    f"WHERE {where} UNION ALL {query}"
+                )
+        else:
+            source, order = _RAW_ROWS[table]
+            query = f"SELECT {cols} FROM {source} WHERE {where} ORDER BY {order}"
+        pairs = ", ".join(f"{sql_string(k)}: {sql_string(v)}" for k, v in metadata.items())
+        copied = self._con.execute(
+            f"COPY ({query}) TO {sql_string(str(path))} "
+            f"(FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{pairs}}})"
+        ).fetchone()
+        return int(copied[0]) if copied else 0
+
+    def _metric_segments(self, run_ids: list[str]) -> list[str]:
         """The metric segments holding points of ``run_ids`` (call after refresh)."""
-        rows = self.con.execute(
+        rows = self._con.execute(
             "SELECT DISTINCT _seg FROM _c_msum WHERE run_id IN (SELECT unnest(?)) ORDER BY 1",
             [run_ids],
         ).fetchall()
         return [r[0] for r in rows]
 
-    def arrow(self, sql: str, params: list | None = None):  # -> pyarrow.Table
-        """Result of ``sql`` as an Arrow table (no refresh; hold ``lock``)."""
-        relation = self.con.sql(sql, params=params or None)
-        # DuckDB 2 names it to_arrow_table(); DuckDB 1.x (the one Python 3.10 gets) arrow().
-        convert = getattr(relation, "to_arrow_table", None) or relation.arrow
-        return convert()
 
-    def query(
-        self, sql: str, params: list | None = None, refresh: bool = True, metrics_view: bool = False
-    ):  # -> pyarrow.Table
-        """Run ``sql`` (with ``?`` parameters) on fresh data; returns an Arrow table.
+class Snapshot:
+    """Queries of the views on one state of the store (see :meth:`Reader.snapshot`)."""
 
-        Retries when a compaction removed a file the query was reading. ``metrics_view``: the
-        query reads the ``metrics`` view (see :meth:`refresh`).
-        """
-        with self.lock:
-            for attempt in range(RETRIES):
-                if refresh or attempt:
-                    self.refresh(metrics_view)
-                try:
-                    return self.arrow(sql, params)
-                except duckdb.IOException:
-                    if attempt == RETRIES - 1:
-                        raise
-            raise AssertionError("unreachable")
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
 
-    def relation(self, table):  # pyarrow.Table -> duckdb.DuckDBPyRelation
-        """``table`` as a DuckDB relation on a cursor of its own, for the caller to query further
-        in any thread (one DuckDB connection must not be used by two threads at once)."""
-        with self.lock:
-            cursor = self.con.cursor()
-        return cursor.from_arrow(table)
+    def query(self, sql: str, params: list | None = None) -> pa.Table:
+        """``sql`` (with ``?`` parameters) as an Arrow table."""
+        return to_arrow(self._con.sql(sql, params=params or None))
 
-
-def _sql_list(files: list[str]) -> str:
-    return "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
+    def rows(self, sql: str, params: list | None = None) -> list[tuple]:
+        """``sql`` (with ``?`` parameters) as a list of tuples."""
+        return self._con.execute(sql, params or []).fetchall()

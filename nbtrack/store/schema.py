@@ -6,12 +6,14 @@ New optional columns may be appended in later versions; readers fill missing one
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
+from typing import Any
 
 FORMAT_VERSION = 1
 TIME_UNIT = "us"
 
-# Column order of each table; the writer's buffered tuples follow this order exactly.
+# Column order of each table (rows are built by name with as_row, never by position).
 COLUMNS: dict[str, tuple[str, ...]] = {
     "runs": (
         "run_id", "experiment", "name", "parent_run_id", "created_at", "writer", "host", "pid",
@@ -54,6 +56,23 @@ def arrow_schema(table: str):  # -> pyarrow.Schema
     return pa.schema(
         [(c, ts if c in TIME_COLUMNS else types.get(c, pa.string())) for c in COLUMNS[table]]
     )
+
+
+def as_row(table: str, values: Mapping[str, Any]) -> tuple:
+    """``values`` (column name to value; columns left out are null) as a row of ``table``, in
+    its column order. An unknown name is a ValueError that lists the table's columns.
+
+    >>> as_row("events", {"run_id": "r1", "kind": "finished", "timestamp": 1.5})
+    ('r1', 1.5, 'finished', None)
+    """
+    columns = COLUMNS[table]
+    unknown = set(values) - set(columns)
+    if unknown:
+        raise ValueError(
+            f"the {table} table has no column {sorted(unknown)[0]!r}; its columns: "
+            + ", ".join(columns)
+        )
+    return tuple(values.get(c) for c in columns)
 
 
 def duckdb_columns(table: str) -> str:

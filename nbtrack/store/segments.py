@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .layout import FORMAT_KEY, REPLACES_KEY
+from .layout import FORMAT_KEY, REPLACES_KEY, write_hidden
 from .schema import FORMAT_VERSION, TIME_COLUMNS, arrow_schema
 
 if TYPE_CHECKING:
@@ -26,18 +25,24 @@ def _timestamps(seconds, field_type):
     return pa.array(micros, type=pa.int64()).cast(field_type)
 
 
-def rows_to_arrow(table: str, rows: Sequence[tuple]):  # -> pyarrow.Table
-    """Columnar Arrow table from buffered row tuples (in ``COLUMNS[table]`` order)."""
+def rows_to_arrow(table: str, rows: Sequence[tuple], epoch_micros: bool = False):
+    """Columnar Arrow table from row tuples (see :func:`schema.as_row`); times are epoch
+    seconds, or integer microseconds with ``epoch_micros`` (exact for imported millisecond
+    times)."""
     import pyarrow as pa
 
     schema = arrow_schema(table)
     if not rows:
         return schema.empty_table()
     columns = list(zip(*rows, strict=True))
+
+    def times(values, field_type):
+        if epoch_micros:
+            return pa.array(values, type=pa.int64()).cast(field_type)
+        return _timestamps(values, field_type)
+
     arrays = [
-        _timestamps(values, field.type)
-        if field.name in TIME_COLUMNS
-        else pa.array(values, type=field.type)
+        times(values, field.type) if field.name in TIME_COLUMNS else pa.array(values, field.type)
         for field, values in zip(schema, columns, strict=True)
     ]
     return pa.Table.from_arrays(arrays, schema=schema)
@@ -72,7 +77,7 @@ def chunks_to_arrow(chunks: Sequence[Chunk]):  # -> pyarrow.Table
     )
 
 
-def write_hidden(final: Path, data, replaces: Sequence[str] = ()) -> Path:
+def write_segment(final: Path, data, replaces: Sequence[str] = ()) -> Path:
     """Write ``data`` under a hidden name beside ``final`` and fsync it; return that name.
 
     The caller makes it visible with ``os.replace(hidden, final)``: readers never see a
@@ -85,9 +90,4 @@ def write_hidden(final: Path, data, replaces: Sequence[str] = ()) -> Path:
     if replaces:
         meta[REPLACES_KEY] = json.dumps(sorted(replaces)).encode()
     data = data.replace_schema_metadata(meta)
-    hidden = final.with_name(f".{final.name}.tmp")
-    with open(hidden, "wb") as f:
-        pq.write_table(data, f, compression=COMPRESSION)
-        f.flush()
-        os.fsync(f.fileno())
-    return hidden
+    return write_hidden(final, lambda f: pq.write_table(data, f, compression=COMPRESSION))

@@ -14,14 +14,16 @@ import socket
 import threading
 import time
 import warnings
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from ..config import Settings
 from ..errors import StoreError, StoreWarning
-from .buffers import Batch, Buffers
+from .buffers import Batch, Buffers, MetricSeries
 from .layout import Layout, fsync_path, store_error
-from .schema import PUBLISH_ORDER
-from .segments import write_hidden
+from .schema import PUBLISH_ORDER, as_row
+from .segments import write_segment
 
 HOSTNAME = socket.gethostname()
 # Each writer merges its own segments after this many flushes, so an hour of logging leaves
@@ -124,6 +126,20 @@ class Writer:
             except FileNotFoundError:
                 self._write_heartbeat()
 
+    # ---- the write API: everything above the store writes through these ------------------
+    def append(self, table: str, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Buffer ``rows`` of ``table`` (each a mapping of column names to values; see
+        :func:`schema.as_row`); they reach a segment with the next flush. Metric points go
+        through :meth:`Buffers.new_series` instead (the hot path keeps typed arrays)."""
+        if table == "metrics":
+            raise ValueError("metric points are logged through a series, not appended as rows")
+        self.buffers.rows[table].extend([as_row(table, row) for row in rows])
+
+    def new_series(self, run_id: str, key: str) -> MetricSeries:
+        """The buffer of metric ``key`` of ``run_id``: the logging thread appends to its typed
+        arrays (see ``buffers.py``), and the next flush writes them."""
+        return self.buffers.new_series(run_id, key)
+
     # ---- flushing -------------------------------------------------------------------------
     def pending(self) -> int:
         return len(self._inflight) + len(self.buffers.peek())
@@ -171,10 +187,10 @@ class Writer:
         self._seq += 1
         final = self.layout.table_dir(table) / f"{self.id}-{self._seq:06d}.parquet"
         try:
-            return write_hidden(final, data), final
+            return write_segment(final, data), final
         except FileNotFoundError:  # the store folder was deleted under us: make it again
             self.layout.create()
-            return write_hidden(final, data), final
+            return write_segment(final, data), final
 
     def flush_behind(self) -> None:
         """Flush from a logging thread that got ahead of the writer (a failure only warns)."""

@@ -13,7 +13,8 @@ from typing import Any
 from ..errors import NbtrackError
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
-# Live widgets look for store changes this often; an unchanged store costs a folder listing.
+# Live widgets look for store changes this often (one thread per store, whatever the number
+# of widgets); an unchanged store costs a folder listing.
 LIVE_POLL_S = 1.0
 # Metrics whose name says "lower is better": their best run is the one with the lowest value.
 LOWER_IS_BETTER = ("loss", "error", "err", "mse", "mae", "rmse", "perplexity", "time")
@@ -72,46 +73,83 @@ def json_value(value: Any) -> Any:
 
 
 _stop = threading.Event()
-_threads: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+_pollers: weakref.WeakKeyDictionary[Any, _Poller] = weakref.WeakKeyDictionary()
+_pollers_lock = threading.Lock()
 
 
 @atexit.register
 def _stop_following() -> None:
     """Let live threads finish their query before the interpreter (and DuckDB) goes away."""
     _stop.set()
-    for thread in list(_threads):
+    with _pollers_lock:
+        threads = [p.thread for p in _pollers.values() if p.thread is not None]
+    for thread in threads:
         thread.join(timeout=2)
 
 
-def follow_store(widget: Any) -> threading.Thread:
-    """Call ``widget.refresh()`` whenever the store changes, until the widget is closed or
-    garbage-collected (the thread holds only a weak reference to it), or another store is
-    chosen."""
-    from ..store import get_store
+class _Poller:
+    """The one thread that watches a store for all its live widgets: every ``LIVE_POLL_S`` it
+    looks for new segments (an unchanged store costs a folder listing) and, when anything
+    changed, calls each widget's ``refresh()``. It ends when no open widget follows it, or when
+    ``nbtrack.set_store()`` chose another store."""
 
-    reader = get_store().reader
-    target = weakref.ref(widget)
-    seen = reader.generation
+    def __init__(self, reader: Any) -> None:
+        self.reader = weakref.ref(reader)
+        self.widgets: weakref.WeakSet[Any] = weakref.WeakSet()
+        self.thread: threading.Thread | None = None
+        self.lock = threading.Lock()
 
-    def loop() -> None:
-        nonlocal seen
+    def add(self, widget: Any) -> None:
+        with self.lock:
+            self.widgets.add(widget)
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._loop, name="nbtrack-live", daemon=True)
+                self.thread.start()
+
+    def _following(self) -> list[Any]:
+        """The open widgets that follow, or [] (and the thread ends) when there are none or
+        the store is no longer the current one."""
+        from ..store import get_store
+
+        with self.lock:
+            widgets = [w for w in self.widgets if getattr(w, "comm", None) is not None]
+            if not widgets or get_store().reader is not self.reader():
+                self.widgets.clear()
+                self.thread = None
+                return []
+            return widgets
+
+    def _loop(self) -> None:
+        reader = self.reader()
+        seen = reader.generation if reader is not None else 0
+        del reader
         while not _stop.wait(LIVE_POLL_S):
-            owner = target()
-            if owner is None or getattr(owner, "comm", None) is None:
-                return
-            if get_store().reader is not reader:  # nbtrack.set_store() chose another store
+            widgets = self._following()
+            reader = self.reader()
+            if not widgets or reader is None:
                 return
             try:
                 reader.refresh()
-                if reader.generation != seen:
-                    seen = reader.generation
-                    owner.refresh()
-            except NbtrackError:  # e.g. a run deleted meanwhile: try again at the next change
+            except NbtrackError:  # e.g. the store folder went away: try again next time
                 continue
-            finally:
-                del owner
+            if reader.generation != seen:
+                seen = reader.generation
+                for widget in widgets:
+                    try:
+                        widget.refresh()
+                    except NbtrackError:  # e.g. a run deleted meanwhile: at the next change
+                        continue
+            del widgets, reader
 
-    thread = threading.Thread(target=loop, name="nbtrack-live-widget", daemon=True)
-    _threads.add(thread)
-    thread.start()
-    return thread
+
+def follow_store(widget: Any) -> None:
+    """Call ``widget.refresh()`` whenever the current store changes, until the widget is closed
+    or garbage-collected (only a weak reference is kept), or another store is chosen."""
+    from ..store import get_store
+
+    reader = get_store().reader
+    with _pollers_lock:
+        poller = _pollers.get(reader)
+        if poller is None:
+            poller = _pollers[reader] = _Poller(reader)
+    poller.add(widget)

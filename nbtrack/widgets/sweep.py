@@ -1,7 +1,7 @@
 """The sweep view of ``nbtrack.compare()``: every run's varying params and last metrics, for a
 parallel-coordinates chart and a param-vs-metric scatter in which brushing selects runs.
 
-Everything is read in three queries, whatever the number of runs.
+Everything is read in three queries, whatever the number of runs (``query/sweeps.py``).
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from ..query.frames import decoded_params
-from ..store import get_store
+from ..query.sweeps import sweep_rows
 from .base import higher_is_better, json_value
 
 
@@ -21,21 +20,11 @@ def sweep_content(run_ids: Sequence[str]) -> dict[str, Any]:
     runs (numeric or categorical, with their rank correlation to each metric) and every last
     metric value. Params equal in every run are only listed by key, under ``constant``."""
     ids = list(run_ids)
-    reader = get_store().reader
-    with reader.lock:
-        reader.refresh()
-        ask = "WHERE run_id IN (SELECT unnest(?))"
-        found = reader.arrow(f"SELECT run_id, name, status FROM runs {ask}", [ids]).to_pylist()
-        params = reader.con.execute(
-            f"SELECT run_id, key, type, num, value FROM params {ask}", [ids]
-        ).fetchall()
-        last = reader.con.execute(
-            f"SELECT run_id, key, value FROM latest_metrics {ask}", [ids]
-        ).fetchall()
+    read = sweep_rows(ids)
     index = {run_id: i for i, run_id in enumerate(ids)}
-    by_id = {row["run_id"]: row for row in found}
-    metric_columns = _columns(len(ids), index, last)
-    param_columns = _columns(len(ids), index, decoded_params(params))
+    by_id = {row["run_id"]: row for row in read.runs}
+    metric_columns = _columns(len(ids), index, read.metrics)
+    param_columns = _columns(len(ids), index, read.params)
     varying = {k: v for k, v in param_columns.items() if varies(v)}
     runs = [by_id.get(run_id, {"run_id": run_id, "name": run_id, "status": ""}) for run_id in ids]
     metrics = [
