@@ -30,7 +30,7 @@ LS_COLUMNS = ("run_id", "name", "experiment", "status", "start_time", "duration"
 SHRINKABLE = ("name", "experiment")
 
 
-def _format_cell(column: str, value: object) -> str:
+def _format_cell(column: str, value: Any) -> str:
     if value is None or value != value:  # None or NaN
         return "-"
     if column == "start_time":

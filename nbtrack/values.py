@@ -82,13 +82,13 @@ def encode_param(value: Any) -> EncodedParam:
 def decode_param(kind: str | None, num: float | None, text: str | None) -> Any:
     """Inverse of :func:`encode_param`."""
     if kind == "int":
-        return int(text)
+        return int(str(text))
     if kind == "float":
-        return float(text)
+        return float(str(text))
     if kind == "bool":
         return text == "true"
     if kind in ("none", None):
         return None
     if kind == "json":
-        return json.loads(text)
+        return json.loads(str(text))
     return text

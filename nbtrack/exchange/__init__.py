@@ -6,7 +6,7 @@
 """
 
 from .bundle import import_runs
-from .export import export
+from .exporting import export
 from .mlflow import import_mlflow
 
 __all__ = ["export", "import_mlflow", "import_runs"]

@@ -130,13 +130,13 @@ def open_bundle(source: Path) -> dict[str, Path]:
             raise NbtrackError(
                 f"{file} is not a readable Parquet file ({err}); export the runs again"
             ) from err
-        stamp = file_stamp(schema.metadata)
-        if stamp is None or stamp.get("table") != table:
+        found = file_stamp(schema.metadata)
+        if found is None or found.get("table") != table:
             raise NbtrackError(
                 f"{file} was not written by nbtrack.export as the {table!r} table of a "
                 "bundle; export the runs again"
             )
-        check_version(stamp.get("format"), str(file))
+        check_version(found.get("format"), str(file))
         missing = [c for c in COLUMNS[table] if c not in schema.names]
         if missing:
             raise NbtrackError(

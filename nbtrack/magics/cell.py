@@ -69,7 +69,7 @@ def show_magic_line(filename: str, raw_cell: str) -> None:
     IPython keeps each cell's compiled source in ``linecache``; the first line is swapped back
     to what the user typed (same line count, so every line number stays right).
     """
-    entry = linecache.cache.get(filename)
+    entry: Any = linecache.cache.get(filename)  # (size, mtime, lines, fullname)
     if entry and entry[2] and "begin_cell" in entry[2][0]:
         entry[2][0] = raw_cell.lstrip("\n").split("\n", 1)[0] + "\n"
 

@@ -50,7 +50,7 @@ class TrackMagics(Magics):
         "--live", type=_keys, default=None, metavar="KEY[,KEY…]",
         help="show the latest values of these metrics under the cell while it runs",
     )  # fmt: skip
-    @cell_magic("track")
+    @cell_magic("track")  # type: ignore[arg-type]  # (IPython types the marker as taking Never)
     def track_cell(self, line: str, cell: str) -> None:
         """Run the cell as an nbtrack run.
 
@@ -67,12 +67,14 @@ class TrackMagics(Magics):
             for epoch in range(10):
                 nbtrack.log(loss=1 / (epoch + 1))
         """
+        shell = self.shell
+        assert shell is not None  # a magic runs in a shell
         options, tags = _parse(line)
-        tracked = _begin(self.shell, options, tags, f"%%track {line}\n{cell}", None)
-        result = self.shell.run_cell(cell)
-        cells.finish(tracked, self.shell, result.error_in_exec)
+        tracked = _begin(shell, options, tags, f"%%track {line}\n{cell}", None)
+        result = shell.run_cell(cell)
+        cells.finish(tracked, shell, result.error_in_exec)
 
-    @line_magic("track")
+    @line_magic("track")  # type: ignore[arg-type]
     def track_line(self, line: str) -> Any:
         """Runs and store from the notebook.
 
@@ -157,6 +159,8 @@ def _end(shell: Any, args: list[str]) -> None:
     import nbtrack
 
     run = nbtrack.active_run()
+    if run is None:
+        raise UsageError("there is no active run to end; start one with %track start")
     nbtrack.end_run(*args[:1])
     print(f"ended run {run.name!r} ({run.id}): {run.status}")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +32,7 @@ X_AXES = {
 class Curves:
     """Downsampled series: ``series[i]`` owns the next ``series[i]["count"]`` x and y values."""
 
-    series: list[dict] = field(default_factory=list)
+    series: list[dict[str, Any]] = field(default_factory=list)
     x: np.ndarray = field(default_factory=lambda: np.empty(0, np.float64))
     y: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
 
@@ -40,7 +41,7 @@ class Curves:
         return self.x.astype("<f8").tobytes() + self.y.astype("<f4").tobytes()
 
     @classmethod
-    def from_bytes(cls, series: list[dict], data: bytes) -> Curves:
+    def from_bytes(cls, series: list[dict[str, Any]], data: bytes) -> Curves:
         """The curves that ``series`` and ``to_bytes()``'s ``data`` describe (no copy)."""
         total = sum(int(s["count"]) for s in series)
         if len(data) != 12 * total:

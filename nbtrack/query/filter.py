@@ -147,7 +147,7 @@ def tokenize(text: str) -> list[Token]:
             word = match.group()
             if kind == "word" and word.lower() in _KEYWORDS:
                 kind = "keyword"
-            tokens.append(Token(kind, word, pos))
+            tokens.append(Token(str(kind), word, pos))
         pos = match.end()
     tokens.append(Token("end", "", len(text)))
     return tokens

@@ -12,7 +12,7 @@ import pandas as pd
 from ..values import decode_param
 
 
-def typed_column(values: list[Any]):
+def typed_column(values: list[Any]) -> Any:
     """A column that keeps the values' type: ints stay ints even with missing values."""
     present = [v for v in values if v is not None]
     if not present:
@@ -52,7 +52,7 @@ def pivot(
     return out
 
 
-def decoded_params(rows: Iterable[tuple]) -> Iterable[tuple[str, str, Any]]:
+def decoded_params(rows: Iterable[tuple[Any, ...]]) -> Iterable[tuple[str, str, Any]]:
     """(run_id, key, type, num, text) rows -> (run_id, key, python value)."""
     for run_id, key, kind, num, text in rows:
         yield run_id, key, decode_param(kind, num, text)
@@ -71,7 +71,7 @@ def as_text(value: Any) -> str | None:
     return str(value)
 
 
-def _arrow_column(series: pd.Series):  # -> pyarrow.Array
+def _arrow_column(series: pd.Series) -> Any:  # pyarrow.Array
     import pyarrow as pa
 
     if series.dtype == object:
@@ -86,7 +86,7 @@ def _arrow_column(series: pd.Series):  # -> pyarrow.Array
     return array
 
 
-def to_arrow(frame: pd.DataFrame):  # -> pyarrow.Table
+def to_arrow(frame: pd.DataFrame) -> Any:  # pyarrow.Table
     """A search result as an Arrow table of plain Parquet types.
 
     Numbers stay numbers, times are UTC timestamps, missing values are NULL. A column whose

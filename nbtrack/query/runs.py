@@ -7,9 +7,12 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from ..errors import RunNotFoundError
 from ..store import get_store
@@ -111,7 +114,7 @@ def get_run(run_id: RunRef) -> RunRecord:
         rid = resolve_id(snap, run_id)
         info = snap.query("SELECT * FROM runs WHERE run_id = ?", [rid]).to_pylist()[0]
 
-        def fetch(columns: str, table: str) -> list[tuple]:
+        def fetch(columns: str, table: str) -> list[tuple[Any, ...]]:
             sql = f"SELECT {columns} FROM {table} WHERE run_id = ? ORDER BY key"
             return snap.rows(sql, [rid])
 
@@ -202,7 +205,9 @@ def latest_run(keys: Sequence[str]) -> list[str]:
     return found.column("run_id").to_pylist()
 
 
-def history(runs: RunRef | Iterable[RunRef], keys: str | Iterable[str] | None = None):
+def history(
+    runs: RunRef | Iterable[RunRef], keys: str | Iterable[str] | None = None
+) -> pd.DataFrame:
     """Metric points, long: ``run_id, key, step, timestamp, value``, ordered by run, key, step.
 
     >>> import nbtrack, tempfile
@@ -223,7 +228,7 @@ def history(runs: RunRef | Iterable[RunRef], keys: str | Iterable[str] | None = 
 HISTORY_ORDER = ("run_id", "key", "step", "timestamp")
 
 
-def in_history_order(table):  # pyarrow.Table -> pyarrow.Table
+def in_history_order(table: Any) -> Any:  # pyarrow.Table -> pyarrow.Table
     """``table`` sorted by run, key, step and time; sorting is skipped when already in order.
 
     Points arrive in the order they were logged (segments are read in order), which for one

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -26,7 +26,7 @@ def search(
     include_deleted: bool = False,
     output: str = "pandas",
     offset: int = 0,
-):
+) -> Any:
     """Runs as a table: ``run_id, experiment, name, status, start_time, end_time, duration,
     parent_run_id``, then ``params.<k>`` (typed), ``metrics.<k>`` (last value), ``tags.<k>``.
 
@@ -86,7 +86,7 @@ class RunQuery:
             self.args += names
         self.where = " AND ".join(where)
 
-    def page(self, limit: int | None = None, offset: int = 0) -> tuple[str, list]:
+    def page(self, limit: int | None = None, offset: int = 0) -> tuple[str, list[Any]]:
         """SQL and parameters of the ordered runs, ``limit`` of them from ``offset``."""
         sql = select_runs(self.where, self.joins.sql()) + f" ORDER BY {self.order}"
         args = self.joins.params + self.args
@@ -98,7 +98,7 @@ class RunQuery:
             args.append(int(offset))
         return sql, args
 
-    def count(self) -> tuple[str, list]:
+    def count(self) -> tuple[str, list[Any]]:
         """SQL and parameters counting the matching runs."""
         sql = f"SELECT count(*) AS n FROM runs r {self.joins.sql()} WHERE {self.where}"
         return sql, self.joins.params + self.args
@@ -147,7 +147,7 @@ def experiments_condition(experiment: str | Sequence[str] | None) -> tuple[str, 
     return f"r.experiment IN ({', '.join('?' * len(names))})", names
 
 
-def convert(frame: pd.DataFrame, output: str):
+def convert(frame: pd.DataFrame, output: str) -> Any:
     """``frame`` as pandas, Arrow or polars; mixed-type columns become text for Arrow."""
     if output == "pandas":
         return frame
@@ -178,9 +178,9 @@ def widen(snap: Snapshot, base: pa.Table) -> pd.DataFrame:
     """Search's DataFrame from base rows (Arrow, ``BASE_COLUMNS``) read from ``snap``: params,
     metrics and tags added."""
     ids = base.column("run_id").to_pylist()
-    long: dict[str, list[tuple]] = {"p": [], "m": [], "t": []}
+    long: dict[str, list[tuple[Any, ...]]] = {"p": [], "m": [], "t": []}
     for kind, *row in snap.rows(_LONG_ROWS, [ids]):
-        long[kind].append(row)
+        long[kind].append(tuple(row))
     frame = base.to_pandas()
     wide = {
         **pivot(ids, decoded_params(long["p"]), "params", typed=True),

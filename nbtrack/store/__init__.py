@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import settings
 from .layout import Layout
 from .writer import Writer
+
+if TYPE_CHECKING:
+    from .reader import Reader
 
 
 class Store:
@@ -17,7 +21,7 @@ class Store:
     def __init__(self, root: Path) -> None:
         self.layout = Layout(root)
         self._writer: Writer | None = None
-        self._reader = None
+        self._reader: Reader | None = None
         self._lock = threading.Lock()
 
     def after_fork(self) -> None:
@@ -41,7 +45,7 @@ class Store:
         return self._writer is not None
 
     @property
-    def reader(self):  # -> Reader; imported lazily: it needs DuckDB
+    def reader(self) -> Reader:  # imported lazily: it needs DuckDB
         with self._lock:
             if self._reader is None:
                 from .reader import Reader
@@ -54,7 +58,7 @@ _stores: dict[Path, Store] = {}
 _stores_lock = threading.Lock()
 
 
-def get_store(path: Path | str | None = None) -> Store:
+def get_store(path: os.PathLike[str] | str | None = None) -> Store:
     """The :class:`Store` at ``path`` (default: the configured store), one per folder."""
     root = Path(path).expanduser().resolve() if path is not None else settings.store_path()
     with _stores_lock:

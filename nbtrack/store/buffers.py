@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from array import array
 from dataclasses import dataclass, field
+from typing import Any
 
 from .schema import TABLES
 
@@ -37,14 +38,16 @@ class MetricSeries:
 
 
 # (series, steps, times, values): a slice of one series taken for writing or reading.
-Chunk = tuple[MetricSeries, array, array, array]
+Chunk = tuple[MetricSeries, "array[int]", "array[float]", "array[float]"]
 
 
 @dataclass
 class Batch:
     """A set of unflushed rows, by table."""
 
-    rows: dict[str, list[tuple]] = field(default_factory=lambda: {t: [] for t in ROW_TABLES})
+    rows: dict[str, list[tuple[Any, ...]]] = field(
+        default_factory=lambda: {t: [] for t in ROW_TABLES}
+    )
     chunks: list[Chunk] = field(default_factory=list)
 
     def __bool__(self) -> bool:
@@ -63,7 +66,7 @@ class Batch:
             {t: self.rows[t] + other.rows[t] for t in ROW_TABLES}, self.chunks + other.chunks
         )
 
-    def table(self, name: str):  # -> pyarrow.Table
+    def table(self, name: str) -> Any:  # pyarrow.Table
         from .segments import chunks_to_arrow, rows_to_arrow
 
         return (
@@ -77,7 +80,7 @@ class Buffers:
     """This process's unflushed rows for one store."""
 
     def __init__(self) -> None:
-        self.rows: dict[str, list[tuple]] = {t: [] for t in ROW_TABLES}
+        self.rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in ROW_TABLES}
         self.series: list[MetricSeries] = []
         self._series_lock = threading.Lock()
 

@@ -301,7 +301,9 @@ class Reader:
         self._con.register("_dead", pa.table({"writer": pa.array(sorted(writers), pa.string())}))
 
     # ---- the read API: everything above the store reads through these -------------------
-    def query(self, sql: str, params: list | None = None, metrics_view: bool = False) -> pa.Table:
+    def query(
+        self, sql: str, params: list[Any] | None = None, metrics_view: bool = False
+    ) -> pa.Table:
         """``sql`` (with ``?`` parameters) on the store as it is now, as an Arrow table.
 
         ``metrics_view``: the query reads the ``metrics`` view (every point; see
@@ -442,10 +444,10 @@ class Snapshot:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self._con = con
 
-    def query(self, sql: str, params: list | None = None) -> pa.Table:
+    def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
         """``sql`` (with ``?`` parameters) as an Arrow table."""
         return to_arrow(self._con.sql(sql, params=params or None))
 
-    def rows(self, sql: str, params: list | None = None) -> list[tuple]:
+    def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         """``sql`` (with ``?`` parameters) as a list of tuples."""
         return self._con.execute(sql, params or []).fetchall()

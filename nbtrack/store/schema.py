@@ -39,7 +39,7 @@ END_STATES = ("finished", "failed", "interrupted", "killed")
 
 
 @cache
-def arrow_schema(table: str):  # -> pyarrow.Schema
+def arrow_schema(table: str) -> Any:  # pyarrow.Schema
     """The Arrow schema of ``table``."""
     import pyarrow as pa
 
@@ -58,7 +58,7 @@ def arrow_schema(table: str):  # -> pyarrow.Schema
     )
 
 
-def as_row(table: str, values: Mapping[str, Any]) -> tuple:
+def as_row(table: str, values: Mapping[str, Any]) -> tuple[Any, ...]:
     """``values`` (column name to value; columns left out are null) as a row of ``table``, in
     its column order. An unknown name is a ValueError that lists the table's columns.
 

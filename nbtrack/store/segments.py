@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .layout import FORMAT_KEY, REPLACES_KEY, write_hidden
 from .schema import FORMAT_VERSION, TIME_COLUMNS, arrow_schema
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 COMPRESSION = "zstd"
 
 
-def _timestamps(seconds, field_type):
+def _timestamps(seconds: Any, field_type: Any) -> Any:
     import numpy as np
     import pyarrow as pa
 
@@ -25,7 +25,7 @@ def _timestamps(seconds, field_type):
     return pa.array(micros, type=pa.int64()).cast(field_type)
 
 
-def rows_to_arrow(table: str, rows: Sequence[tuple], epoch_micros: bool = False):
+def rows_to_arrow(table: str, rows: Sequence[tuple[Any, ...]], epoch_micros: bool = False) -> Any:
     """Columnar Arrow table from row tuples (see :func:`schema.as_row`); times are epoch
     seconds, or integer microseconds with ``epoch_micros`` (exact for imported millisecond
     times)."""
@@ -36,7 +36,7 @@ def rows_to_arrow(table: str, rows: Sequence[tuple], epoch_micros: bool = False)
         return schema.empty_table()
     columns = list(zip(*rows, strict=True))
 
-    def times(values, field_type):
+    def times(values: Any, field_type: Any) -> Any:
         if epoch_micros:
             return pa.array(values, type=pa.int64()).cast(field_type)
         return _timestamps(values, field_type)
@@ -48,7 +48,7 @@ def rows_to_arrow(table: str, rows: Sequence[tuple], epoch_micros: bool = False)
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def chunks_to_arrow(chunks: Sequence[Chunk]):  # -> pyarrow.Table
+def chunks_to_arrow(chunks: Sequence[Chunk]) -> Any:  # pyarrow.Table
     """The ``metrics`` table from series chunks; run ids and keys are stored once per chunk."""
     import numpy as np
     import pyarrow as pa
@@ -59,10 +59,10 @@ def chunks_to_arrow(chunks: Sequence[Chunk]):  # -> pyarrow.Table
     lengths = np.array([len(c[3]) for c in chunks])
     index = pa.array(np.repeat(np.arange(len(chunks), dtype=np.int32), lengths))
 
-    def labels(values: list[str]):
+    def labels(values: list[str]) -> Any:
         return pa.DictionaryArray.from_arrays(index, pa.array(values)).cast(pa.string())
 
-    def joined(position: int, dtype) -> np.ndarray:
+    def joined(position: int, dtype: Any) -> Any:
         return np.concatenate([np.asarray(c[position], dtype=dtype) for c in chunks])
 
     return pa.Table.from_arrays(
@@ -77,7 +77,7 @@ def chunks_to_arrow(chunks: Sequence[Chunk]):  # -> pyarrow.Table
     )
 
 
-def write_segment(final: Path, data, replaces: Sequence[str] = ()) -> Path:
+def write_segment(final: Path, data: Any, replaces: Sequence[str] = ()) -> Path:
     """Write ``data`` under a hidden name beside ``final`` and fsync it; return that name.
 
     The caller makes it visible with ``os.replace(hidden, final)``: readers never see a

@@ -182,7 +182,7 @@ class Writer:
             self._last_problem = None
             return True
 
-    def _write(self, table: str, data) -> tuple[Path, Path]:
+    def _write(self, table: str, data: Any) -> tuple[Path, Path]:
         """Write a finished segment under a hidden name; it becomes visible on publish."""
         self._seq += 1
         final = self.layout.table_dir(table) / f"{self.id}-{self._seq:06d}.parquet"
