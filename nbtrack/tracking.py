@@ -26,6 +26,7 @@ from typing import Any
 from . import active
 from .config import settings
 from .context import source_context
+from .datasets import describe
 from .errors import InactiveRunError, NbtrackWarning
 from .exits import outcome, watch
 from .names import new_run_id, new_run_name
@@ -162,6 +163,32 @@ class Run:
         self._check_active()
         self._writer.append(
             "artifacts", copy_artifact(self.store.layout, self.id, Path(path), name)
+        )
+
+    def log_input(
+        self,
+        data: Any,
+        name: str | None = None,
+        context: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        """Record a dataset the run used: its name, content digest, schema, row count and
+        source (the data is not copied). ``data``: a pandas or polars DataFrame, an Arrow
+        table, a numpy array, or a path (file or folder) or URI. ``context`` says how it was
+        used, e.g. ``"train"`` or ``"eval"``. Filter with ``datasets.name = 'wine'``,
+        ``datasets.digest = '…'`` or ``datasets.context = 'train'``.
+
+        >>> import nbtrack, tempfile, pandas as pd
+        >>> nbtrack.set_store(tempfile.mkdtemp())
+        >>> with nbtrack.run() as run:
+        ...     run.log_input(pd.DataFrame({"x": [1, 2]}), name="wine", context="train")
+        >>> [(i["name"], i["context"], i["num_rows"]) for i in nbtrack.get_run(run.id).inputs]
+        [('wine', 'train', 2)]
+        """
+        self._check_active()
+        info = describe(data, name, source)
+        self._writer.append(
+            "inputs", [{**info, "run_id": self.id, "context": context, "timestamp": time.time()}]
         )
 
     # ---- lifecycle ------------------------------------------------------------------------
@@ -362,6 +389,13 @@ def set_tags(tags: Mapping[str, Any]) -> None:
 def log_artifact(path: str | Path, name: str | None = None) -> None:
     """Copy a file or folder into the active run's artifacts."""
     _require_active().log_artifact(path, name)
+
+
+def log_input(
+    data: Any, name: str | None = None, context: str | None = None, source: str | None = None
+) -> None:
+    """Record a dataset the active run used (see :meth:`Run.log_input`)."""
+    _require_active().log_input(data, name, context, source)
 
 
 def flush() -> None:

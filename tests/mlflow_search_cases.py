@@ -47,7 +47,6 @@ VALID_FILTERS = [
 # Valid in MLflow, refused here on purpose (a FilterError that says why): no nbtrack meaning.
 REFUSED_VALID_FILTERS = {
     "attribute.artifact_uri = '1/23/4'": "nbtrack has no artifact_uri",
-    "dataset.name = 'my_dataset'": "nbtrack records no datasets",
 }
 
 
@@ -64,15 +63,18 @@ class MlflowRun:
     metrics: dict[str, float] = field(default_factory=dict)  # a None metric is left out
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    # dataset inputs: (name, digest, context or None)
+    inputs: list[tuple[str, str, str | None]] = field(default_factory=list)
 
 
-# test_correct_filtering (dataset inputs left out: nbtrack records no datasets)
+# test_correct_filtering
 FILTERING_RUNS = [
-    MlflowRun("hi", "FAILED", metrics={"key1": 121}, params={"my_param": "A"}),
+    MlflowRun("hi", "FAILED", metrics={"key1": 121}, params={"my_param": "A"},
+              inputs=[("name1", "digest1", "train")]),
     MlflowRun("hi2", "FINISHED", metrics={"key1": 123}, params={"my_param": "A"},
-              tags={"tag1": "C"}),
+              tags={"tag1": "C"}, inputs=[("name1", "digest1", None)]),
     MlflowRun("hi3", "FAILED", metrics={"key1": 125}, params={"my_param": "B"},
-              tags={"tag1": "D"}),
+              tags={"tag1": "D"}, inputs=[("name2", "digest2", None)]),
 ]  # fmt: skip
 # (filter, indices of the matching runs); MLflow's meaning is nbtrack's for all of these.
 FILTER_MATCHES = [
@@ -85,15 +87,12 @@ FILTER_MATCHES = [
     ("tags.tag1 = 'D'", [2]),
     ("tags.tag1 != 'D'", [1]),
     ("params.my_param = 'A' AND attributes.status = 'FAILED'", [0]),
-]
-# test_correct_filtering's dataset filters: refused, nbtrack records no datasets.
-DATASET_FILTERS = [
-    "datasets.name = 'name1'",
-    "datasets.name IN ('name1', 'name2')",
-    "datasets.digest IN ('digest1', 'digest2')",
-    "datasets.name = 'name1' AND datasets.digest = 'digest2'",
-    "datasets.context = 'train'",
-    "datasets.name = 'name1' AND datasets.context = 'train'",
+    ("datasets.name = 'name1'", [0, 1]),
+    ("datasets.name IN ('name1', 'name2')", [0, 1, 2]),
+    ("datasets.digest IN ('digest1', 'digest2')", [0, 1, 2]),
+    ("datasets.name = 'name1' AND datasets.digest = 'digest2'", []),
+    ("datasets.context = 'train'", [0]),
+    ("datasets.name = 'name1' AND datasets.context = 'train'", [0]),
 ]
 
 # test_filter_runs_by_start_time, _by_end_time and _by_user_id

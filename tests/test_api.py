@@ -11,7 +11,7 @@ DOCUMENTED = {
     # DESIGN section 3: tracking
     "set_store", "set_experiment", "run", "Run", "start_run", "end_run", "active_run", "log",
     "log_metric", "log_metrics", "log_param", "log_params", "set_tag", "set_tags",
-    "log_artifact", "flush", "TOP_LEVEL",
+    "log_artifact", "log_input", "flush", "TOP_LEVEL",
     # DESIGN section 4: query
     "search", "get_run", "RunRecord", "history", "sql", "delete_run", "restore_run",
     # cell lineage (the magics issue)

@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mlflow_search_cases import (
     ACCEPTED_EXTENSIONS,
-    DATASET_FILTERS,
     FILTER_MATCHES,
     FILTERING_RUNS,
     INVALID_FILTERS,
@@ -391,6 +390,8 @@ def run_rows(run: MlflowRun) -> dict[str, list[dict[str, Any]]]:
         "metrics": [{"run_id": rid, "key": k, "step": 0, "timestamp": start, "value": v}
                     for k, v in run.metrics.items()],
         "events": [{"run_id": rid, "timestamp": t, "kind": kind} for kind, t in events],
+        "inputs": [{"run_id": rid, "name": name, "digest": digest, "context": context,
+                    "timestamp": start} for name, digest, context in run.inputs],
     }  # fmt: skip
 
 
@@ -477,9 +478,7 @@ def assert_refused_with_a_position(text: str, **search: Any) -> None:
     assert str(caught.value).splitlines()[-1].index("^") - 2 == caught.value.position
 
 
-@pytest.mark.parametrize(
-    "text", [f for f in INVALID_FILTERS + DATASET_FILTERS if f not in ACCEPTED_EXTENSIONS]
-)
+@pytest.mark.parametrize("text", [f for f in INVALID_FILTERS if f not in ACCEPTED_EXTENSIONS])
 def test_mlflow_invalid_filters_are_refused(tmp_store: Path, text: str) -> None:
     assert_refused_with_a_position(text, filter=text)
 

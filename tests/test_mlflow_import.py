@@ -26,7 +26,7 @@ T0 = 1_700_000_000_123  # ms; not a whole second, so millisecond precision is ch
 
 BUILD = """
 import json, os, sys
-from mlflow.entities import Metric, Param, RunTag
+from mlflow.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
 uri, folder = sys.argv[1], sys.argv[2]
@@ -55,6 +55,10 @@ model = os.path.join(folder, "model.txt")
 with open(model, "w") as f:
     f.write("weights " * 50)
 client.log_artifact(base, model, "models")
+wine = Dataset(name="wine", digest="abc123", source_type="local",
+               source='{{"uri": "/data/wine.csv"}}', schema='{{"x": "int"}}',
+               profile='{{"num_rows": 178}}')
+client.log_inputs(base, datasets=[DatasetInput(wine, [InputTag("mlflow.data.context", "train")])])
 client.set_terminated(base, "FINISHED", end_time=T0 + 60_000)
 
 child = run("child", sweep, T0 + 100, {{"mlflow.parentRunId": base}})
@@ -178,6 +182,16 @@ def test_every_param_tag_and_metric_point_arrives(tmp_store: Path, mlflow_store,
     assert nbtrack.get_run(ids["gone"]).deleted
     assert ids["gone"] not in set(nbtrack.search()["run_id"])
     assert nbtrack.get_run(ids["killed"]).duration == pytest.approx(1.0)
+
+
+def test_dataset_inputs_arrive(tmp_store: Path, mlflow_store) -> None:
+    uri, ids = mlflow_store
+    nbtrack.import_mlflow(uri)
+    assert nbtrack.get_run(ids["base"]).inputs == [{
+        "name": "wine", "digest": "abc123", "context": "train",
+        "source": '{"uri": "/data/wine.csv"}', "schema": '{"x": "int"}', "num_rows": 178,
+    }]  # fmt: skip
+    assert nbtrack.search("datasets.name = 'wine'")["run_id"].tolist() == [ids["base"]]
 
 
 def test_reimporting_adds_nothing(tmp_store: Path, mlflow_store) -> None:

@@ -16,6 +16,7 @@ from ..store.schema import COLUMNS, PUBLISH_ORDER
 from .formats import (
     ARTIFACTS_DIR,
     BUNDLE_TABLES,
+    LATER_TABLES,
     MANIFEST,
     check_version,
     file_stamp,
@@ -67,7 +68,7 @@ def import_runs(path: str | os.PathLike[str]) -> int:
                 if folder.is_dir():
                     job.copy_artifacts(folder, run_id)
             con.register("_new_ids", pa.table({"run_id": pa.array(new, type=pa.string())}))
-            for table in PUBLISH_ORDER:
+            for table in (t for t in PUBLISH_ORDER if t in files):
                 cols = ", ".join(f'"{c}"' for c in COLUMNS[table])
                 relation = con.sql(
                     f"SELECT {cols} FROM read_parquet(?) "
@@ -119,6 +120,8 @@ def open_bundle(source: Path) -> dict[str, Path]:
     files = {}
     for table in BUNDLE_TABLES:
         file = source / f"{table}.parquet"
+        if not file.is_file() and table in LATER_TABLES:
+            continue
         if not file.is_file():
             raise NbtrackError(
                 f"the bundle at {source} is incomplete: {file.name} is missing; "

@@ -23,7 +23,9 @@ EXPORT_FORMAT = 1
 EXPORT_KEY = "nbtrack.export"
 MANIFEST = "manifest.json"
 # The store's long tables, each a file of a bundle.
-BUNDLE_TABLES = ("runs", "params", "metrics", "tags", "events", "artifacts")
+BUNDLE_TABLES = ("runs", "params", "metrics", "tags", "events", "artifacts", "inputs")
+# Tables that bundles from earlier versions lack: importing one of those adds no rows there.
+LATER_TABLES = frozenset({"inputs"})
 ARTIFACTS_DIR = "artifacts"
 UPGRADE_HINT = "upgrade nbtrack (`pip install -U nbtrack`) to read it"
 

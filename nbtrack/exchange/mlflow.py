@@ -10,6 +10,8 @@ How MLflow's runs map onto nbtrack's:
   that type again, anything else (``"[64, 64]"``, ``"007"``, ``"None"``) stays text.
 * metrics: every point of every history, with its step and millisecond timestamp.
 * tags: all of them, ``mlflow.*`` included, plus ``mlflow.artifact_uri``.
+* dataset inputs: name, digest, source, schema, context (``mlflow.data.context``) and the row
+  count of the dataset's profile, as ``log_input`` records them.
 * status: FINISHED, FAILED and KILLED become finished, failed and killed at the run's end
   time; a run still RUNNING (or SCHEDULED) gets no end event, so nbtrack shows it as crashed (no
   live nbtrack process writes it). Runs deleted in MLflow arrive deleted.
@@ -18,6 +20,7 @@ How MLflow's runs map onto nbtrack's:
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -218,6 +221,8 @@ class _Rows:
             for m in client.get_metric_history(run_id, key):
                 self.add("metrics", {"run_id": run_id, "key": key, "step": m.step,
                                      "timestamp": _us(m.timestamp), "value": m.value})  # fmt: skip
+        for used in getattr(getattr(run, "inputs", None), "dataset_inputs", None) or []:
+            self.add("inputs", _input_row(run_id, used, start))
         ended_at = max(end or start, start)
         self.add("events", {"run_id": run_id, "timestamp": start, "kind": "started"})
         ended = STATUS.get(info.status)
@@ -234,6 +239,21 @@ class _Rows:
         for table, rows in self.tables.items():
             if rows:
                 job.segments.add(table, rows_to_arrow(table, rows, epoch_micros=True))
+
+
+def _input_row(run_id: str, used: Any, start: int) -> dict[str, Any]:
+    """An ``inputs`` row from an MLflow ``DatasetInput`` (its context is an input tag; its row
+    count, if any, is in the dataset's JSON profile)."""
+    dataset = used.dataset
+    tags = {tag.key: tag.value for tag in used.tags or []}
+    try:
+        rows = json.loads(dataset.profile or "{}").get("num_rows")
+    except (ValueError, AttributeError):
+        rows = None
+    return {"run_id": run_id, "name": dataset.name, "digest": dataset.digest,
+            "context": tags.get("mlflow.data.context"), "source": dataset.source,
+            "schema": dataset.schema, "num_rows": rows if isinstance(rows, int) else None,
+            "timestamp": start}  # fmt: skip
 
 
 def _download(client, job: Import, run_id: str) -> list[dict[str, Any]]:

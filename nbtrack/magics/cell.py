@@ -34,6 +34,7 @@ class TrackedCell:
     run: Run
     info: Any  # IPython's ExecutionInfo of the cell, to match its post_run_cell
     param_names: list[str] = field(default_factory=list)
+    input_names: list[str] = field(default_factory=list)
     live: LivePlot | None = None
 
 
@@ -109,7 +110,7 @@ def begin(shell: Any, options: Any, tags: dict[str, str], raw_cell: str, info: A
     }
     run = start_run(options.name, options.experiment, params, tags, context=context)
     live = LivePlot(run, options.live) if options.live else None
-    return TrackedCell(run, info, options.params, live)
+    return TrackedCell(run, info, options.params, options.inputs, live)
 
 
 def finish(cell: TrackedCell, shell: Any, error: BaseException | None) -> None:
@@ -120,6 +121,14 @@ def finish(cell: TrackedCell, shell: Any, error: BaseException | None) -> None:
             cell.run.log_params(named)
     except Exception as err:
         warnings.warn(f"nbtrack could not record -p params: {err}", NbtrackWarning, stacklevel=2)
+    for name in cell.input_names:
+        try:
+            if name not in shell.user_ns:
+                raise NameError(f"the cell left no variable {name!r}")
+            cell.run.log_input(shell.user_ns[name], name=name)
+        except Exception as err:
+            warnings.warn(f"nbtrack could not record -i {name}: {err}", NbtrackWarning,
+                          stacklevel=2)  # fmt: skip
     if error is None:
         status, detail = outcome(None, None, None)
     else:

@@ -41,6 +41,11 @@ class TrackMagics(Magics):
         "-p", "--params", action="append", default=[], type=_keys, metavar="NAME[,NAME…]",
         help="also record these variables as params, read after the cell",
     )  # fmt: skip
+    @argument(
+        "-i", "--inputs", action="append", default=[], type=_keys, metavar="NAME[,NAME…]",
+        help="record these variables (DataFrames, arrays, paths) as the run's datasets, "
+        "read after the cell",
+    )  # fmt: skip
     @argument("-t", "--tag", action="append", metavar="KEY=VALUE", help="set a tag (repeatable)")
     @argument(
         "--no-capture", action="store_true",
@@ -105,6 +110,7 @@ class TrackMagics(Magics):
 def _parse(line: str) -> tuple[argparse.Namespace, dict[str, str]]:
     options = parse_argstring(TrackMagics.track_cell, line)
     options.params = [name for group in options.params for name in group]
+    options.inputs = [name for group in options.inputs for name in group]
     return options, _tags(options.tag)
 
 

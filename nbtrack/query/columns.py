@@ -32,6 +32,7 @@ RUN_STATES = ("running", "crashed", *END_STATES)
 PREFIX_SPELLINGS: dict[str, str | None] = {
     "params": "params", "param": "params", "parameter": "params", "parameters": "params",
     "metrics": "metrics", "metric": "metrics", "tags": "tags", "tag": "tags",
+    "datasets": "datasets", "dataset": "datasets",
     "attributes": None, "attribute": None, "attr": None, "run": None,
 }  # fmt: skip
 # MLflow's names for the attributes nbtrack calls otherwise (its exact spellings).
@@ -49,11 +50,9 @@ NO_COLUMN = {
     "lifecycle_stage": "nbtrack has no lifecycle_stage: deleted runs are left out of a search "
     "unless you pass include_deleted=True",
 }
-_NO_DATASETS = (
-    "nbtrack records no datasets: log the dataset's name as a param or tag and filter on that, "
-    "e.g. params.dataset = 'my_dataset'"
-)
-NO_PREFIX = {"dataset": _NO_DATASETS, "datasets": _NO_DATASETS}
+# What a filter can ask of the datasets a run used (``run.log_input``): true when any of them
+# matches, as in MLflow.
+DATASET_KEYS = ("name", "digest", "context")
 # MLflow's run statuses (compared upper-cased) as nbtrack's states. MLflow cannot tell a run still
 # being written from one whose process died, so RUNNING is both; it has one state for a run
 # stopped from outside where nbtrack has two; nbtrack queues no runs, so SCHEDULED is none.
@@ -65,8 +64,9 @@ MLFLOW_STATUSES: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class ColumnRef:
-    """A run column: an attribute (``prefix=None``), or ``params``/``metrics``/``tags`` + key;
-    ``agg`` (``min``/``max``) is over a metric's whole history."""
+    """A run column: an attribute (``prefix=None``), or ``params``/``metrics``/``tags`` + key,
+    or ``datasets`` + name/digest/context (any of the run's inputs); ``agg`` (``min``/``max``)
+    is over a metric's whole history."""
 
     prefix: str | None
     key: str
@@ -86,6 +86,11 @@ def check_ref(prefix: str | None, key: str, agg: str | None = None) -> ColumnRef
     """
     kind = None if prefix is None else prefix_kind(prefix)
     ref = ColumnRef(kind, key) if kind else ColumnRef(None, attribute_name(key, prefix))
+    if kind == "datasets" and key not in DATASET_KEYS:
+        raise ValueError(
+            f"datasets.{key} is not recorded; filter on datasets.name, datasets.digest or "
+            "datasets.context"
+        )
     if agg is not None:
         if ref.prefix != "metrics":
             raise ValueError(f"{agg}() applies to metrics only, e.g. {agg}(metrics.loss)")
@@ -102,8 +107,6 @@ def prefix_kind(prefix: str) -> str | None:
     lowered = prefix.lower()
     if lowered in PREFIX_SPELLINGS:
         return PREFIX_SPELLINGS[lowered]
-    if lowered in NO_PREFIX:
-        raise ValueError(NO_PREFIX[lowered])
     raise ValueError(f"unknown prefix {prefix!r}; {prefix_hint(lowered)}")
 
 

@@ -46,6 +46,7 @@ from typing import Any
 from ..errors import FilterError
 from .columns import (
     AGGREGATES,
+    DATASET_KEYS,
     NUMBER_ATTRIBUTES,
     TIME_ATTRIBUTES,
     ColumnRef,
@@ -310,6 +311,8 @@ class _Parser:
 
     def like(self, ref: ColumnRef) -> str:
         op = self.take().text.upper()
+        if ref.prefix == "datasets":
+            return self.any_dataset(ref, op, self.literal())
         pattern = self.literal()
         if pattern.kind != "str":
             raise FilterError(
@@ -339,6 +342,9 @@ class _Parser:
         if not self.tok.is_("null"):
             raise self.fail("expected NULL after IS")
         self.take()
+        if ref.prefix == "datasets":  # IS NULL: no dataset has it (or the run has none)
+            sql = _any_input(f"{_input(ref)} IS NOT NULL")
+            return f"({sql})" if is_not else f"(NOT {sql})"
         return f"({self.joins.value(ref)} IS {'NOT ' if is_not else ''}NULL)"
 
     # ---- typed SQL ------------------------------------------------------------------------
@@ -354,6 +360,8 @@ class _Parser:
             raise self.mismatch(ref, lit, "compared with a boolean", "use = or !=")
         if ref.prefix == "params":
             return self.compare_param(ref, op, lit)
+        if ref.prefix == "datasets":
+            return self.any_dataset(ref, op, lit)
         if ref.prefix == "metrics" or ref.key in NUMBER_ATTRIBUTES:
             if lit.kind != "num":
                 raise self.mismatch(
@@ -365,6 +373,14 @@ class _Parser:
         if ref.key in TIME_ATTRIBUTES:
             return self.compare_time(ref, op, lit)
         return self.compare_text(ref, op, lit)
+
+    def any_dataset(self, ref: ColumnRef, op: str, lit: Literal) -> str:
+        """True when any of the run's datasets matches (MLflow's meaning)."""
+        if op not in ("=", "!=", "LIKE", "ILIKE"):
+            raise self.mismatch(ref, lit, "text", f"use =, !=, LIKE, ILIKE or IN, not {op}")
+        if lit.kind != "str":
+            raise self.mismatch(ref, lit, "text", f"quote the value, e.g. {ref.label} = 'x'")
+        return _any_input(f"{_input(ref)} {op} {self.bind(lit.value)}")
 
     def compare_param(self, ref: ColumnRef, op: str, lit: Literal) -> str:
         alias = self.joins.alias(ref)
@@ -424,6 +440,17 @@ class _Parser:
         return f"({matches})" if op == "=" else f"(NOT {matches})"
 
 
+def _any_input(condition: str) -> str:
+    """SQL true when any dataset of the run (``r``) meets ``condition`` (over ``i``)."""
+    return f"EXISTS (SELECT 1 FROM inputs i WHERE i.run_id = r.run_id AND {condition})"
+
+
+def _input(ref: ColumnRef) -> str:
+    """The ``inputs`` column of a ``datasets.<key>`` reference (a fixed, checked name)."""
+    assert ref.key in DATASET_KEYS
+    return f'i."{ref.key}"'
+
+
 def compile_filter(text: str, joins: Joins) -> tuple[str, list[Any]]:
     """SQL condition over ``runs r`` (plus the joins it adds) and its parameters.
 
@@ -456,5 +483,10 @@ def parse_order_by(terms: list[str] | str | None) -> list[tuple[ColumnRef, bool]
             descending = parser.take().text.lower() == "desc"
         if parser.tok.kind != "end":
             raise parser.fail("expected ASC, DESC or the end of the order_by term")
+        if ref.prefix == "datasets":
+            raise FilterError(
+                "runs cannot be ordered by their datasets (a run may have several); filter on "
+                "them instead", term, 0,
+            )  # fmt: skip
         parsed.append((ref, descending))
     return parsed

@@ -43,6 +43,7 @@ class RunRecord:
     deleted: bool = False
     error: str | None = None
     artifacts: list[dict[str, Any]] = field(default_factory=list)
+    inputs: list[dict[str, Any]] = field(default_factory=list)
     context: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -126,6 +127,12 @@ def get_run(run_id: RunRef) -> RunRecord:
             "QUALIFY row_number() OVER (PARTITION BY path ORDER BY timestamp DESC) = 1 "
             "ORDER BY path", [rid]
         ).to_pylist()  # fmt: skip
+        inputs = snap.query(
+            "SELECT name, digest, context, source, schema, num_rows FROM inputs "
+            "WHERE run_id = ? QUALIFY row_number() OVER "
+            '(PARTITION BY name, digest, context ORDER BY "timestamp" DESC) = 1 '
+            "ORDER BY name, context", [rid]
+        ).to_pylist()  # fmt: skip
     context_keys = ("host", "pid", "user", "python", "source", "notebook", "cell_id",
                     "execution_count", "code", "git_commit", "git_dirty", "writer")  # fmt: skip
     context = {k: info.get(k) for k in context_keys}
@@ -144,6 +151,7 @@ def get_run(run_id: RunRef) -> RunRecord:
         deleted=info["deleted"],
         error=info["error"],
         artifacts=artifacts,
+        inputs=inputs,
         context=context,
     )
 

@@ -166,6 +166,9 @@ UNION ALL
 SELECT 'm', run_id, key, NULL, value, NULL FROM latest_metrics SEMI JOIN ids USING (run_id)
 UNION ALL
 SELECT 't', run_id, key, NULL, NULL, value FROM tags SEMI JOIN ids USING (run_id)
+UNION ALL
+SELECT DISTINCT 'd', run_id, name, NULL, NULL, name || '@' || digest
+    FROM inputs SEMI JOIN ids USING (run_id)
 """
 
 
@@ -176,9 +179,9 @@ def select_runs(where: str = "true", joins: str = "") -> str:
 
 def widen(snap: Snapshot, base: pa.Table) -> pd.DataFrame:
     """Search's DataFrame from base rows (Arrow, ``BASE_COLUMNS``) read from ``snap``: params,
-    metrics and tags added."""
+    metrics and tags added, and ``datasets`` (``name@digest, …``) when any run logged inputs."""
     ids = base.column("run_id").to_pylist()
-    long: dict[str, list[tuple[Any, ...]]] = {"p": [], "m": [], "t": []}
+    long: dict[str, list[tuple[Any, ...]]] = {"p": [], "m": [], "t": [], "d": []}
     for kind, *row in snap.rows(_LONG_ROWS, [ids]):
         long[kind].append(tuple(row))
     frame = base.to_pandas()
@@ -187,6 +190,13 @@ def widen(snap: Snapshot, base: pa.Table) -> pd.DataFrame:
         **pivot(ids, [(r, k, num) for r, k, _, num, _ in long["m"]], "metrics", typed=False),
         **pivot(ids, [(r, k, text) for r, k, _, _, text in long["t"]], "tags", typed=False),
     }
+    if long["d"]:  # the datasets each run used, as name@digest
+        used: dict[str, list[str]] = {}
+        for run_id, _, _, _, label in long["d"]:
+            used.setdefault(run_id, []).append(label)
+        wide["datasets"] = pd.array(
+            [", ".join(sorted(used[i])) if i in used else None for i in ids], dtype=object
+        )
     if wide:
         frame = pd.concat([frame, pd.DataFrame(wide, index=frame.index)], axis=1)
     return frame

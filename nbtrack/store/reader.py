@@ -1,13 +1,13 @@
 """DuckDB over the store: an in-memory cache of the small tables, views over everything.
 
-The small tables (runs, params, tags, events, artifacts) and one summary row per run, metric
+The small tables (runs, params, tags, events, artifacts, inputs) and one summary row per run, metric
 key and metric segment are loaded into in-memory DuckDB tables, incrementally: a segment is
 read once, when it first appears (segments are immutable). Metric points stay in their Parquet
 files and are read on demand, from just the segments that hold the requested runs. This
 process's unflushed rows are registered as Arrow tables, so a process always sees its own logs.
 
 Views (the ``nbtrack.sql`` contract): ``runs``, ``params``, ``metrics``, ``tags``,
-``latest_metrics``, ``events``, ``artifacts``.
+``latest_metrics``, ``events``, ``artifacts``, ``inputs``.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from .schema import (
 )
 from .writer import Writer
 
-CACHED = ("runs", "params", "tags", "events", "artifacts")
+CACHED = ("runs", "params", "tags", "events", "artifacts", "inputs")
 # A concurrent compaction can remove a segment between listing and reading; list again.
 RETRIES = 8
 
@@ -65,12 +65,15 @@ _RAW_ROWS = {
     "tags": ("_tag_rows", 'run_id, "timestamp", key'),
     "events": ("events", 'run_id, "timestamp", kind'),
     "artifacts": ("artifacts", 'run_id, "timestamp", path'),
+    "inputs": ("inputs", 'run_id, "timestamp", name'),
 }
 _VIEWS = f"""
 CREATE OR REPLACE VIEW events AS
     SELECT * EXCLUDE (_seg) FROM _c_events UNION ALL BY NAME SELECT * FROM _p_events;
 CREATE OR REPLACE VIEW artifacts AS
     SELECT * EXCLUDE (_seg) FROM _c_artifacts UNION ALL BY NAME SELECT * FROM _p_artifacts;
+CREATE OR REPLACE VIEW inputs AS
+    SELECT * EXCLUDE (_seg) FROM _c_inputs UNION ALL BY NAME SELECT * FROM _p_inputs;
 CREATE OR REPLACE VIEW _run_rows AS
     SELECT * EXCLUDE (_seg) FROM _c_runs UNION ALL BY NAME SELECT * FROM _p_runs;
 CREATE OR REPLACE VIEW _states AS

@@ -25,12 +25,16 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "tags": ("run_id", "key", "value", "timestamp"),
     "events": ("run_id", "timestamp", "kind", "detail"),
     "artifacts": ("run_id", "path", "size", "sha256", "timestamp"),
+    # datasets a run used (log_input): identified by name and content digest, never copied
+    "inputs": (
+        "run_id", "name", "digest", "context", "source", "schema", "num_rows", "timestamp",
+    ),
 }  # fmt: skip
 
 TABLES = tuple(COLUMNS)
 # Order in which one flush makes its segments visible: data before the events that change a
 # run's status, so a reader that sees "finished" also sees everything logged before it.
-PUBLISH_ORDER = ("runs", "params", "tags", "metrics", "artifacts", "events")
+PUBLISH_ORDER = ("runs", "params", "tags", "metrics", "artifacts", "inputs", "events")
 
 # Columns holding epoch seconds (float) in the buffers, stored as UTC timestamps.
 TIME_COLUMNS = frozenset({"created_at", "timestamp"})
@@ -52,6 +56,7 @@ def arrow_schema(table: str) -> Any:  # pyarrow.Schema
         "step": pa.int64(),
         "value": pa.float64() if table == "metrics" else pa.string(),
         "size": pa.int64(),
+        "num_rows": pa.int64(),
     }
     return pa.schema(
         [(c, ts if c in TIME_COLUMNS else types.get(c, pa.string())) for c in COLUMNS[table]]
