@@ -37,7 +37,7 @@ def describe(data: Any, name: str | None = None, source: str | None = None) -> d
         return _describe_location(data, name, source)
     frame = _as_pandas(data)
     if frame is not None:
-        schema = {str(c): str(t) for c, t in frame.dtypes.items()}
+        schema: dict[str, Any] = {str(c): str(t) for c, t in frame.dtypes.items()}
         digest = _frame_digest(frame)
         rows: int | None = len(frame)
     elif type(data).__module__ == "numpy":
