@@ -14,19 +14,33 @@ import secrets
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
-from helpers import ROOT
-from playwright.sync_api import Locator, Page, sync_playwright
+from helpers import DEADLINE_S, ROOT, wait_for
+from playwright.sync_api import Locator, Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+T = TypeVar("T")
+RGB = tuple[float, float, float]
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "tests" / "artifacts"
 # The URL path that opens a notebook, per front end.
 APPS = {"lab": "lab/tree", "notebook": "notebooks"}
+LIGHT, DARK = "JupyterLab Light", "JupyterLab Dark"
+# A live chart is sampled this often while its cell runs: it takes new points about once a
+# second, so sampling faster only repeats pictures.
+LIVE_SAMPLE_MS = 400
+# WCAG 2 level AA: the least contrast between body text and its background.
+WCAG_AA_CONTRAST = 4.5
+# Playwright's expect() gives up after 5 s by default; a loaded 2-core machine needs the
+# suite's deadline (see helpers.py).
+expect.set_options(timeout=DEADLINE_S * 1000)
 
 KERNEL_IDLE = """() => {
   const panel = window.jupyterapp.shell.currentWidget;
@@ -63,15 +77,8 @@ def jupyter(app: str, root: Path, notebook: str) -> Iterator[str]:
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 90
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise RuntimeError(f"jupyter {app} did not start within 90 s") from None
-                time.sleep(0.5)
+        wait_for(lambda: urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2),
+                 f"jupyter {app} to start", timeout=90)  # fmt: skip
         yield f"{base}/{APPS[app]}/{notebook}?token={token}"
     finally:
         server.terminate()
@@ -179,26 +186,174 @@ def shot(locator: Locator, name: str) -> None:
     locator.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
-def tooltip_over(page: Page, canvas: Locator) -> str | None:
-    """Move the mouse down the middle of a chart's canvas; the text of the first tooltip shown
-    (Vega's tooltip element), or None."""
+def live_pictures(page: Page, index: int, running_shot: str | None = None) -> list[str]:
+    """What the chart in cell ``index`` showed, sampled while the cell runs (from when its
+    chart shows up); with ``running_shot``, the cell's screenshot of that name, taken at the
+    second sample."""
+    view = cell(page, index)
+    canvas = view.locator(".nbt-chart canvas")
+    canvas.wait_for(timeout=180_000)  # (after every cell above it, in a Run All)
+    running = f"{CELL_MODEL.format(index=index)}.executionState === 'running'"
+    pictures = []
+    while page.evaluate(running):
+        pictures.append(canvas.evaluate("c => c.toDataURL()"))
+        if len(pictures) == 2 and running_shot:
+            shot(view, running_shot)
+        page.wait_for_timeout(LIVE_SAMPLE_MS)
+    return pictures
+
+
+def tooltip_over(page: Page, canvas: Locator) -> str:
+    """Hover the middle of a chart's canvas; the text of the tooltip that Vega shows there (the
+    charts hover the nearest point, so anywhere over the curves shows one)."""
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     assert box is not None
-    for dy in range(int(box["height"])):
-        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + dy)
-        page.wait_for_timeout(15)
-        shown = page.evaluate("""() => {
-          const tip = document.getElementById('vg-tooltip-element');
-          return tip && tip.classList.contains('visible') ? tip.innerText : null;
-        }""")
-        if shown:
-            return shown
-    return None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=5)
+    shown = page.wait_for_function("""() => {
+      const tip = document.getElementById('vg-tooltip-element');
+      return tip && tip.classList.contains('visible') && tip.innerText;
+    }""")
+    return shown.json_value()
 
 
-def dark_theme(page: Page) -> None:
-    page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', "
-                  "{theme: 'JupyterLab Dark'})")  # fmt: skip
-    page.wait_for_function("document.body.dataset.jpThemeLight === 'false'", timeout=30_000)
-    page.wait_for_timeout(1500)
+# ---- themes -----------------------------------------------------------------------------------
+
+# What a widget's root shows: its text colour, the background colour of it and of each of its
+# ancestors (mostly transparent), and its chart's pixels, or null when it shows none (a hidden
+# chart keeps the canvas of its last embed, unchanged by a new theme).
+LOOK = """(root) => {
+  const backgrounds = [];
+  for (let el = root; el; el = el.parentElement) {
+    backgrounds.push(getComputedStyle(el).backgroundColor);
+  }
+  const canvas = root.querySelector('.nbt-chart canvas');
+  let chart = null;
+  if (canvas && canvas.checkVisibility() && canvas.width > 0 && canvas.height > 0) {
+    const blank = document.createElement('canvas');
+    [blank.width, blank.height] = [canvas.width, canvas.height];
+    chart = canvas.toDataURL();
+    if (chart === blank.toDataURL()) chart = null;
+  }
+  return {color: getComputedStyle(root).color, backgrounds, chart};
+}"""
+CSS_RGBA = re.compile(r"rgba?\(([\d.]+), ([\d.]+), ([\d.]+)(?:, ([\d.]+))?\)")
+
+
+def css_rgba(value: str) -> tuple[RGB, float]:
+    """A computed CSS colour (``rgb(…)`` or ``rgba(…)``) as its channels and its alpha."""
+    match = CSS_RGBA.fullmatch(value)
+    assert match is not None, f"not a computed rgb() colour: {value!r}"
+    red, green, blue, alpha = match.groups()
+    return (float(red), float(green), float(blue)), float(alpha or 1)
+
+
+def over(colour: str, below: RGB) -> RGB:
+    """What CSS ``colour`` shows painted over ``below`` (alpha compositing).
+
+    >>> over("rgba(255, 255, 255, 0.5)", (0.0, 0.0, 0.0))
+    (127.5, 127.5, 127.5)
+    """
+    channels, alpha = css_rgba(colour)
+    red, green, blue = (alpha * c + (1 - alpha) * b for c, b in zip(channels, below, strict=True))
+    return red, green, blue
+
+
+def relative_luminance(rgb: RGB) -> float:
+    """WCAG 2's relative luminance of an sRGB colour (channels 0..255)."""
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+              for c in (channel / 255 for channel in rgb)]  # fmt: skip
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_ratio(a: RGB, b: RGB) -> float:
+    """WCAG 2's contrast ratio of two colours, 1 (none) to 21 (black on white).
+
+    >>> round(contrast_ratio((0, 0, 0), (255, 255, 255)), 2)
+    21.0
+    >>> round(contrast_ratio((118, 118, 118), (255, 255, 255)), 2)  # #767676, AA's palest grey
+    4.54
+    """
+    lighter, darker = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+@dataclass(frozen=True)
+class Look:
+    """A widget as seen on screen: its text colour and its effective background (each
+    composited over what lies below it), and its chart's pixels (None without a chart)."""
+
+    text: RGB
+    background: RGB
+    chart: str | None
+
+    @property
+    def contrast(self) -> float:
+        return contrast_ratio(self.text, self.background)
+
+
+def look(view: Locator) -> Look:
+    """How the widget in ``view`` (a cell) looks now."""
+    view.scroll_into_view_if_needed()
+    seen = view.locator(".nbt-root").first.evaluate(LOOK)
+    background: RGB = (255.0, 255.0, 255.0)  # the browser's canvas, under a transparent page
+    for layer in reversed(seen["backgrounds"]):
+        background = over(layer, background)
+    return Look(over(seen["color"], background), background, seen["chart"])
+
+
+def settled(read: Callable[[], T | None]) -> Callable[[], T | None]:
+    """A condition for ``wait_for``: the value of ``read()`` once two reads in a row agree
+    (a chart that Vega embeds again is drawn in more than one step)."""
+    previous: list[T | None] = [None]
+
+    def condition() -> T | None:
+        value = read()
+        agreed = value is not None and value == previous[0]
+        previous[0] = value
+        return value if agreed else None
+
+    return condition
+
+
+def redrawn(view: Locator, old: Look) -> Look | None:
+    """How ``view`` looks now, once its chart (if it had one in ``old``) was drawn anew."""
+    now = look(view)
+    return now if old.chart is None or now.chart not in (None, old.chart) else None
+
+
+def steady_look(view: Locator, what: str, since: Look | None = None) -> Look:
+    """How ``view`` looks once two reads agree and, given ``since``, its chart was drawn anew."""
+    read = partial(look, view) if since is None else partial(redrawn, view, since)
+    return wait_for(settled(read), what)
+
+
+def switch_theme(
+    page: Page, views: Mapping[str, Locator], theme: str
+) -> tuple[dict[str, Look], dict[str, Look]]:
+    """Switch JupyterLab to ``theme``; each view's look before, and after once its chart (if it
+    has one) has been drawn again (Vega's canvas takes the theme's colours when it embeds)."""
+    before = {name: steady_look(view, f"the {name} drawn") for name, view in views.items()}
+    page.evaluate("(theme) => { window.jupyterapp.commands.execute('apputils:change-theme', "
+                  "{theme}); }", theme)  # fmt: skip
+    # JupyterLab names the theme on <body> once its stylesheet has loaded
+    page.wait_for_function("(theme) => document.body.dataset.jpThemeName === theme", arg=theme)
+    after = {name: steady_look(view, f"the {name} drawn again in {theme}", since=before[name])
+             for name, view in views.items()}  # fmt: skip
+    return before, after
+
+
+def check_dark_theme(page: Page, views: Mapping[str, Locator], prefix: str) -> None:
+    """Switch to JupyterLab Dark and back, asserting that each widget's text and background
+    colours change and that its text keeps a WCAG AA contrast in both themes; screenshots
+    ``{prefix}{name}-dark.png``."""
+    light, dark = switch_theme(page, views, DARK)
+    try:
+        for name, view in views.items():
+            shot(view, f"{prefix}{name}-dark")
+            assert dark[name].text != light[name].text, name
+            assert dark[name].background != light[name].background, name
+            contrasts = light[name].contrast, dark[name].contrast
+            assert min(contrasts) >= WCAG_AA_CONTRAST, (name, contrasts)
+    finally:
+        switch_theme(page, views, LIGHT)  # the next test starts from the default theme

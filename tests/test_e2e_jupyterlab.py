@@ -1,12 +1,16 @@
 """End to end: the quickstart notebook run in a real JupyterLab, its widgets driven by
 Playwright in Debian's Chromium, offline (see browser.py). Screenshots of each widget in the
-light and dark themes land in tests/artifacts/."""
+light and dark themes land in tests/artifacts/.
+
+The notebook is run once per module (Run All, in the ``ran_all`` fixture) and each test sets
+the widgets up as it needs them, so that the tests run alone and in any order."""
 
 from __future__ import annotations
 
 import ast
 import shutil
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
 
 import pytest
 from browser import (
@@ -17,8 +21,9 @@ from browser import (
     browser_page,
     cell,
     cell_index,
-    dark_theme,
+    check_dark_theme,
     jupyter,
+    live_pictures,
     printed,
     run_all,
     run_cell,
@@ -26,7 +31,7 @@ from browser import (
     tooltip_over,
 )
 from helpers import ROOT, wait_for
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page, expect
 
 QUICKSTART = ROOT / "example_notebooks" / "quickstart.ipynb"
 # The kernel's view of the widgets: what the table, the linked plot and comparison, and the
@@ -46,47 +51,87 @@ print(repr({
 }))"""
 
 
+# The quickstart's widgets: the text of the cell that shows each one.
+WIDGETS = {"table": "nbtrack.table(", "plot": 'nbtrack.plot("acc_by_trees"',
+           "compare": "nbtrack.compare(table)", "sweep": "sweep = nbtrack.compare(",
+           "live-plot": "--live"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RunAll:
+    """What Run All showed: the live plot's pictures while its cell ran, and the stderr text."""
+
+    live_pictures: list[str]
+    stderr: str
+
+
 @pytest.fixture(scope="module")
-def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
+    """JupyterLab on a copy of the quickstart, its cells not run yet."""
     root = tmp_path_factory.mktemp("lab")
     shutil.copy(QUICKSTART, root / QUICKSTART.name)
     with jupyter("lab", root, QUICKSTART.name) as url, browser_page(url) as tab:
         yield tab
 
 
+@pytest.fixture(scope="module")
+def ran_all(lab: Page) -> RunAll:
+    """Run All, once: waits until every cell ran, sampling the live plot while its cell runs."""
+    run_all(lab)
+    pictures = live_pictures(lab, cell_index(lab, "--live"), running_shot="live-running")
+    last = cell_index(lab, "%track ls")
+    lab.wait_for_function(f"{CELL_MODEL.format(index=last)}.executionCount !== null",
+                          timeout=120_000)  # fmt: skip
+    lab.wait_for_function(KERNEL_IDLE, timeout=60_000)
+    errors = lab.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    stderr = " ".join(errors.all_inner_texts())
+    add_cell(lab, STATE)  # (after Run All: it reads what the cells above made)
+    return RunAll(pictures, stderr)
+
+
+@pytest.fixture
+def page(lab: Page, ran_all: RunAll) -> Page:
+    """The quickstart in JupyterLab, every cell run."""
+    return lab
+
+
 def state(page: Page) -> dict:
+    """The kernel's view of the widgets (STATE, run again)."""
     index = cell_index(page, "linked_plot = ")
     run_cell(page, index)
     return ast.literal_eval(printed(page, index))
 
 
-def test_run_all_draws_the_live_curve_as_it_grows(page: Page) -> None:
-    live = cell_index(page, "--live")
-    run_all(page)
-    model = CELL_MODEL.format(index=live)
-    canvas = cell(page, live).locator(".nbt-chart canvas")
-    canvas.wait_for(timeout=180_000)  # the live plot shows up as the cell starts
-    drawn = []  # what the canvas showed, sampled while the cell is still running
-    while page.evaluate(f"{model}.executionState === 'running'"):
-        drawn.append(canvas.evaluate("c => c.toDataURL()"))
-        if len(drawn) == 2:
-            shot(cell(page, live), "live-running")
-        page.wait_for_timeout(400)
-    assert len(set(drawn[:-1])) >= 2, len(drawn)  # redrawn as points came in
-    last = cell_index(page, "%track ls")
-    page.wait_for_function(f"{CELL_MODEL.format(index=last)}.executionCount !== null",
-                           timeout=120_000)  # fmt: skip
-    page.wait_for_function(KERNEL_IDLE, timeout=60_000)
-    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
-    assert "Traceback" not in " ".join(errors.all_inner_texts())
-    shot(cell(page, live), "live-plot-light")
+def select_only(table: Locator, run_ids: Collection[str | None]) -> None:
+    """Tick exactly the table's rows of ``run_ids`` (on its page shown)."""
+    for row in table.locator("tbody .nbt-row").all():
+        checked = row.get_attribute("data-run-id") in run_ids
+        row.locator('input[type="checkbox"]').set_checked(checked)
+
+
+def linked_views(page: Page, rows: int) -> tuple[Locator, Locator, Locator, list[str | None]]:
+    """Select the table's first ``rows`` rows, and only them; the table, plot and compare
+    cells once the plot and the comparison show those runs, and the runs' ids."""
+    table, plot, compare = (cell(page, cell_index(page, WIDGETS[name]))
+                            for name in ("table", "plot", "compare"))  # fmt: skip
+    picked = [table.locator("tbody .nbt-row").nth(i).get_attribute("data-run-id")
+              for i in range(rows)]  # fmt: skip
+    select_only(table, picked)
+    expect(compare.locator(".nbt-compare-grid thead th[scope='col']")).to_have_count(rows)
+    plot.locator(".nbt-chart canvas").wait_for(timeout=30_000)
+    return table, plot, compare, picked
+
+
+def test_run_all_draws_the_live_curve_as_it_grows(page: Page, ran_all: RunAll) -> None:
+    assert len(set(ran_all.live_pictures[:-1])) >= 2, len(ran_all.live_pictures)  # redrawn
+    assert "Traceback" not in ran_all.stderr
+    shot(cell(page, cell_index(page, "--live")), "live-plot-light")
 
 
 def test_table_sorts_selects_and_filters(page: Page) -> None:
     table = cell(page, cell_index(page, "nbtrack.table("))
     rows = table.locator("tbody .nbt-row")
-    rows.first.wait_for(timeout=30_000)
-    assert rows.count() == 20  # the baseline, the sweep's cell run and its 18 runs
+    expect(rows).to_have_count(20)  # the baseline, the sweep's cell run and its 18 runs
 
     def f1_column() -> list[float | None]:
         texts = table.locator('tbody td[data-column="metrics.f1"]').all_inner_texts()
@@ -103,21 +148,13 @@ def test_table_sorts_selects_and_filters(page: Page) -> None:
     table.locator('[data-nbt-key="sort:metrics.f1"]').click()
     wait_for(lambda: sorted_by_f1(descending=False), "rows sorted by f1, worst first")
 
-    picked = [rows.nth(i).get_attribute("data-run-id") for i in (0, 1)]
-    for i in (0, 1):
-        rows.nth(i).locator('input[type="checkbox"]').check()
-    plot = cell(page, cell_index(page, 'nbtrack.plot("acc_by_trees"'))
-    compare = cell(page, cell_index(page, "nbtrack.compare(table)"))
-    compare.locator(".nbt-compare-grid thead th[scope='col']").nth(1).wait_for(timeout=30_000)
-    plot.locator(".nbt-chart canvas").wait_for(timeout=30_000)
-    add_cell(page, STATE)
+    _, plot, compare, picked = linked_views(page, rows=2)  # the two worst
     seen = state(page)
     assert seen["selected"] == sorted(picked)
     assert seen["plot_series"] == sorted(picked) and seen["compared"] == sorted(picked)
-    assert compare.locator(".nbt-compare-grid thead th[scope='col']").count() == 2
     tip = tooltip_over(page, plot.locator(".nbt-chart canvas"))  # hover: run, step, value
     names = table.locator("tbody .nbt-row[aria-selected='true'] td[data-column='name']")
-    assert tip is not None and "step" in tip
+    assert "step" in tip
     plot.screenshot(path=str(ARTIFACTS / "plot-hover-light.png"))  # (no scrolling: keep the hover)
     assert any(name in tip for name in names.all_inner_texts()), (tip, names.all_inner_texts())
     shot(table, "table-light")
@@ -127,15 +164,17 @@ def test_table_sorts_selects_and_filters(page: Page) -> None:
     box = table.locator("input.nbt-filter")
     box.fill("params.max_depth = 2")
     box.press("Enter")
-    page.wait_for_function("document.querySelectorAll('.nbt-grid tbody .nbt-row').length === 6")
+    expect(rows).to_have_count(6)
     box.fill("parms.max_depth < 3")
     box.press("Enter")
     error = table.locator(".nbt-error")
-    error.wait_for(state="visible", timeout=10_000)
-    assert "did you mean 'params'" in error.inner_text()
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("did you mean 'params'")
     shot(table, "table-filter-error-light")
-    box.fill("")
+
+    box.fill("")  # every run again, for the tests that follow
     box.press("Enter")
+    expect(rows).to_have_count(20)
 
 
 def test_sweep_brushing_selects_runs(page: Page) -> None:
@@ -146,8 +185,8 @@ def test_sweep_brushing_selects_runs(page: Page) -> None:
         "els => els.map(e => e.firstChild.nodeValue)"  # (the text, not its tooltip)
     )
     assert titles == ["max_depth", "max_features", "n_estimators", "f1 ↑"]
-    assert parallel.locator("path.nbt-line").count() == 19
-    assert view.locator(".nbt-sweep-count").inner_text() == "0 of 19 runs selected"
+    expect(parallel.locator("path.nbt-line")).to_have_count(19)
+    expect(view.locator(".nbt-sweep-count")).to_have_text("0 of 19 runs selected")
 
     # drag down the f1 axis from its top to a third of the way: the best runs
     parallel.scroll_into_view_if_needed()
@@ -201,8 +240,7 @@ def test_sweep_brushing_selects_runs(page: Page) -> None:
     count = view.locator(".nbt-sweep-count")
     parallel.locator('[data-nbt-key="axis:metrics.f1"]').focus()
     page.keyboard.press("ArrowDown")  # a range at the top of the axis: the best runs
-    page.wait_for_function("([el, text]) => el.textContent !== text",
-                           arg=[count.element_handle(), "0 of 19 runs selected"])  # fmt: skip
+    expect(count).not_to_have_text("0 of 19 runs selected")
     keyed = int(count.inner_text().split()[0])
     brush = parallel.locator("rect.nbt-brush")
     before = float(brush.get_attribute("height") or 0)
@@ -215,11 +253,7 @@ def test_sweep_brushing_selects_runs(page: Page) -> None:
     wait_for(lambda: count.inner_text() == "0 of 19 runs selected", "Escape to clear the range")
 
 
-def test_dark_theme(page: Page) -> None:
-    dark_theme(page)
-    for text, name in (("nbtrack.table(", "table"), ('nbtrack.plot("acc_by_trees"', "plot"),
-                       ("nbtrack.compare(table)", "compare"), ("sweep = nbtrack.compare(", "sweep"),
-                       ("--live", "live-plot")):  # fmt: skip
-        view = cell(page, cell_index(page, text))
-        assert view.locator(".nbt-root").count() == 1
-        shot(view, f"{name}-dark")
+def test_dark_theme_changes_the_widgets_colours_and_keeps_text_readable(page: Page) -> None:
+    linked_views(page, rows=2)  # curves in the plot and the comparison
+    views = {name: cell(page, cell_index(page, text)) for name, text in WIDGETS.items()}
+    check_dark_theme(page, views, prefix="")

@@ -8,8 +8,17 @@ from collections.abc import Iterator
 
 import nbformat
 import pytest
-from browser import CELL_MODEL, browser_page, cell, dark_theme, jupyter, printed, run_cell, shot
-from playwright.sync_api import Page
+from browser import (
+    browser_page,
+    cell,
+    check_dark_theme,
+    jupyter,
+    live_pictures,
+    printed,
+    run_cell,
+    shot,
+)
+from playwright.sync_api import Page, expect
 
 CELLS = [
     "%load_ext nbtrack\nimport time\nimport nbtrack",
@@ -25,6 +34,9 @@ CELLS = [
     "print(repr({'selected': sorted(table.selected), 'plot': len(plot._series),\n"
     "            'compared': len(compare._content['runs'])}))",
 ]
+
+# The cells that show a widget, by index, and the name of each one's screenshots.
+WIDGETS = {2: "table", 3: "plot", 4: "compare", 5: "live"}
 
 
 @pytest.fixture(scope="module")
@@ -42,28 +54,20 @@ def test_widgets_link_and_update_live_in_notebook_7(page: Page) -> None:
     for index in range(5):
         run_cell(page, index)
     rows = cell(page, 2).locator("tbody .nbt-row")
-    rows.first.wait_for(timeout=30_000)
-    assert rows.count() == 4
+    expect(rows).to_have_count(4)
     picked = sorted(rows.nth(i).get_attribute("data-run-id") for i in (0, 1))
     for i in (0, 1):
         rows.nth(i).locator('input[type="checkbox"]').check()
     cell(page, 3).locator(".nbt-chart canvas").wait_for(timeout=30_000)
-    cell(page, 4).locator(".nbt-compare-grid thead th[scope='col']").nth(1).wait_for(timeout=30_000)
+    expect(cell(page, 4).locator(".nbt-compare-grid thead th[scope='col']")).to_have_count(2)
     run_cell(page, 6)
     assert ast.literal_eval(printed(page, 6)) == {"selected": picked, "plot": 2, "compared": 2}
 
     run_cell(page, 5, wait=False)
-    canvas = cell(page, 5).locator(".nbt-chart canvas")
-    canvas.wait_for(timeout=30_000)
-    running = f"{CELL_MODEL.format(index=5)}.executionState === 'running'"
-    drawn = []
-    while page.evaluate(running):
-        drawn.append(canvas.evaluate("c => c.toDataURL()"))
-        page.wait_for_timeout(400)
+    drawn = live_pictures(page, 5)
     assert len(set(drawn[:-1])) >= 2, len(drawn)  # the curve grew while the cell ran
 
-    for index, name in ((2, "table"), (3, "plot"), (4, "compare"), (5, "live")):
-        shot(cell(page, index), f"notebook7-{name}-light")
-    dark_theme(page)
-    for index, name in ((2, "table"), (3, "plot"), (4, "compare")):
-        shot(cell(page, index), f"notebook7-{name}-dark")
+    views = {name: cell(page, index) for index, name in WIDGETS.items()}
+    for name, view in views.items():
+        shot(view, f"notebook7-{name}-light")
+    check_dark_theme(page, views, prefix="notebook7-")

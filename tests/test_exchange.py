@@ -213,6 +213,8 @@ def test_segments_are_named_as_the_store_expects(scenario, tmp_path: Path) -> No
     nbtrack.set_store(tmp_path / "other")
     nbtrack.import_runs(tmp_path / "bundle")
     for table in BUNDLE_TABLES:
+        if not pq.read_metadata(tmp_path / "bundle" / f"{table}.parquet").num_rows:
+            continue  # (the scenario logs no inputs)
         names = [p.name for p in (tmp_path / "other" / "segments" / table).iterdir()]
         assert names and all(n.startswith("import-") for n in names), names
     assert nbtrack.compact()["metrics"] == 0  # one segment per table: nothing to merge

@@ -1,4 +1,4 @@
-"""The TypeScript front end: its unit tests (vitest) and type check, run from the suite."""
+"""The TypeScript front end: its unit tests (vitest), type check and lint, run from the suite."""
 
 from __future__ import annotations
 
@@ -20,4 +20,9 @@ def test_vitest_unit_tests_pass() -> None:
 
 def test_typescript_type_checks() -> None:
     done = npm("run", "typecheck")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_biome_finds_nothing_to_format_or_fix() -> None:
+    done = npm("run", "lint")
     assert done.returncode == 0, done.stdout + done.stderr

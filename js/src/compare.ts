@@ -9,14 +9,7 @@ import { diffStats, renderDiff } from "./diff";
 import { type Mounted, type Part, h, keepingFocus, onChanges, statusBadge, traitCheckbox, widgetRoot } from "./dom";
 import { formatCell, formatMetric } from "./format";
 import { mountSweep } from "./sweep";
-import type {
-  CompareCode,
-  CompareContent,
-  CompareMetric,
-  CompareModel,
-  CompareParam,
-  CompareRun,
-} from "./models";
+import type { CompareCode, CompareContent, CompareMetric, CompareModel, CompareParam, CompareRun } from "./models";
 
 type Model = AnyModel<CompareModel>;
 
@@ -64,19 +57,10 @@ function paramRow(param: CompareParam): HTMLTableRowElement {
     const cell = formatCell(value, column);
     return h("td", { class: `nbt-cell-${cell.kind}`, title: cell.title }, cell.text);
   });
-  return h(
-    "tr",
-    { class: param.differs ? "nbt-differs" : undefined },
-    h("th", { scope: "row" }, param.key),
-    ...cells,
-  );
+  return h("tr", { class: param.differs ? "nbt-differs" : undefined }, h("th", { scope: "row" }, param.key), ...cells);
 }
 
-function paramsBody(
-  params: readonly CompareParam[],
-  onlyDifferences: boolean,
-  width: number,
-): HTMLTableSectionElement {
+function paramsBody(params: readonly CompareParam[], onlyDifferences: boolean, width: number): HTMLTableSectionElement {
   const shown = onlyDifferences ? params.filter((param) => param.differs) : params;
   const note = params.length === 0 ? "no params" : "no params differ";
   return h(
@@ -171,9 +155,7 @@ function codeSection(model: Model): Part<HTMLElement> {
     );
     const baseline = code.length > 0 ? code[0].name || code[0].run_id : "";
     keepingFocus(list, () => {
-      list.replaceChildren(
-        ...code.map((entry, index) => codeEntry(entry, index, baseline, open.has(entry.run_id))),
-      );
+      list.replaceChildren(...code.map((entry, index) => codeEntry(entry, index, baseline, open.has(entry.run_id))));
     });
     el.hidden = code.length === 0;
   };

@@ -1,6 +1,7 @@
 /**
  * The synced traits of nbtrack's widgets, named exactly as the Python side (nbtrack/widgets/)
  * declares them. Underscored traits are written by Python only; the others are two-way.
+ * tests/test_trait_sync.py checks that these interfaces and the traits agree.
  */
 
 /** A cell value as Python's `json_value` sends it (times arrive as ISO strings). */
@@ -54,6 +55,8 @@ export type BinaryTrait = DataView | ArrayBuffer | ArrayBufferView | null | unde
 /** A Vega spec, compiled by Python from the Vega-Lite that Altair builds; opaque JSON here. */
 export type VegaJson = Record<string, unknown>;
 
+export type XAxis = "step" | "time" | "relative";
+
 /** The traits of every curve chart (MetricPlot and Compare share them). */
 export interface CurveTraits {
   _spec: VegaJson;
@@ -62,18 +65,18 @@ export interface CurveTraits {
   /** The number of the state in `_series` and `_data`: a live patch names the one it changes. */
   _curves_version: number;
   smoothing: number;
+  log_y: boolean;
+  x: XAxis;
 }
-
-export type XAxis = "step" | "time" | "relative";
 
 /** Which widget a model of the shared chart bundle (charts.ts) is. */
 export interface ChartsModel {
   _view: "plot" | "compare";
 }
 
+/** The runs and keys drawn are Python's alone: the browser draws `_series`. */
 export interface MetricPlotModel extends CurveTraits {
-  log_y: boolean;
-  x: XAxis;
+  _view: "plot";
 }
 
 export interface CompareRun {
@@ -139,8 +142,9 @@ export interface SweepContent {
   metrics: SweepMetric[];
 }
 
+/** The runs compared are Python's alone: the browser draws `_sweep` and `_content`. */
 export interface CompareModel extends CurveTraits {
-  runs: string[];
+  _view: "compare";
   selected: string[];
   /** The sweep's metric: the colour of the lines, the scatter's y. */
   metric: string;

@@ -6,6 +6,8 @@
  * not set, a metric they did not log) sits at the bottom, marked "–", below the values.
  */
 
+import { scaleLinear, scaleLog, scaleSequential } from "d3-scale";
+import { interpolatePlasma } from "d3-scale-chromatic";
 import type { CellValue } from "./models";
 
 export interface Tick {
@@ -25,6 +27,8 @@ export const LOG_SPAN = 1000;
 /** Where numbers start on an axis that also shows missing values (at 0). */
 export const MISSING_GAP = 0.12;
 const MISSING_LABEL = "–";
+/** About how many ticks a numeric axis gets: it is only as tall as the sweep chart. */
+const TICK_COUNT = 5;
 
 function finiteNumber(value: CellValue | undefined): value is number {
   return typeof value === "number" && Number.isFinite(value);
@@ -38,17 +42,9 @@ export function tickLabel(value: number): string {
   return String(Number(value.toPrecision(4)));
 }
 
-/** About `count` round numbers covering [low, high] (1, 2 or 5 times a power of ten apart). */
-export function niceTicks(low: number, high: number, count = 5): number[] {
-  if (!(high > low)) return Number.isFinite(low) ? [low] : [];
-  const raw = (high - low) / Math.max(count, 1);
-  const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
-  const ticks: number[] = [];
-  for (let i = Math.ceil(low / step); i * step <= high + step * 1e-9; i++) {
-    ticks.push(Number((i * step).toPrecision(12)));
-  }
-  return ticks;
+/** About `count` round numbers covering [low, high], 1, 2 or 5 times a power of ten apart (d3). */
+export function niceTicks(low: number, high: number, count = TICK_COUNT): number[] {
+  return scaleLinear().domain([low, high]).ticks(count);
 }
 
 /** Categories in a stable order: missing first (at the bottom), numbers by value, then text. */
@@ -80,29 +76,27 @@ function categoryScale(values: ReadonlyArray<CellValue | undefined>): AxisScale 
 }
 
 function linearScale(low: number, high: number): AxisScale {
-  const span = high - low;
+  const scale = scaleLinear().domain([low, high]); // (a constant lands at 0.5)
   return {
     kind: "linear",
-    position: (value) => (finiteNumber(value) ? (span > 0 ? (value - low) / span : 0.5) : null),
-    ticks: () =>
-      span > 0
-        ? niceTicks(low, high).map((v) => ({ position: (v - low) / span, label: tickLabel(v) }))
-        : [{ position: 0.5, label: tickLabel(low) }],
+    position: (value) => (finiteNumber(value) ? scale(value) : null),
+    ticks: () => niceTicks(low, high).map((v) => ({ position: scale(v), label: tickLabel(v) })),
   };
 }
 
 function logScale(low: number, high: number): AxisScale {
-  const [a, b] = [Math.log10(low), Math.log10(high)];
+  const scale = scaleLog().domain([low, high]);
+  // d3's log ticks include 2×, 3×, … 9× each power of ten; its tick format leaves those it has
+  // no room for unlabelled, and an axis this short has room for the powers of ten only.
+  const labelled = scale.tickFormat(TICK_COUNT);
   return {
     kind: "log",
-    position: (value) => (finiteNumber(value) && value > 0 ? (Math.log10(value) - a) / (b - a) : null),
-    ticks: () => {
-      const ticks: Tick[] = [];
-      for (let e = Math.ceil(a - 1e-9); e <= b + 1e-9; e++) {
-        ticks.push({ position: (e - a) / (b - a), label: tickLabel(10 ** e) });
-      }
-      return ticks;
-    },
+    position: (value) => (finiteNumber(value) && value > 0 ? scale(value) : null),
+    ticks: () =>
+      scale
+        .ticks()
+        .filter((v) => labelled(v) !== "")
+        .map((v) => ({ position: scale(v), label: tickLabel(v) })),
   };
 }
 
@@ -137,16 +131,13 @@ export function axisScale(values: ReadonlyArray<CellValue | undefined>, numeric:
   return present.length < values.length ? withMissing(scale) : scale;
 }
 
-/** Matplotlib's "plasma", cut before its palest yellow so lines stay visible on white. */
-const RAMP = ["#0d0887", "#6a00a8", "#b12a90", "#e16462", "#fca636"];
+/** Where Matplotlib's "plasma" is cut, before its palest yellow, so lines stay visible on white. */
+const PLASMA_END = 0.8;
+const ramp = scaleSequential((t: number) => interpolatePlasma(t * PLASMA_END))
+  .clamp(true)
+  .unknown(interpolatePlasma(0));
 
-/** The ramp's colour at `t` in 0..1 (clamped), interpolated in RGB. */
+/** The ramp's colour at `t` in 0..1 (clamped; NaN takes the colour of 0). */
 export function rampColor(t: number): string {
-  const clamped = Math.min(Math.max(Number.isFinite(t) ? t : 0, 0), 1);
-  const scaled = clamped * (RAMP.length - 1);
-  const i = Math.min(Math.floor(scaled), RAMP.length - 2);
-  const f = scaled - i;
-  const [from, to] = [RAMP[i], RAMP[i + 1]].map((hex) => [1, 3, 5].map((k) => parseInt(hex.slice(k, k + 2), 16)));
-  const mixed = from.map((c, k) => Math.round(c + (to[k] - c) * f));
-  return `#${mixed.map((c) => c.toString(16).padStart(2, "0")).join("")}`;
+  return ramp(t);
 }

@@ -11,11 +11,7 @@ export function toggleId(ids: readonly string[], id: string): string[] {
 }
 
 /** Select (`on`) or deselect every id of the page, leaving selections on other pages alone. */
-export function setPageSelected(
-  selected: readonly string[],
-  pageIds: readonly string[],
-  on: boolean,
-): string[] {
+export function setPageSelected(selected: readonly string[], pageIds: readonly string[], on: boolean): string[] {
   if (!on) return selected.filter((id) => !pageIds.includes(id));
   return [...selected, ...pageIds.filter((id) => !selected.includes(id))];
 }

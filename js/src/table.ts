@@ -4,17 +4,7 @@
  */
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
-import {
-  type Part,
-  batched,
-  h,
-  keepingFocus,
-  onChanges,
-  save,
-  statusBadge,
-  uniqueId,
-  widgetRoot,
-} from "./dom";
+import { type Part, batched, h, keepingFocus, onChanges, save, statusBadge, uniqueId, widgetRoot } from "./dom";
 import { formatCell, rowsLabel } from "./format";
 import type { ColumnGroup, ColumnInfo, RunTableModel, SortKey, TableRow } from "./models";
 import {
@@ -37,11 +27,7 @@ function columnInfo(model: Model): Map<string, ColumnInfo> {
 }
 
 /** Set a trait and go back to the first page, in one message to Python. */
-function saveFromFirstPage<K extends keyof RunTableModel>(
-  model: Model,
-  name: K,
-  value: RunTableModel[K],
-): void {
+function saveFromFirstPage<K extends keyof RunTableModel>(model: Model, name: K, value: RunTableModel[K]): void {
   model.set(name, value);
   model.set("offset", 0); // a new filter or order makes the current page meaningless
   model.save_changes();
@@ -104,11 +90,7 @@ function columnCheckbox(model: Model, column: ColumnInfo, visible: boolean): HTM
   return h("label", { class: "nbt-option" }, input, column.name);
 }
 
-function columnGroup(
-  model: Model,
-  group: ColumnGroup,
-  visible: ReadonlySet<string>,
-): HTMLFieldSetElement | null {
+function columnGroup(model: Model, group: ColumnGroup, visible: ReadonlySet<string>): HTMLFieldSetElement | null {
   const columns = (model.get("_all_columns") ?? []).filter((column) => column.group === group);
   if (columns.length === 0) return null;
   return h(
@@ -140,9 +122,7 @@ function columnChooser(model: Model): Part & { button: HTMLButtonElement } {
   const update = (): void => {
     const visible = new Set(model.get("columns") ?? []);
     keepingFocus(panel, () => {
-      panel.replaceChildren(
-        ...GROUPS.map((group) => columnGroup(model, group, visible)).filter((g) => g !== null),
-      );
+      panel.replaceChildren(...GROUPS.map((group) => columnGroup(model, group, visible)).filter((g) => g !== null));
     });
   };
   update();
@@ -165,11 +145,7 @@ function sortMark(sort: readonly SortKey[], column: string): HTMLElement | null 
   const index = sort.findIndex((key) => key.column === column);
   if (index < 0) return null;
   const arrow = sort[index].descending ? "▼" : "▲";
-  return h(
-    "span",
-    { class: "nbt-sort-mark", "aria-hidden": "true" },
-    sort.length > 1 ? `${arrow}${index + 1}` : arrow,
-  );
+  return h("span", { class: "nbt-sort-mark", "aria-hidden": "true" }, sort.length > 1 ? `${arrow}${index + 1}` : arrow);
 }
 
 function ariaSort(sort: readonly SortKey[], column: string): string {
@@ -205,11 +181,7 @@ function headerCell(
   button.addEventListener("click", (event) => {
     saveFromFirstPage(model, "sort", nextSort(model.get("sort") ?? [], column, group, event.shiftKey));
   });
-  return h(
-    "th",
-    { scope: "col", class: numeric ? "nbt-num" : undefined, "aria-sort": ariaSort(sort, column) },
-    button,
-  );
+  return h("th", { scope: "col", class: numeric ? "nbt-num" : undefined, "aria-sort": ariaSort(sort, column) }, button);
 }
 
 function pageCheckbox(model: Model): HTMLInputElement {
@@ -324,9 +296,7 @@ function runGrid(model: Model): Part<HTMLDivElement> & { updateSelection: () => 
     keepingFocus(table, () => {
       headerCheckbox = pageCheckbox(model);
       const headers = columns.map((column) => headerCell(model, column, info, numeric.has(column)));
-      head.replaceChildren(
-        h("tr", {}, h("th", { class: "nbt-select", scope: "col" }, headerCheckbox), ...headers),
-      );
+      head.replaceChildren(h("tr", {}, h("th", { class: "nbt-select", scope: "col" }, headerCheckbox), ...headers));
       const bodyRows = rows.map((row) => bodyRow(row, columns, info, numeric));
       body.replaceChildren(...(rows.length > 0 ? bodyRows : [emptyRow(model, columns.length + 1)]));
     });
@@ -362,9 +332,7 @@ function pager(model: Model): Part<HTMLDivElement> {
     label.textContent = rowsLabel(offset, (model.get("_rows") ?? []).length, total);
     previous.disabled = offset <= 0;
     next.disabled = nextOffset(offset, pageSize, total) === offset;
-    const choices = PAGE_SIZES.includes(pageSize)
-      ? PAGE_SIZES
-      : [...PAGE_SIZES, pageSize].sort((a, b) => a - b);
+    const choices = PAGE_SIZES.includes(pageSize) ? PAGE_SIZES : [...PAGE_SIZES, pageSize].sort((a, b) => a - b);
     sizes.replaceChildren(
       ...choices.map((size) => h("option", { value: size, selected: size === pageSize }, `${size} / page`)),
     );
@@ -383,13 +351,7 @@ function render({ model, el }: RenderProps<RunTableModel>): () => void {
   const grid = runGrid(model);
   const pages = pager(model);
   const root = widgetRoot("table");
-  root.append(
-    h("div", { class: "nbt-toolbar" }, filter.el, chooser.button),
-    error.el,
-    chooser.el,
-    grid.el,
-    pages.el,
-  );
+  root.append(h("div", { class: "nbt-toolbar" }, filter.el, chooser.button), error.el, chooser.el, grid.el, pages.el);
   el.append(root);
 
   const stops = [

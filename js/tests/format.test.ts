@@ -1,13 +1,6 @@
 /// <reference types="node" />
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  formatCell,
-  formatDuration,
-  formatMetric,
-  formatNumber,
-  formatTimestamp,
-  rowsLabel,
-} from "../src/format";
+import { formatCell, formatDuration, formatMetric, formatNumber, formatTimestamp, rowsLabel } from "../src/format";
 
 describe("formatMetric", () => {
   it("keeps integers as they are", () => {
@@ -91,9 +84,7 @@ describe("formatCell", () => {
     });
     expect(formatCell(0.0003, { name: "params.lr", group: "params" }).text).toBe("0.0003");
     expect(formatCell(184, { name: "duration", group: "attributes" }).text).toBe("3 m 04 s");
-    expect(
-      formatCell("2024-03-05T07:08:09+00:00", { name: "start_time", group: "attributes" }),
-    ).toMatchObject({
+    expect(formatCell("2024-03-05T07:08:09+00:00", { name: "start_time", group: "attributes" })).toMatchObject({
       text: "2024-03-05 07:08",
       kind: "time",
     });

@@ -24,6 +24,12 @@ describe("axisScale", () => {
     expect(scale.kind).toBe("log");
     expect(scale.position(1e-3)).toBeCloseTo(1 / 3);
     expect(scale.ticks().map((t) => t.label)).toEqual(["1.0e-4", "0.001", "0.01", "0.1"]);
+    // powers of ten only, not d3's unlabelled 2×…9× ticks between them
+    expect(
+      axisScale([3e-4, 0.3], true)
+        .ticks()
+        .map((t) => t.label),
+    ).toEqual(["0.001", "0.01", "0.1"]);
     expect(axisScale([1, LOG_SPAN - 1], true).kind).toBe("linear");
     expect(axisScale([0, 1e-4, 1], true).kind).toBe("linear"); // zero has no logarithm
   });
@@ -48,7 +54,8 @@ describe("axisScale", () => {
 describe("ticks and colours", () => {
   it("picks round steps", () => {
     expect(niceTicks(0, 1)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
-    expect(niceTicks(0.93, 0.987)).toEqual([0.94, 0.96, 0.98]);
+    // d3 takes the step nearest (0.057 / 5), not the next larger: about `count` ticks, here 6
+    expect(niceTicks(0.93, 0.987)).toEqual([0.93, 0.94, 0.95, 0.96, 0.97, 0.98]);
     expect(niceTicks(5, 5)).toEqual([5]);
   });
 
@@ -60,6 +67,7 @@ describe("ticks and colours", () => {
 
   it("interpolates the ramp and clamps", () => {
     expect(rampColor(0)).toBe("#0d0887");
+    expect(rampColor(0.5)).toBe("#b12a90");
     expect(rampColor(1)).toBe("#fca636");
     expect(rampColor(2)).toBe("#fca636");
     expect(rampColor(Number.NaN)).toBe("#0d0887");

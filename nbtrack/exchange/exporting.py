@@ -48,8 +48,8 @@ def export(
     >>> nbtrack.export(os.path.join(folder, "bundle"))
     1
     >>> sorted(os.listdir(os.path.join(folder, "bundle")))  # doctest: +NORMALIZE_WHITESPACE
-    ['artifacts.parquet', 'events.parquet', 'manifest.json', 'metrics.parquet',
-     'params.parquet', 'runs.parquet', 'tags.parquet']
+    ['artifacts.parquet', 'events.parquet', 'inputs.parquet', 'manifest.json',
+     'metrics.parquet', 'params.parquet', 'runs.parquet', 'tags.parquet']
     """
     from ..query.search import search
     from ..tracking import flush

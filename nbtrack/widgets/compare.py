@@ -14,9 +14,8 @@ from typing import Any
 import anywidget
 import traitlets as t
 
-from ..query.runs import RunRecord, get_run, resolve_ids, runs_version
+from ..query.runs import RunRecord, get_run, metric_summaries, resolve_ids, runs_version
 from ..query.search import RunQuery
-from ..store import get_store
 from .base import bundle, follow_store, higher_is_better, json_value, with_fallbacks
 from .curves import CurveTraits
 from .sweep import default_metric, default_param, sweep_content, sweep_html, sweep_png, varies
@@ -44,7 +43,7 @@ class Compare(anywidget.AnyWidget, CurveTraits):
     _css = bundle("styles.css")
     _view = t.Unicode("compare").tag(sync=True)
 
-    runs = t.List(t.Unicode()).tag(sync=True)
+    runs = t.List(t.Unicode())  # Python's alone (the browser draws `_sweep`, `_content`)
     selected = t.List(t.Unicode()).tag(sync=True)
     metric = t.Unicode("").tag(sync=True)
     param = t.Unicode("").tag(sync=True)
@@ -133,11 +132,7 @@ class Compare(anywidget.AnyWidget, CurveTraits):
     def _show_selected(self) -> None:
         ids, note = self.shown()
         self.records = [get_run(run_id) for run_id in ids]
-        reader = get_store().reader
-        rows = reader.query(
-            "SELECT run_id, key, min, max, count FROM latest_metrics WHERE run_id IN "
-            "(SELECT unnest(?))", [ids]
-        ).to_pylist()  # fmt: skip
+        rows = metric_summaries(ids)
         extremes = {(row["run_id"], row["key"]): (row["min"], row["max"]) for row in rows}
         # curves of the metrics every run logged, and some run logged more than once
         shared = set.intersection(*(set(r.metrics) for r in self.records)) if ids else set()
@@ -185,11 +180,9 @@ def compared_ids(
             refs.append(item)
         else:
             refs.extend(item)
-    reader = get_store().reader
     if experiment is not None or filter is not None:
-        query = RunQuery(filter, experiment, ["start_time"])
-        refs.extend(reader.query(*query.page(None, 0)).column("run_id").to_pylist())
-    return resolve_ids(reader, refs)
+        refs.extend(RunQuery(filter, experiment, ["start_time"]).run_ids())
+    return resolve_ids(refs)
 
 
 def comparison(

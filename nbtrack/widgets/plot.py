@@ -8,7 +8,7 @@ from typing import Any
 import anywidget
 import traitlets as t
 
-from ..store import get_store
+from ..query.runs import latest_run
 from .base import bundle, follow_store, with_fallbacks
 from .curves import CurveTraits
 from .table import RunTable
@@ -27,9 +27,10 @@ class MetricPlot(anywidget.AnyWidget, CurveTraits):
     _css = bundle("styles.css")
     _view = t.Unicode("plot").tag(sync=True)
 
+    # What to draw: Python's alone (the browser draws `_series`), so not synced; observed.
     # (not ``keys``: ipywidgets uses that name for the list of synced traits)
-    metric_keys = t.List(t.Unicode()).tag(sync=True)
-    runs = t.List(t.Unicode()).tag(sync=True)
+    metric_keys = t.List(t.Unicode())
+    runs = t.List(t.Unicode())
 
     def __init__(
         self,
@@ -45,7 +46,7 @@ class MetricPlot(anywidget.AnyWidget, CurveTraits):
         if isinstance(runs, RunTable):
             runs.follow(self)
         elif runs is None:
-            self.runs = _latest_run(keys)
+            self.runs = latest_run(keys)
         else:
             self.runs = [runs] if isinstance(runs, str) else [getattr(r, "id", r) for r in runs]
         self.refresh()
@@ -59,15 +60,3 @@ class MetricPlot(anywidget.AnyWidget, CurveTraits):
 
     def _repr_mimebundle_(self, **kwargs: Any):
         return with_fallbacks(super()._repr_mimebundle_(**kwargs), png=self.png())
-
-
-def _latest_run(keys: list[str]) -> list[str]:
-    """The most recent run that logged any of ``keys``."""
-    reader = get_store().reader
-    found = reader.query(
-        "SELECT r.run_id FROM runs r JOIN latest_metrics m USING (run_id) "
-        "WHERE m.key IN (SELECT unnest(?)) AND NOT r.deleted "
-        "ORDER BY r.start_time DESC LIMIT 1",
-        [keys],
-    )
-    return found.column("run_id").to_pylist()

@@ -11,8 +11,7 @@ import traitlets as t
 
 from ..errors import FilterError
 from ..query.columns import BASE_COLUMNS
-from ..query.search import RunQuery, experiments_condition, widen
-from ..store import get_store
+from ..query.search import RunQuery, column_keys
 from .base import bundle, follow_store, json_value, with_fallbacks
 
 DEFAULT_COLUMNS = ("name", "status", "start_time", "duration")
@@ -73,17 +72,7 @@ class RunTable(anywidget.AnyWidget):
     # ---- queries (all in DuckDB) ------------------------------------------------------------
     def refresh(self) -> None:
         """Reload the available columns and the visible page."""
-        reader = get_store().reader
-        where, args = experiments_condition(self.experiment)
-        with reader.lock:
-            reader.refresh()
-            keys = {
-                group: [row[0] for row in reader.con.execute(
-                    f"SELECT DISTINCT k.key FROM {table} k JOIN runs r USING (run_id) "
-                    f"WHERE {where} ORDER BY 1", args).fetchall()]
-                for group, table in (("params", "params"), ("metrics", "latest_metrics"),
-                                     ("tags", "tags"))
-            }  # fmt: skip
+        keys = column_keys(self.experiment)
         all_columns = [{"name": c, "group": "attributes"} for c in BASE_COLUMNS] + [
             {"name": f"{group}.{key}", "group": group} for group in GROUPS for key in keys[group]
         ]
@@ -111,16 +100,12 @@ class RunTable(anywidget.AnyWidget):
         return terms
 
     def _load_page(self) -> None:
-        reader = get_store().reader
         try:
             query = RunQuery(self.filter, self.experiment, self._order_by())
         except (FilterError, ValueError) as err:
             self._filter_error = str(err)
             return
-        with reader.lock:
-            total = reader.query(*query.count())[0][0].as_py()
-            offset = min(self.offset, max(0, (total - 1) // self.page_size * self.page_size))
-            frame = widen(reader, reader.query(*query.page(self.page_size, offset), refresh=False))
+        total, offset, frame = query.read_page(self.page_size, self.offset)
         rows = [
             {
                 "run_id": record["run_id"],
