@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import getpass
 import json
 import os
@@ -27,6 +28,7 @@ _git_cache: dict[Path, tuple[float, str | None, bool | None]] = {}
 _packages_cache: dict[tuple[str, ...], str] = {}
 
 
+@functools.cache  # a passwd lookup costs more than the rest of a run's start
 def _user() -> str:
     try:
         return getpass.getuser()
@@ -37,7 +39,12 @@ def _user() -> str:
 def _script() -> str | None:
     main = sys.modules.get("__main__")
     path = getattr(main, "__file__", None)
-    return str(Path(path).resolve()) if path else None
+    return _resolved(path) if path else None
+
+
+@functools.cache
+def _resolved(path: str) -> str:
+    return str(Path(path).resolve())
 
 
 def packages() -> str:

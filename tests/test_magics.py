@@ -291,7 +291,10 @@ def test_restarting_an_idle_kernel_ends_its_open_run_killed(
         km.restart_kernel()
         run = runs_by_name()["spanning"]
         assert (run.status, run.error, run.metrics) == ("killed", "kernel shutdown", {"a": 1.0})
-        reply = kc.execute_interactive("import nbtrack\nassert nbtrack.active_run() is None")
+        kc.wait_for_ready(timeout=60)  # the client reconnects to the new kernel
+        reply = kc.execute_interactive(
+            "import nbtrack\nassert nbtrack.active_run() is None", timeout=60
+        )
         assert reply["content"]["status"] == "ok"  # the restarted kernel starts afresh
     finally:
         kc.stop_channels()

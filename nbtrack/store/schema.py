@@ -32,6 +32,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 TABLES = tuple(COLUMNS)
+_COLUMN_SETS = {table: frozenset(columns) for table, columns in COLUMNS.items()}
 # Order in which one flush makes its segments visible: data before the events that change a
 # run's status, so a reader that sees "finished" also sees everything logged before it.
 PUBLISH_ORDER = ("runs", "params", "tags", "metrics", "artifacts", "inputs", "events")
@@ -70,14 +71,13 @@ def as_row(table: str, values: Mapping[str, Any]) -> tuple[Any, ...]:
     >>> as_row("events", {"run_id": "r1", "kind": "finished", "timestamp": 1.5})
     ('r1', 1.5, 'finished', None)
     """
-    columns = COLUMNS[table]
-    unknown = set(values) - set(columns)
+    unknown = values.keys() - _COLUMN_SETS[table]
     if unknown:
         raise ValueError(
             f"the {table} table has no column {sorted(unknown)[0]!r}; its columns: "
-            + ", ".join(columns)
+            + ", ".join(COLUMNS[table])
         )
-    return tuple(values.get(c) for c in columns)
+    return tuple(map(values.get, COLUMNS[table]))
 
 
 def duckdb_columns(table: str) -> str:
