@@ -137,3 +137,16 @@ def test_track_cell_records_named_inputs(tmp_store: Path, tmp_path: Path) -> Non
     runs = {r: nbtrack.get_run(i) for i, r in nbtrack.search()[["run_id", "name"]].values}
     assert [(i["name"], i["num_rows"]) for i in runs["fit"].inputs] == [("test", 1), ("train", 3)]
     assert runs["typo"].status == "finished" and runs["typo"].inputs == []
+
+
+def test_compare_shows_when_runs_used_different_data(tmp_store: Path) -> None:
+    ids = []
+    for frame in (WINE, WINE, WINE.head(2)):
+        with nbtrack.run() as run:
+            run.log_input(frame, name="wine", context="train")
+        ids.append(run.id)
+    same = nbtrack.compare(ids[0], ids[1])._content["inputs"]
+    assert [(row["key"], row["differs"]) for row in same] == [("wine (train)", False)]
+    other = nbtrack.compare(ids[0], ids[2])._content["inputs"][0]
+    assert other["differs"] and other["values"][1].endswith("· 2 rows")
+    assert "data (digest)" in nbtrack.compare(ids[0], ids[2]).to_html()

@@ -152,6 +152,8 @@ def test_table_sorts_selects_and_filters(page: Page) -> None:
     seen = state(page)
     assert seen["selected"] == sorted(picked)
     assert seen["plot_series"] == sorted(picked) and seen["compared"] == sorted(picked)
+    data = compare.locator("tbody:has(.nbt-section:has-text('data')) th[scope='row']")
+    expect(data).to_have_text(["wine (test)", "wine (train)"])  # the split each run used
     tip = tooltip_over(page, plot.locator(".nbt-chart canvas"))  # hover: run, step, value
     names = table.locator("tbody .nbt-row[aria-selected='true'] td[data-column='name']")
     assert "step" in tip

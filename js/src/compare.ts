@@ -18,6 +18,7 @@ function content(model: Model): CompareContent {
   const value: Partial<CompareContent> = model.get("_content") ?? {};
   return {
     runs: value.runs ?? [],
+    inputs: value.inputs ?? [],
     params: value.params ?? [],
     metrics: value.metrics ?? [],
     code: value.code ?? [],
@@ -71,6 +72,12 @@ function paramsBody(params: readonly CompareParam[], onlyDifferences: boolean, w
   );
 }
 
+/** The datasets the runs used; no section when none logged any. */
+function inputsBody(inputs: readonly CompareParam[], width: number): HTMLTableSectionElement | null {
+  if (inputs.length === 0) return null;
+  return h("tbody", {}, sectionRow("data: digest · rows", width), ...inputs.map(paramRow));
+}
+
 function metricCell(metric: CompareMetric, index: number): HTMLTableCellElement {
   const best = metric.best === index;
   const range = `min ${metricText(metric.min[index])} · max ${metricText(metric.max[index])}`;
@@ -106,10 +113,12 @@ function metricsBody(metrics: readonly CompareMetric[], width: number): HTMLTabl
 function comparisonTable(model: Model): Part<HTMLDivElement> {
   const table = h("table", { class: "nbt-grid nbt-compare-grid" });
   const update = (): void => {
-    const { runs, params, metrics } = content(model);
+    const { runs, inputs, params, metrics } = content(model);
     const width = runs.length + 1;
+    const data = inputsBody(inputs, width);
     table.replaceChildren(
       runHeader(runs),
+      ...(data ? [data] : []),
       paramsBody(params, model.get("only_differences") ?? false, width),
       metricsBody(metrics, width),
     );

@@ -111,6 +111,9 @@ export interface CompareCode {
 
 export interface CompareContent {
   runs: CompareRun[];
+  /** Datasets (log_input), one row per name and context: each run's short digest and rows;
+   * `differs` when the runs did not all use the same data under that name. */
+  inputs: CompareParam[];
   params: CompareParam[];
   metrics: CompareMetric[];
   code: CompareCode[];

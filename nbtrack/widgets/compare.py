@@ -163,7 +163,10 @@ class Compare(anywidget.AnyWidget, CurveTraits):
 
         params = "".join(row(p["key"], p["values"]) for p in content["params"])
         metrics = "".join(row(m["key"], m["last"], m["best"]) for m in content["metrics"])
-        return (f"{sweep}<table><thead><tr><th></th>{head}</tr></thead><tbody>"
+        data = "".join(row(d["key"], ["" if v is None else v for v in d["values"]])
+                       for d in content.get("inputs", []))  # fmt: skip
+        data = f"<tr><th colspan='99'>data (digest)</th></tr>{data}" if data else ""
+        return (f"{sweep}<table><thead><tr><th></th>{head}</tr></thead><tbody>{data}"
                 f"<tr><th colspan='99'>params</th></tr>{params}"
                 f"<tr><th colspan='99'>metrics (last; best in bold)</th></tr>{metrics}"
                 "</tbody></table>")  # fmt: skip
@@ -216,4 +219,34 @@ def comparison(
     ]  # fmt: skip
     runs = [{"run_id": r.id, "name": r.name, "status": r.status, "experiment": r.experiment}
             for r in records]  # fmt: skip
-    return {"runs": runs, "params": params, "metrics": metrics, "code": code}
+    return {"runs": runs, "inputs": compared_inputs(records), "params": params,
+            "metrics": metrics, "code": code}  # fmt: skip
+
+
+def compared_inputs(records: list[RunRecord]) -> list[dict[str, Any]]:
+    """One row per dataset name and context the runs logged: each run's digest (short) and row
+    count; ``differs`` when the runs did not all use the same data under that name.
+
+    >>> from types import SimpleNamespace as Run
+    >>> wine = {"name": "wine", "context": "train", "digest": "1a2b3c4d5e6f7a8b", "num_rows": 178}
+    >>> fewer = {**wine, "digest": "99aa88bb77cc66dd", "num_rows": 120}
+    >>> row = compared_inputs([Run(inputs=[wine]), Run(inputs=[fewer])])[0]
+    >>> row["key"], row["values"], row["differs"]
+    ('wine (train)', ['1a2b3c4d · 178 rows', '99aa88bb · 120 rows'], True)
+    """
+    keys = sorted({(i["name"], i["context"] or "") for r in records for i in r.inputs})
+    rows = []
+    for name, context in keys:
+        used = [
+            next((i for i in r.inputs if (i["name"], i["context"] or "") == (name, context)), None)
+            for r in records
+        ]
+        shown = [None if i is None else _dataset_cell(i) for i in used]
+        rows.append({"key": f"{name} ({context})" if context else name, "values": shown,
+                     "differs": varies([i and i["digest"] for i in used])})  # fmt: skip
+    return rows
+
+
+def _dataset_cell(used: dict[str, Any]) -> str:
+    rows = used.get("num_rows")
+    return used["digest"][:8] + (f" · {rows:,} rows" if rows is not None else "")
