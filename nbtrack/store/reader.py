@@ -19,7 +19,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -40,6 +40,7 @@ from .schema import (
 )
 from .writer import Writer
 
+T = TypeVar("T")
 CACHED = ("runs", "params", "tags", "events", "artifacts", "inputs")
 # A concurrent compaction can remove a segment between listing and reading; list again.
 RETRIES = 8
@@ -312,15 +313,9 @@ class Reader:
         ``metrics_view``: the query reads the ``metrics`` view (every point; see
         :meth:`refresh`). Retries when a compaction removed a file the query was reading.
         """
-        with self._lock:
-            for attempt in range(RETRIES):
-                self.refresh(metrics_view)
-                try:
-                    return to_arrow(self._con.sql(sql, params=params or None))
-                except duckdb.IOException:
-                    if attempt == RETRIES - 1:
-                        raise
-        raise AssertionError("unreachable")
+        return self._fresh(
+            lambda: to_arrow(self._con.sql(sql, params=params or None)), metrics_view
+        )
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[Snapshot]:
@@ -355,21 +350,17 @@ class Reader:
         if keys is not None:
             where += f" AND key IN ({', '.join('?' * len(keys))})" if keys else " AND false"
             args += list(keys)
-        with self._lock:
-            for attempt in range(RETRIES):
-                self.refresh()
-                files = self._metric_segments(list(run_ids))
-                source = f"SELECT {POINT_COLUMNS} FROM _p_metrics"
-                if files:
-                    source = f"SELECT {POINT_COLUMNS} FROM read_parquet(?) UNION ALL {source}"
-                points = f"(SELECT * FROM ({source}) WHERE {where})"
-                parameters = ([files] if files else []) + args + [*extra]
-                try:
-                    return to_arrow(self._con.sql(shape(points), params=parameters))
-                except duckdb.IOException:
-                    if attempt == RETRIES - 1:
-                        raise
-        raise AssertionError("unreachable")
+
+        def scan() -> pa.Table:
+            files = self._metric_segments(list(run_ids))
+            source = f"SELECT {POINT_COLUMNS} FROM _p_metrics"
+            if files:
+                source = f"SELECT {POINT_COLUMNS} FROM read_parquet(?) UNION ALL {source}"
+            points = f"(SELECT * FROM ({source}) WHERE {where})"
+            parameters = ([files] if files else []) + args + [*extra]
+            return to_arrow(self._con.sql(shape(points), params=parameters))
+
+        return self._fresh(scan)
 
     def known_runs(self, run_ids: Iterable[str]) -> set[str]:
         """Those of ``run_ids`` the store has, this process's unflushed runs included."""
@@ -397,18 +388,26 @@ class Reader:
         with self._lock:
             self._con.register("_copy_ids", ids)
             try:
-                for attempt in range(RETRIES):
-                    self.refresh()
-                    try:
-                        return {
-                            table: self._copy(table, list(run_ids), path, metadata[table])
-                            for table, path in files.items()
-                        }
-                    except duckdb.IOException:
-                        if attempt == RETRIES - 1:
-                            raise
+                return self._fresh(
+                    lambda: {
+                        table: self._copy(table, list(run_ids), path, metadata[table])
+                        for table, path in files.items()
+                    }
+                )
             finally:
                 self._con.unregister("_copy_ids")
+
+    def _fresh(self, read: Callable[[], T], metrics_view: bool = False) -> T:
+        """``read()`` on the store as it is now; when a compaction removed a file it was
+        reading, list the store again and read again."""
+        with self._lock:
+            for attempt in range(RETRIES):
+                self.refresh(metrics_view)
+                try:
+                    return read()
+                except duckdb.IOException:
+                    if attempt == RETRIES - 1:
+                        raise
         raise AssertionError("unreachable")
 
     def _copy(self, table: str, run_ids: list[str], path: Path, metadata: Mapping[str, str]) -> int:
