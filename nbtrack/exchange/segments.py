@@ -1,7 +1,7 @@
 """Adding imported runs to a store as new immutable segments, all visible at once.
 
 Imports never go through the process's writer buffers: they write finished segments straight
-into ``segments/<table>/`` with the store's own ``write_segment`` + ``os.replace`` protocol,
+into ``segments/<table>/`` with the store's own ``write_segment`` + ``layout.publish`` protocol,
 publishing tables in ``PUBLISH_ORDER`` (events last) like a flush does, so a reader that sees an
 imported run's end event also sees its data. One import at a time per store (an ``flock`` on
 ``segments/.import.lock``) makes "skip the runs the store already has" safe between processes.
@@ -10,7 +10,6 @@ imported run's end event also sees its data. One import at a time per store (an 
 from __future__ import annotations
 
 import contextlib
-import os
 import secrets
 import shutil
 from collections.abc import Iterable, Iterator
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..store import Store, get_store
-from ..store.layout import COMPACTED_PREFIX, Layout, exclusive_lock, fsync_path, store_error
+from ..store.layout import COMPACTED_PREFIX, Layout, store_error
 from ..store.schema import COLUMNS, PUBLISH_ORDER, TABLES, arrow_schema
 from ..store.segments import write_segment
 
@@ -73,26 +72,19 @@ class SegmentAppender:
 
     def publish(self) -> None:
         """Make every written segment visible, tables in ``PUBLISH_ORDER``, then fsync."""
-        directories = set()
         try:
-            for table in PUBLISH_ORDER:
-                while self._written[table]:
-                    hidden, final = self._written[table][0]
-                    os.replace(hidden, final)
-                    self._written[table].pop(0)
-                    directories.add(final.parent)
-            for directory in directories:
-                fsync_path(directory)
+            self.layout.publish([pair for t in PUBLISH_ORDER for pair in self._written[t]])
         except OSError as err:
             raise store_error(
                 f"publish imported segments in the nbtrack store at {self.layout.root}", err
             ) from err
+        for pairs in self._written.values():
+            pairs.clear()
 
     def discard(self) -> None:
         """Remove the segments written but not yet published."""
         for pairs in self._written.values():
-            for hidden, _ in pairs:
-                hidden.unlink(missing_ok=True)
+            self.layout.discard(hidden for hidden, _ in pairs)
             pairs.clear()
 
 
@@ -130,8 +122,7 @@ def importing(origin: str) -> Iterator[Import]:
         layout.create()
     layout.check_format()
     job = Import(store, origin)
-    lock = layout.segments / ".import.lock"
-    with exclusive_lock(lock, f"import into the nbtrack store at {layout.root}"):
+    with layout.lock(".import.lock", f"import into the nbtrack store at {layout.root}"):
         try:
             yield job
             job.segments.publish()

@@ -9,14 +9,13 @@ compaction runs at a time per store (an ``flock`` on ``segments/.compact.lock``)
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import warnings
 from pathlib import Path
 
 from ..errors import StoreWarning
-from .layout import COMPACTED_PREFIX, Layout, exclusive_lock, fsync_path, store_error
+from .layout import COMPACTED_PREFIX, Layout, store_error
 from .schema import TABLES, arrow_schema
 from .segments import write_segment
 
@@ -54,12 +53,8 @@ def compact_table(layout: Layout, table: str, files: list[str]) -> str | None:
             # keep the closure: a leftover older input must stay hidden after this one is gone
             replaces |= {n for n in layout.replaced_by(Path(path)) if (directory / n).exists()}
     final = directory / f"{COMPACTED_PREFIX}{secrets.token_hex(8)}.parquet"
-    hidden = write_segment(final, data, sorted(replaces))
-    os.replace(hidden, final)
-    fsync_path(directory)
-    for path in merged:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
+    layout.publish([(write_segment(final, data, sorted(replaces)), final)])
+    layout.remove(merged)
     return str(final)
 
 
@@ -69,9 +64,7 @@ def _remove_replaced(layout: Layout, table: str) -> None:
     names = {p.name for p in directory.glob("*.parquet")}
     for name in names:
         if name.startswith(COMPACTED_PREFIX):
-            for old in layout.replaced_by(directory / name) & names:
-                with contextlib.suppress(FileNotFoundError):
-                    (directory / old).unlink()
+            layout.remove(directory / old for old in layout.replaced_by(directory / name) & names)
 
 
 def compact(store: str | os.PathLike[str] | None = None, wait: bool = True) -> dict[str, int]:
@@ -101,8 +94,7 @@ def compact_segments(layout: Layout, wait: bool = True, prefix: str = "") -> dic
         return merged
     layout.check_format()
     try:
-        lock = layout.segments / ".compact.lock"
-        with exclusive_lock(lock, f"compact the store at {layout.root}", wait) as locked:
+        with layout.lock(".compact.lock", f"compact the store at {layout.root}", wait) as locked:
             if not locked:
                 return merged
             for table in TABLES:

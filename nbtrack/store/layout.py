@@ -11,6 +11,10 @@
 
 Files are only ever created by an atomic rename of a finished temporary file (names starting
 with ``.`` are never read), so a reader never sees a half-written segment.
+
+:class:`Layout` is the store's one seam to its file system: listing segments, publishing
+written files, removing replaced ones and taking the store-wide locks all go through it (the
+writer, compaction and imports alike), so that a store on another medium is another Layout.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ import os
 import secrets
 import threading
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
@@ -155,6 +160,37 @@ class Layout:
             with self._lock:
                 self._replaces[key] = found
         return found
+
+    # ---- the file-system seam: every change to the store's segments goes through these -----
+    def publish(self, written: Sequence[tuple[Path, Path]], sync: bool = True) -> None:
+        """Make written hidden files (``write_hidden``) visible under their final names, in
+        order; ``sync`` then fsyncs their folders, so the renames survive a power cut (see
+        :meth:`sync`)."""
+        for hidden, final in written:
+            os.replace(hidden, final)
+        if sync:
+            self.sync(written)
+
+    def sync(self, written: Sequence[tuple[Path, Path]]) -> None:
+        """fsync the folders of published files."""
+        for directory in {final.parent for _, final in written}:
+            fsync_path(directory)
+
+    def discard(self, hidden: Iterable[Path]) -> None:
+        """Delete written files that will not be published."""
+        for path in hidden:
+            path.unlink(missing_ok=True)
+
+    def remove(self, paths: Iterable[Path | str]) -> None:
+        """Delete segments that a compacted one replaces (already gone: nothing to do)."""
+        for path in paths:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+
+    def lock(self, name: str, action: str, wait: bool = True) -> AbstractContextManager[bool]:
+        """The store-wide lock ``name`` (``.compact.lock``, ``.import.lock``): one process at a
+        time; see :func:`exclusive_lock`."""
+        return exclusive_lock(self.segments / name, action, wait)
 
 
 @contextlib.contextmanager

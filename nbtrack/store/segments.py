@@ -80,7 +80,7 @@ def chunks_to_arrow(chunks: Sequence[Chunk]) -> Any:  # pyarrow.Table
 def write_segment(final: Path, data: Any, replaces: Sequence[str] = ()) -> Path:
     """Write ``data`` under a hidden name beside ``final`` and fsync it; return that name.
 
-    The caller makes it visible with ``os.replace(hidden, final)``: readers never see a
+    The caller makes it visible with ``layout.publish``: readers never see a
     half-written segment, and a crash leaves only a hidden file that nothing reads.
     """
     import pyarrow.parquet as pq

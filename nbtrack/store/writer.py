@@ -21,7 +21,7 @@ from typing import Any
 from ..config import Settings
 from ..errors import StoreError, StoreWarning
 from .buffers import Batch, Buffers, MetricSeries
-from .layout import Layout, fsync_path, store_error
+from .layout import Layout, store_error
 from .schema import PUBLISH_ORDER, as_row
 from .segments import write_segment
 
@@ -165,8 +165,7 @@ class Writer:
                     if data.num_rows:
                         written.append(self._write(table, data))
             except (OSError, StoreError) as err:
-                for hidden, _ in written:
-                    hidden.unlink(missing_ok=True)
+                self.layout.discard(hidden for hidden, _ in written)
                 with self.visibility:
                     self.buffers.put_back(batch)
                     self._inflight = Batch()
@@ -174,11 +173,9 @@ class Writer:
                     raise
                 raise store_error(f"write to the nbtrack store at {self.layout.root}", err) from err
             with self.visibility:
-                for hidden, final in written:
-                    os.replace(hidden, final)
+                self.layout.publish(written, sync=False)  # readers wait: keep this short
                 self._inflight = Batch()
-            for directory in {final.parent for _, final in written}:
-                fsync_path(directory)
+            self.layout.sync(written)
             self._last_problem = None
             return True
 
