@@ -276,3 +276,20 @@ def test_compare_follows_a_tables_selection(sweep: list[str]) -> None:
     assert len(view._content["runs"]) == 2
     table.selected = sweep[:3]
     assert len(view._sweep["runs"]) == 3
+
+
+def test_a_saved_notebooks_sweep_is_bounded(
+    sweep: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nbtrack.widgets import sweep as sweep_module
+
+    with nbtrack.run("other", experiment="sweep", params={"lr": 0.2, "depth": 3}) as run:
+        run.log(acc=0.99)
+    view = Compare(experiment="sweep", metric="acc", live=False)
+    monkeypatch.setattr(sweep_module, "STATIC_RUNS", 2)
+    monkeypatch.setattr(sweep_module, "STATIC_AXES", 1)
+    small, note = sweep_module.bounded(view._sweep, "acc")
+    assert [r["name"] for r in small["runs"]] == ["run-3", "other"]  # the best two, in order
+    assert [p["key"] for p in small["params"]] == ["lr"]  # the most related to acc
+    assert note == "the best 2 of 5 runs by acc, and the 1 of 2 varying params most related to it"
+    assert "Showing the best 2 of 5 runs" in view.to_html()

@@ -11,8 +11,17 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from ..query.sweeps import sweep_rows
 from .base import higher_is_better, json_value
+from .correlation import as_numbers, spearman
+
+# A saved notebook's sweep (its image rendered in the kernel, its HTML table) shows at most
+# this many runs and param axes: the image costs ~20 ms a run to render, in the user's cell
+# (1,500 runs x 42 axes took 78 s; 100 runs x 9 axes take 2 s).
+STATIC_RUNS = 100
+STATIC_AXES = 8
 
 
 def sweep_content(run_ids: Sequence[str]) -> dict[str, Any]:
@@ -24,6 +33,7 @@ def sweep_content(run_ids: Sequence[str]) -> dict[str, Any]:
     index = {run_id: i for i, run_id in enumerate(ids)}
     by_id = {row["run_id"]: row for row in read.runs}
     metric_columns = _columns(len(ids), index, read.metrics)
+    metric_numbers = {key: as_numbers(values) for key, values in metric_columns.items()}
     param_columns = _columns(len(ids), index, read.params)
     varying = {k: v for k, v in param_columns.items() if varies(v)}
     runs = [by_id.get(run_id, {"run_id": run_id, "name": run_id, "status": ""}) for run_id in ids]
@@ -37,7 +47,7 @@ def sweep_content(run_ids: Sequence[str]) -> dict[str, Any]:
     ]
     return {
         "runs": [{**run, "name": run["name"] or run["run_id"]} for run in runs],
-        "params": [_dimension(k, v, metric_columns) for k, v in sorted(varying.items())],
+        "params": [_dimension(k, v, metric_numbers) for k, v in sorted(varying.items())],
         "constant": sorted(set(param_columns) - set(varying)),
         "metrics": metrics,
     }
@@ -60,7 +70,10 @@ def _columns(count: int, index: dict[str, int], rows: Any) -> dict[str, list[Any
     """(run_id, key, value) rows as one list of values per key, in the order of ``index``."""
     columns: dict[str, list[Any]] = {}
     for run_id, key, value in rows:
-        columns.setdefault(key, [None] * count)[index[run_id]] = value
+        column = columns.get(key)
+        if column is None:
+            column = columns[key] = [None] * count
+        column[index[run_id]] = value
     return columns
 
 
@@ -72,40 +85,18 @@ def _finite(value: Any) -> bool:
     return _is_number(value) and math.isfinite(value)
 
 
-def _dimension(key: str, values: list[Any], metrics: dict[str, list[Any]]) -> dict[str, Any]:
+def _dimension(key: str, values: list[Any], metrics: dict[str, np.ndarray]) -> dict[str, Any]:
     """One param axis: numeric when every value present is a number, else categorical."""
     numeric = all(v is None or _is_number(v) for v in values)
     shown = [json_value(v) if numeric or v is None or isinstance(v, (str, bool)) else str(v)
              for v in values]  # fmt: skip
+    numbers = as_numbers(values) if numeric else None
     correlation = (
-        {name: rank_correlation(values, column) for name, column in metrics.items()}
-        if numeric else {}
+        {name: spearman(numbers, column) for name, column in metrics.items()}
+        if numbers is not None else {}
     )  # fmt: skip
     return {"key": key, "kind": "number" if numeric else "category", "values": shown,
             "correlation": correlation}  # fmt: skip
-
-
-def rank_correlation(xs: Sequence[Any], ys: Sequence[Any]) -> float | None:
-    """Spearman's rank correlation over the pairs where both values are finite numbers (None
-    when fewer than three pairs, or when either side is constant).
-
-    >>> rank_correlation([1, 2, 3, 4], [0.1, 0.4, 0.2, 0.9])
-    0.8
-    >>> rank_correlation([1, 1, 2, 3], [1, 2, 2, 3])  # ties share their average rank
-    0.8333
-    >>> rank_correlation([1, 2, None], [3, 2, 1]) is None
-    True
-    """
-    import pandas as pd
-
-    pairs = [(x, y) for x, y in zip(xs, ys, strict=True) if _finite(x) and _finite(y)]
-    if len(pairs) < 3:
-        return None
-    # Pearson's correlation of the average ranks is Spearman's (pandas' method="spearman" would
-    # need scipy, which a plain install does not have).
-    ranks = pd.DataFrame(pairs, columns=["x", "y"]).rank()
-    value = ranks["x"].corr(ranks["y"])
-    return None if math.isnan(value) else round(float(value), 4)
 
 
 def default_metric(content: dict[str, Any]) -> str:
@@ -126,16 +117,46 @@ def default_param(content: dict[str, Any], metric: str) -> str:
                                       -params.index(p)))["key"]  # fmt: skip
 
 
-def sweep_html(content: dict[str, Any], metric: str) -> str:
-    """The runs as an HTML table, best ``metric`` first (for notebooks opened without a
-    kernel)."""
+def best_first(content: dict[str, Any], metric: str) -> list[int]:
+    """Indices of the runs, best ``metric`` first, runs without it last."""
     column = _metric_column(content, metric)
     order = list(range(len(content["runs"])))
-    if column is not None:
-        sign = -1 if column["higher_is_better"] else 1
-        present = [i for i in order if _is_number(column["values"][i])]
-        missing = [i for i in order if not _is_number(column["values"][i])]
-        order = sorted(present, key=lambda i: sign * column["values"][i]) + missing
+    if column is None:
+        return order
+    sign = -1 if column["higher_is_better"] else 1
+    present = [i for i in order if _is_number(column["values"][i])]
+    missing = [i for i in order if not _is_number(column["values"][i])]
+    return sorted(present, key=lambda i: sign * column["values"][i]) + missing
+
+
+def bounded(content: dict[str, Any], metric: str) -> tuple[dict[str, Any], str]:
+    """The sweep a saved notebook shows: the best ``STATIC_RUNS`` runs and the
+    ``STATIC_AXES`` params most related to ``metric``; and a note saying what was left out
+    ("" when nothing was)."""
+    runs = content["runs"]
+    keep = sorted(best_first(content, metric)[:STATIC_RUNS])
+    strength = {p["key"]: abs(p["correlation"].get(metric) or 0) for p in content["params"]}
+    chosen = set(sorted(strength, key=lambda k: -strength[k])[:STATIC_AXES])
+    params = [p for p in content["params"] if p["key"] in chosen]
+    if len(keep) == len(runs) and len(params) == len(content["params"]):
+        return content, ""
+
+    def subset(column: dict[str, Any]) -> dict[str, Any]:
+        return {**column, "values": [column["values"][i] for i in keep]}
+
+    small = {**content, "runs": [runs[i] for i in keep], "params": [subset(p) for p in params],
+             "metrics": [subset(m) for m in content["metrics"]]}  # fmt: skip
+    note = (f"the best {len(keep):,} of {len(runs):,} runs by {metric}, and the {len(params)} "
+            f"of {len(content['params'])} varying params most related to it")  # fmt: skip
+    return small, note
+
+
+def sweep_html(content: dict[str, Any], metric: str) -> str:
+    """The runs as an HTML table, best ``metric`` first (for notebooks opened without a
+    kernel), bounded as :func:`bounded` says."""
+    content, note = bounded(content, metric)
+    column = _metric_column(content, metric)
+    order = best_first(content, metric)
     keys = [p["key"] for p in content["params"]]
     head = "".join(f"<th>{html.escape(k)}</th>" for k in ["run", metric, *keys] if k)
 
@@ -148,7 +169,8 @@ def sweep_html(content: dict[str, Any], metric: str) -> str:
         + "".join(cell(p["values"][i]) for p in content["params"]) + "</tr>"
         for i in order
     )  # fmt: skip
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    shown = f"<p>Showing {html.escape(note)}.</p>" if note else ""
+    return f"{shown}<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
 def parallel_rows(content: dict[str, Any], metric: str) -> list[dict[str, Any]]:
@@ -186,8 +208,9 @@ def _placer(values: list[Any], numeric: bool):  # -> Callable[[Any], float | Non
 
 
 def sweep_png(content: dict[str, Any], metric: str) -> bytes | None:
-    """The parallel-coordinates chart as a PNG, rendered offline (None without axes)."""
-    rows = parallel_rows(content, metric)
+    """The parallel-coordinates chart as a PNG, rendered offline (None without axes), bounded
+    as :func:`bounded` says: rendering grows with runs times axes."""
+    rows = parallel_rows(bounded(content, metric)[0], metric)
     if not rows:
         return None
     import vl_convert
