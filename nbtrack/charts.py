@@ -18,12 +18,13 @@ STATIC_WIDTH = 640
 HEIGHT = 260
 
 
-@functools.lru_cache(maxsize=8)
-def curve_spec(x: str = "step", log_y: bool = False) -> dict[str, Any]:
+@functools.lru_cache(maxsize=32)
+def curve_spec(x: str = "step", log_y: bool = False, y_title: str = "value") -> dict[str, Any]:
     """Curves of one or more series: a faint raw line under a solid smoothed one, a legend
-    that highlights the series clicked, and on hover the nearest point ringed, with its run,
-    step (or time), value and smoothed value (built once per axis choice: the result is
-    shared, do not modify it)."""
+    that highlights the series clicked (in the order the series come, which the caller sorts
+    naturally), and on hover the nearest point ringed, with its run, step (or time), value and
+    smoothed value. ``y_title`` names the y axis: the metric, when there is one (built once per
+    axis choice: the result is shared, do not modify it)."""
     import altair as alt
 
     x_field = "t:T" if x == "time" else "x:Q"
@@ -40,6 +41,7 @@ def curve_spec(x: str = "step", log_y: bool = False) -> dict[str, Any]:
         color=alt.Color(
             "series:N",
             title=None,
+            sort=None,  # the data's order: run-2 before run-10
             legend=alt.Legend(orient="bottom", symbolOpacity=1, symbolType="stroke"),
         ),
         detail="series:N",
@@ -47,7 +49,7 @@ def curve_spec(x: str = "step", log_y: bool = False) -> dict[str, Any]:
     if x == "time":
         base = base.transform_calculate(t="datum.x * 1000")
     raw = base.mark_line(strokeWidth=1).encode(
-        y=alt.Y("y:Q", scale=scale, title="value"),
+        y=alt.Y("y:Q", scale=scale, title=y_title),
         opacity=alt.condition(pick, alt.value(0.25), alt.value(0.05)),
     )
     smooth = base.mark_line(strokeWidth=2).encode(
@@ -75,13 +77,13 @@ def curve_spec(x: str = "step", log_y: bool = False) -> dict[str, Any]:
     return chart.properties(width="container", height=HEIGHT).to_dict()
 
 
-@functools.lru_cache(maxsize=8)
-def curve_vega(x: str = "step", log_y: bool = False) -> dict[str, Any]:
+@functools.lru_cache(maxsize=32)
+def curve_vega(x: str = "step", log_y: bool = False, y_title: str = "value") -> dict[str, Any]:
     """:func:`curve_spec` compiled to Vega (offline, with vl-convert; shared, do not modify).
     The compiler's white background is left out: the widget's theme gives the background."""
     import vl_convert
 
-    vega = vl_convert.vegalite_to_vega(curve_spec(x, log_y))
+    vega = vl_convert.vegalite_to_vega(curve_spec(x, log_y, y_title))
     for mark in vega.get("marks", []):
         # The Voronoi cells of the nearest-point hover get a copy of the points' tooltip that
         # reads the run from the wrong object (it shows "undefined"); a cell's datum is the

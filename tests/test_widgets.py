@@ -293,3 +293,22 @@ def test_a_saved_notebooks_sweep_is_bounded(
     assert [p["key"] for p in small["params"]] == ["lr"]  # the most related to acc
     assert note == "the best 2 of 5 runs by acc, and the 1 of 2 varying params most related to it"
     assert "Showing the best 2 of 5 runs" in view.to_html()
+
+
+def test_curves_come_in_natural_order_and_one_metric_names_the_axis(tmp_store: Path) -> None:
+    ids = []
+    for name in ("long-10", "long-2", "long-1"):
+        with nbtrack.run(name) as run:
+            run.log(loss=1.0)
+            run.log(loss=0.5)
+        ids.append(run.id)
+    one = nbtrack.plot("loss", runs=ids)
+    assert [s["name"] for s in one._series] == ["long-1", "long-2", "long-10"]
+
+    def y_titles(plot) -> list[str]:
+        return [
+            a["title"] for a in plot._spec["axes"] if a.get("orient") == "left" and "title" in a
+        ]
+
+    assert y_titles(one) == ["loss"]
+    assert y_titles(nbtrack.plot(["loss", "acc"], runs=ids)) == ["value"]

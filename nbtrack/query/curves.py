@@ -10,6 +10,7 @@ buckets, so a live chart needs only the tail of each curve again.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,11 +96,21 @@ def _sql(points: str, x: str, buckets: int) -> str:
     """
 
 
+def natural_key(text: str) -> list[Any]:
+    """Sort key that orders the numbers inside text by value.
+
+    >>> sorted(["long-10", "long-2", "Long-1"], key=natural_key)
+    ['Long-1', 'long-2', 'long-10']
+    """
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
+
+
 def curves(
     run_ids: Sequence[str], keys: Sequence[str], x: str = "step", buckets: int = BUCKETS
 ) -> Curves:
-    """The curves of ``keys`` for ``run_ids``, in that order, x as ``step``, ``time`` (epoch
-    seconds) or ``relative`` (seconds since the run started)."""
+    """The curves of ``keys`` for ``run_ids``, runs in the natural order of their names
+    (``run-2`` before ``run-10``), x as ``step``, ``time`` (epoch seconds) or ``relative``
+    (seconds since the run started)."""
     if x not in X_AXES:
         raise ValueError(f"x must be one of {', '.join(X_AXES)}; got {x!r}")
     reader = get_store().reader
@@ -109,6 +120,7 @@ def curves(
     table = reader.points(ids, key_list, lambda points: _sql(points, x, int(buckets)))
     found = reader.query("SELECT run_id, name FROM runs WHERE run_id IN (SELECT unnest(?))", [ids])
     names = dict(zip(found["run_id"].to_pylist(), found["name"].to_pylist(), strict=True))
+    ids.sort(key=lambda run_id: natural_key(names.get(run_id) or run_id))
     run_col = table.column("run_id").to_numpy(zero_copy_only=False)
     key_col = table.column("key").to_numpy(zero_copy_only=False)
     xs = table.column("x").to_numpy(zero_copy_only=False).astype(np.float64)

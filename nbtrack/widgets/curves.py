@@ -71,6 +71,15 @@ def curve_patch(old: Curves, new: Curves) -> tuple[list[dict[str, int]], Curves]
     return changes, Curves(x=np.concatenate(xs), y=np.concatenate(ys))
 
 
+def y_title(keys: Sequence[str]) -> str:
+    """The y axis' title: the metric when the chart draws one, else "value".
+
+    >>> y_title(["loss"]), y_title(["loss", "acc"])
+    ('loss', 'value')
+    """
+    return keys[0] if len(keys) == 1 else "value"
+
+
 class CurveTraits(t.HasTraits):
     """Synced traits of a widget that draws metric curves (see js/src/models.ts)."""
 
@@ -102,7 +111,7 @@ class CurveTraits(t.HasTraits):
         """Query the curves and send them: only the points that changed (nothing when none did)
         when the same series are drawn the same way; else spec, series and points at once."""
         found = curves(run_ids, keys, self.x)
-        spec = curve_vega(self.x, self.log_y)
+        spec = curve_vega(self.x, self.log_y, y_title(keys))
         with self._curves_lock():
             self._last_curves = found
             if spec != self._spec or not self._send_patch(found):
@@ -169,4 +178,6 @@ class CurveTraits(t.HasTraits):
             return None
         import vl_convert
 
-        return vl_convert.vegalite_to_png(inline(curve_spec(self.x, self.log_y), rows), scale=1)
+        keys = list(dict.fromkeys(row["key"] for row in rows))
+        spec = curve_spec(self.x, self.log_y, y_title(keys))
+        return vl_convert.vegalite_to_png(inline(spec, rows), scale=1)
