@@ -91,10 +91,11 @@ def _describe_location(
     path = Path(location).expanduser()
     if not path.exists():
         raise FileNotFoundError(f"cannot log input {text!r}: no such file or folder")
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    folder = path.is_dir()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if folder else [path]
     digest = hashlib.sha256()
     for file in files:
-        digest.update(file.relative_to(path).as_posix().encode() if path.is_dir() else b"")
+        digest.update(file.relative_to(path).as_posix().encode() if folder else b"")
         with open(file, "rb") as f:
             while chunk := f.read(_CHUNK):
                 digest.update(chunk)

@@ -153,6 +153,13 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     writing = threading.Thread(target=_write_pending, args=(1,), name="nbtrack-sigterm")
     writing.start()
     writing.join(SIGTERM_FLUSH_TIMEOUT_S)
+    if writing.is_alive():
+        warnings.warn(
+            f"nbtrack could not write the buffered rows within {SIGTERM_FLUSH_TIMEOUT_S:g} s "
+            "of SIGTERM; the last second of logging may be lost",
+            NbtrackWarning,
+            stacklevel=1,
+        )
     if callable(previous):
         previous(signum, frame)  # the program's own handler decides; runs end as they unwind
         return
