@@ -3,6 +3,7 @@ itself is exercised end to end elsewhere)."""
 
 from __future__ import annotations
 
+import base64
 import math
 import re
 import time
@@ -14,6 +15,7 @@ import nbtrack
 from nbtrack.query.curves import BUCKETS
 from nbtrack.widgets import Compare
 from nbtrack.widgets.base import STATIC
+from nbtrack.widgets.saved import PNG_MAGIC, WIDGET_VIEW
 
 
 @pytest.fixture
@@ -168,23 +170,32 @@ def test_compare_content(sweep: list[str]) -> None:
         nbtrack.compare(sweep[0])
 
 
-def test_saved_notebooks_get_static_fallbacks(sweep: list[str]) -> None:
+def test_saved_notebooks_get_static_views(sweep: list[str]) -> None:
     table = nbtrack.table()
-    bundle = table._repr_mimebundle_()
-    bundle = bundle[0] if isinstance(bundle, tuple) else bundle
-    assert "application/vnd.jupyter.widget-view+json" in bundle
-    assert "<table>" in bundle["text/html"] and "run-3" in bundle["text/html"]
-    plot = nbtrack.plot("loss", runs=sweep)
-    bundle = plot._repr_mimebundle_()
-    bundle = bundle[0] if isinstance(bundle, tuple) else bundle
-    import base64
-
-    assert base64.b64decode(bundle["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
+    data, _ = table.saved_bundle()
+    assert "application/vnd.jupyter.widget-view+json" in data
+    assert "<table>" in data["text/html"] and "run-3" in data["text/html"]
     view = nbtrack.compare(sweep[0], sweep[1])
-    bundle = view._repr_mimebundle_()
-    bundle = bundle[0] if isinstance(bundle, tuple) else bundle
-    assert "<b>0.6</b>" in bundle["text/html"] and "lr" in bundle["text/html"]
-    assert base64.b64decode(bundle["image/png"])[:4] == b"\x89PNG"
+    assert "<b>0.6</b>" in view.saved_bundle()[0]["text/html"]
+    # the image comes from the browser, or from the kernel where none draws (test_saved_views)
+    plot = nbtrack.plot("loss", runs=sweep)
+    data, _ = plot.saved_bundle()
+    assert "application/vnd.jupyter.widget-view+json" in data and "image/png" not in data
+    plot.render_in_kernel()
+    assert base64.b64decode(plot.saved_bundle()[0]["image/png"]).startswith(PNG_MAGIC)
+
+
+def test_a_widget_keeps_the_image_its_browser_sent(sweep: list[str]) -> None:
+    view = nbtrack.plot("loss", runs=sweep)
+    data, _ = view.saved_bundle()
+    assert WIDGET_VIEW in data and "image/png" not in data
+    png = PNG_MAGIC + b"rest of the image"
+    view._on_snapshot(view, {"type": "snapshot", "width": 10, "height": 5}, [png])
+    data, metadata = view.saved_bundle()
+    assert base64.b64decode(data["image/png"]) == png and metadata["image/png"]["width"] == 10
+    # anything but a PNG is ignored
+    view._on_snapshot(view, {"type": "snapshot"}, [b"<svg/>"])
+    assert base64.b64decode(view.saved_bundle()[0]["image/png"]) == png
 
 
 def test_the_bundled_front_end_fetches_nothing_at_run_time() -> None:
@@ -260,11 +271,9 @@ def test_sweep_params_categories_constants_and_defaults(tmp_store: Path) -> None
     assert len(view._content["runs"]) == 3
     html = view.to_html()
     assert html.index("r11") < html.index("r0")  # best f1 first
-    bundle = view._repr_mimebundle_()
-    bundle = bundle[0] if isinstance(bundle, tuple) else bundle
-    import base64
-
-    assert base64.b64decode(bundle["image/png"])[:4] == b"\x89PNG"
+    view.render_in_kernel()
+    image = re.search(r'base64,([^"]+)"', view.saved_bundle()[0]["text/html"])
+    assert image and base64.b64decode(image.group(1)).startswith(PNG_MAGIC)
 
 
 def test_compare_follows_a_tables_selection(sweep: list[str]) -> None:

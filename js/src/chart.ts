@@ -92,7 +92,8 @@ export class CurveChart {
   private readonly resizeObserver: ResizeObserver;
   private readonly themeObserver: MutationObserver;
 
-  constructor() {
+  /** `onDrawn` is told after every draw (for the saved notebook's image). */
+  constructor(private readonly onDrawn: () => void = () => {}) {
     this.host = h("div", { class: "nbt-chart-host" });
     this.message = h("p", { class: "nbt-empty" }, "no points yet");
     this.error = h("pre", { class: "nbt-error", role: "alert", hidden: true });
@@ -199,6 +200,7 @@ export class CurveChart {
     if (!view) return; // the embed under way pushes the rows when it is done
     try {
       await view.data(DATASET, this.rows).runAsync();
+      this.onDrawn();
     } catch (error) {
       this.setDataError(error);
     }
@@ -209,7 +211,7 @@ export class CurveChart {
     const view = this.view;
     if (!view || !this.target) return;
     const width = this.target.clientWidth;
-    if (width > 0 && width !== view.width()) void view.width(width).runAsync();
+    if (width > 0 && width !== view.width()) void view.width(width).runAsync().then(this.onDrawn);
   }
 }
 
@@ -268,9 +270,12 @@ function followPatches(model: AnyModel<CurveTraits>): () => void {
   return () => model.off("msg:custom", onMessage);
 }
 
-/** Wire a chart and its smoothing slider to a model's `_spec`, `_series`, `_data`, `smoothing`. */
-export function mountCurves(model: AnyModel<CurveTraits>): MountedCurves {
-  const chart = new CurveChart();
+/**
+ * Wire a chart and its smoothing slider to a model's `_spec`, `_series`, `_data`, `smoothing`;
+ * `onDrawn` is told after every draw.
+ */
+export function mountCurves(model: AnyModel<CurveTraits>, onDrawn?: () => void): MountedCurves {
+  const chart = new CurveChart(onDrawn);
   let decoded: DecodedSeries[] = [];
   let weight = model.get("smoothing") ?? 0;
   const redraw = (): void => chart.setRows(curveRows(decoded, weight));

@@ -10,6 +10,7 @@ import { type Mounted, type Part, h, keepingFocus, onChanges, statusBadge, trait
 import { formatCell, formatMetric } from "./format";
 import { mountSweep } from "./sweep";
 import type { CompareCode, CompareContent, CompareMetric, CompareModel, CompareParam, CompareRun } from "./models";
+import { type Rows, snapshots } from "./snapshot";
 
 type Model = AnyModel<CompareModel>;
 
@@ -175,10 +176,10 @@ function codeSection(model: Model): Part<HTMLElement> {
 // --- widget ---------------------------------------------------------------------------------
 
 /** The runs side by side, or the note saying why there are none (nothing selected yet). */
-function sideBySide(model: Model): Mounted {
+function sideBySide(model: Model, onDrawn: () => void): Mounted {
   const toggle = traitCheckbox(model, "only_differences", "only differences");
   const table = comparisonTable(model);
-  const curves = mountCurves(model);
+  const curves = mountCurves(model, onDrawn);
   const code = codeSection(model);
   const note = h("p", { class: "nbt-empty nbt-compare-note", role: "status" });
   const runs = h(
@@ -217,13 +218,21 @@ function sideBySide(model: Model): Mounted {
   };
 }
 
+/** What the saved notebook's image shows: the sweep's charts, then the curves. */
+function charts(root: HTMLElement): Rows {
+  const all = (selector: string): Element[] => Array.from(root.querySelectorAll(selector));
+  return [all(".nbt-parallel-box, .nbt-scatter"), all(".nbt-curves .nbt-chart")];
+}
+
 function render({ model, el }: RenderProps<CompareModel>): () => void {
-  const sweep = mountSweep(model);
-  const runs = sideBySide(model);
   const root = widgetRoot("compare");
+  const sweep = mountSweep(model);
+  const snaps = snapshots(model, root, () => charts(root), [sweep.el]);
+  const runs = sideBySide(model, snaps.schedule);
   root.append(sweep.el, runs.el);
   el.append(root);
   return () => {
+    snaps.dispose();
     sweep.dispose();
     runs.dispose();
     root.remove();

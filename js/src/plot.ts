@@ -7,6 +7,7 @@ import type { AnyModel, RenderProps } from "@anywidget/types";
 import { mountCurves } from "./chart";
 import { type Part, h, onChanges, save, traitCheckbox, widgetRoot } from "./dom";
 import type { MetricPlotModel, XAxis } from "./models";
+import { snapshots } from "./snapshot";
 
 type Model = AnyModel<MetricPlotModel>;
 
@@ -32,17 +33,19 @@ function xSelect(model: Model): Part<HTMLLabelElement> {
 }
 
 function render({ model, el }: RenderProps<MetricPlotModel>): () => void {
-  const curves = mountCurves(model);
+  const root = widgetRoot("plot");
+  const snaps = snapshots(model, root, () => [[curves.chart]]);
+  const curves = mountCurves(model, snaps.schedule);
   // Python rebuilds `_spec` with a log scale, which re-embeds the chart.
   const log = traitCheckbox(model, "log_y", "log y");
   const x = xSelect(model);
-  const root = widgetRoot("plot");
   root.append(h("div", { class: "nbt-toolbar" }, curves.slider, log.el, x.el), curves.chart);
   el.append(root);
 
   const stops = [onChanges(model, ["log_y"], log.update), onChanges(model, ["x"], x.update)];
   return () => {
     for (const stop of stops) stop();
+    snaps.dispose();
     curves.dispose();
     root.remove();
   };

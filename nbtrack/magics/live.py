@@ -9,8 +9,8 @@ class LivePlot:
     """A MetricPlot of ``keys`` for ``run``, displayed under the running cell.
 
     The plot's own live thread redraws it when the store changes (about once a second; this
-    process's unflushed points count); :meth:`stop` draws it a last time and refreshes the
-    display, so a saved notebook's static image shows the finished curves.
+    process's unflushed points count); :meth:`stop` draws it a last time, and the image a
+    saved notebook keeps is taken after that draw (see nbtrack.widgets.saved).
     """
 
     def __init__(self, run: Run, keys: list[str]) -> None:
@@ -19,9 +19,7 @@ class LivePlot:
         from ..widgets.plot import MetricPlot
 
         self.plot = MetricPlot(keys, runs=[run.id])
-        self._handle = display(self.plot, display_id=True)
+        display(self.plot)
 
     def stop(self) -> None:
         self.plot.refresh()
-        if self._handle is not None:
-            self._handle.update(self.plot)

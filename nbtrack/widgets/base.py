@@ -31,20 +31,6 @@ def bundle(name: str) -> Path:
     return path
 
 
-def with_fallbacks(result: Any, html_text: str | None = None, png: bytes | None = None) -> Any:
-    """A widget's mimebundle plus static views that a notebook opened without a kernel shows
-    (GitHub, nbviewer): an HTML table and/or a PNG image."""
-    import base64
-
-    bundle_, metadata = (dict(result[0]), result[1]) if isinstance(result, tuple) else (
-        dict(result or {}), None)  # fmt: skip
-    if html_text is not None:
-        bundle_["text/html"] = html_text
-    if png is not None:
-        bundle_["image/png"] = base64.b64encode(png).decode()
-    return (bundle_, metadata) if metadata is not None else bundle_
-
-
 def higher_is_better(key: str) -> bool:
     """Whether a bigger value of metric ``key`` is better, judged by its name.
 

@@ -16,8 +16,9 @@ import traitlets as t
 
 from ..query.runs import RunRecord, get_run, metric_summaries, resolve_ids, runs_version
 from ..query.search import RunQuery
-from .base import bundle, follow_store, higher_is_better, json_value, with_fallbacks
+from .base import bundle, follow_store, higher_is_better, json_value
 from .curves import CurveTraits
+from .saved import SavedView
 from .sweep import default_metric, default_param, sweep_content, sweep_html, sweep_png, varies
 from .table import RunTable
 
@@ -26,7 +27,7 @@ SWEEP_FROM = 3  # from this many runs on, the sweep view too
 MAX_RUNS = 2000
 
 
-class Compare(anywidget.AnyWidget, CurveTraits):
+class Compare(SavedView, anywidget.AnyWidget, CurveTraits):
     """Runs side by side and, for a sweep, a parallel-coordinates chart of the params that
     vary against a metric, with a param-vs-metric scatter. Drag along an axis, or a box in the
     scatter, to select runs: ``.selected`` holds their ids (and setting it selects them), and
@@ -47,6 +48,7 @@ class Compare(anywidget.AnyWidget, CurveTraits):
     selected = t.List(t.Unicode()).tag(sync=True)
     metric = t.Unicode("").tag(sync=True)
     param = t.Unicode("").tag(sync=True)
+    axes = t.List(t.Unicode()).tag(sync=True)  # the sweep's param axes; [] = the default
     only_differences = t.Bool(False).tag(sync=True)
     _content = t.Dict().tag(sync=True)
     _sweep = t.Dict().tag(sync=True)
@@ -141,14 +143,19 @@ class Compare(anywidget.AnyWidget, CurveTraits):
             self._content = {**comparison(self.records, extremes), "note": note}
             self._draw(ids, curved)
 
-    def _repr_mimebundle_(self, **kwargs: Any):
-        png = sweep_png(self._sweep, self.metric) if self._sweep else self.png()
-        return with_fallbacks(super()._repr_mimebundle_(**kwargs), self.to_html(), png)
+    def saved_html(self) -> str:
+        return self.to_html()
+
+    def kernel_image(self) -> bytes | None:
+        """The sweep's parallel coordinates, or the curves, rendered in the kernel (bounded)."""
+        if self._sweep:
+            return sweep_png(self._sweep, self.metric, self.axes)
+        return self.curves_image()
 
     def to_html(self) -> str:
         """The sweep's runs and the side-by-side tables as plain HTML (for notebooks opened
         without a kernel)."""
-        sweep = sweep_html(self._sweep, self.metric) if self._sweep else ""
+        sweep = sweep_html(self._sweep, self.metric, self.axes) if self._sweep else ""
         content = self._content
         if not content.get("runs"):
             return sweep or f"<p>{html.escape(content.get('note', ''))}</p>"

@@ -24,6 +24,10 @@ from ..query.curves import Curves, curves
 if TYPE_CHECKING:
     from ipywidgets import Widget
 
+# The image a kernel renders for a saved notebook (where no browser sends one) draws at most
+# this many series, of at most two points per bucket: its cost grows with the points.
+STATIC_SERIES = 30
+STATIC_BUCKETS = 200
 # Sent together, always: the version names the series and points it goes with.
 STATE_TRAITS = ["_series", "_data", "_curves_version"]
 
@@ -159,9 +163,9 @@ class CurveTraits(t.HasTraits):
             if content.get("version") != self._curves_version:
                 self._widget.send_state(STATE_TRAITS)
 
-    def curve_rows(self) -> list[dict[str, Any]]:
-        """The drawn points as rows (raw and smoothed), e.g. for a static image."""
-        found: Curves = getattr(self, "_last_curves", Curves())
+    def curve_rows(self, found: Curves | None = None) -> list[dict[str, Any]]:
+        """Points as rows (raw and smoothed): ``found``, or the ones drawn."""
+        found = found if found is not None else getattr(self, "_last_curves", Curves())
         rows = []
         single_key = len({s["key"] for s in found.series}) == 1
         for series, (xs, ys) in zip(found.series, found.split(), strict=True):
@@ -171,13 +175,19 @@ class CurveTraits(t.HasTraits):
                              "x": float(x), "y": float(y), "smooth": float(smooth)})  # fmt: skip
         return rows
 
-    def png(self) -> bytes | None:
-        """The chart as a PNG, rendered offline (None when there is nothing to draw)."""
-        rows = self.curve_rows()
-        if not rows:
+    def curves_image(self) -> bytes | None:
+        """The curves as a PNG rendered in the kernel (None when there is nothing to draw),
+        bounded: the first ``STATIC_SERIES`` series drawn, ``STATIC_BUCKETS`` buckets each."""
+        drawn: Curves = getattr(self, "_last_curves", Curves())
+        series = drawn.series[:STATIC_SERIES]
+        if not series:
             return None
+        ids = list(dict.fromkeys(s["run_id"] for s in series))
+        keys = list(dict.fromkeys(s["key"] for s in series))
+        found = curves(ids, keys, self.x, STATIC_BUCKETS)
+        kept = {(s["run_id"], s["key"]) for s in series}
+        rows = [row for row in self.curve_rows(found) if (row["run_id"], row["key"]) in kept]
         import vl_convert
 
-        keys = list(dict.fromkeys(row["key"] for row in rows))
         spec = curve_spec(self.x, self.log_y, y_title(keys))
         return vl_convert.vegalite_to_png(inline(spec, rows), scale=1)

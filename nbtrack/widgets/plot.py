@@ -9,12 +9,13 @@ import anywidget
 import traitlets as t
 
 from ..query.runs import latest_run
-from .base import bundle, follow_store, with_fallbacks
+from .base import bundle, follow_store
 from .curves import CurveTraits
+from .saved import SavedView
 from .table import RunTable
 
 
-class MetricPlot(anywidget.AnyWidget, CurveTraits):
+class MetricPlot(SavedView, anywidget.AnyWidget, CurveTraits):
     """Line charts of metric ``keys`` for ``runs``: x by step, wall time or relative time,
     EMA smoothing (the raw line stays faint behind), log-scale y, hover tooltips, a legend
     that highlights. ``runs`` follows a RunTable's selection when given one.
@@ -58,5 +59,5 @@ class MetricPlot(anywidget.AnyWidget, CurveTraits):
         """Query the curves again (the live thread calls this when the store changes)."""
         self._draw(self.runs, self.metric_keys)
 
-    def _repr_mimebundle_(self, **kwargs: Any):
-        return with_fallbacks(super()._repr_mimebundle_(**kwargs), png=self.png())
+    def kernel_image(self) -> bytes | None:
+        return self.curves_image()

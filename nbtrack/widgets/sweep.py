@@ -129,14 +129,34 @@ def best_first(content: dict[str, Any], metric: str) -> list[int]:
     return sorted(present, key=lambda i: sign * column["values"][i]) + missing
 
 
-def bounded(content: dict[str, Any], metric: str) -> tuple[dict[str, Any], str]:
-    """The sweep a saved notebook shows: the best ``STATIC_RUNS`` runs and the
-    ``STATIC_AXES`` params most related to ``metric``; and a note saying what was left out
-    ("" when nothing was)."""
+def shown_params(content: dict[str, Any], metric: str, axes: Sequence[str] = ()) -> list[str]:
+    """The param axes the sweep view shows: those in ``axes`` (the user's choice), or by
+    default the ``STATIC_AXES`` most related to ``metric`` (largest |rho|), in their order (as
+    js/src/sweep.ts chooses).
+
+    >>> content = {"params": [{"key": k, "correlation": {"f1": r}}
+    ...                       for k, r in [("a", 0.1), ("b", -0.9), ("c", None)]]}
+    >>> shown_params(content, "f1"), shown_params(content, "f1", ["c", "gone"])
+    (['a', 'b', 'c'], ['c'])
+    """
+    keys = [p["key"] for p in content["params"]]
+    chosen = [k for k in keys if k in set(axes)]
+    if chosen:
+        return chosen
+    strength = {p["key"]: abs(p["correlation"].get(metric) or 0) for p in content["params"]}
+    top = set(sorted(keys, key=lambda k: -strength[k])[:STATIC_AXES])
+    return [k for k in keys if k in top]
+
+
+def bounded(
+    content: dict[str, Any], metric: str, axes: Sequence[str] = ()
+) -> tuple[dict[str, Any], str]:
+    """The sweep a saved notebook shows: the best ``STATIC_RUNS`` runs and the param axes the
+    view shows (:func:`shown_params`); and a note saying what was left out ("" when nothing
+    was)."""
     runs = content["runs"]
     keep = sorted(best_first(content, metric)[:STATIC_RUNS])
-    strength = {p["key"]: abs(p["correlation"].get(metric) or 0) for p in content["params"]}
-    chosen = set(sorted(strength, key=lambda k: -strength[k])[:STATIC_AXES])
+    chosen = set(shown_params(content, metric, axes))
     params = [p for p in content["params"] if p["key"] in chosen]
     if len(keep) == len(runs) and len(params) == len(content["params"]):
         return content, ""
@@ -146,15 +166,16 @@ def bounded(content: dict[str, Any], metric: str) -> tuple[dict[str, Any], str]:
 
     small = {**content, "runs": [runs[i] for i in keep], "params": [subset(p) for p in params],
              "metrics": [subset(m) for m in content["metrics"]]}  # fmt: skip
+    which = "chosen" if set(axes) & chosen else "most related to it"
     note = (f"the best {len(keep):,} of {len(runs):,} runs by {metric}, and the {len(params)} "
-            f"of {len(content['params'])} varying params most related to it")  # fmt: skip
+            f"of {len(content['params'])} varying params {which}")  # fmt: skip
     return small, note
 
 
-def sweep_html(content: dict[str, Any], metric: str) -> str:
+def sweep_html(content: dict[str, Any], metric: str, axes: Sequence[str] = ()) -> str:
     """The runs as an HTML table, best ``metric`` first (for notebooks opened without a
     kernel), bounded as :func:`bounded` says."""
-    content, note = bounded(content, metric)
+    content, note = bounded(content, metric, axes)
     column = _metric_column(content, metric)
     order = best_first(content, metric)
     keys = [p["key"] for p in content["params"]]
@@ -175,42 +196,87 @@ def sweep_html(content: dict[str, Any], metric: str) -> str:
 
 def parallel_rows(content: dict[str, Any], metric: str) -> list[dict[str, Any]]:
     """One row per run and axis (the varying params, then ``metric``), each value placed at
-    0..1 on its axis: numbers linearly between their min and max, categories evenly."""
+    0..1 on its axis as the live view places it (:func:`axis_placer`)."""
     column = _metric_column(content, metric)
     axes = [(p["key"], p["values"], p["kind"] == "number") for p in content["params"]]
     if column is not None:
         axes.append((metric, column["values"], True))
     rows = []
     for order, (key, values, numeric) in enumerate(axes):
-        place = _placer(values, numeric)
+        place, labelled = axis_placer(values, numeric)
         for i, value in enumerate(values):
             position = place(value)
             if position is None:
                 continue
-            label = f"{value:.4g}" if isinstance(value, float) else str(value)
+            label = "–" if value is None else f"{value:.4g}" if isinstance(value, float) \
+                else str(value)  # fmt: skip
             rows.append({
                 "run": content["runs"][i]["run_id"], "axis": key, "order": order,
-                "position": position, "label": label,
-                "labelled": not numeric or position in (0, 1),
+                "position": position, "label": label, "labelled": labelled(value, position),
                 "metric": column["values"][i] if column else None,
             })  # fmt: skip
     return rows
 
 
-def _placer(values: list[Any], numeric: bool):  # -> Callable[[Any], float | None]
-    if numeric:
-        present = [v for v in values if _finite(v)]
-        low, high = (min(present), max(present)) if present else (0, 0)
+# As in js/src/scales.ts: positive numbers spanning this ratio get a log axis; missing values
+# sit at 0, the others above this gap.
+LOG_SPAN = 1000
+MISSING_GAP = 0.12
+
+
+def axis_placer(values: list[Any], numeric: bool) -> tuple[Any, Any]:
+    """Where a value sits on its axis (0..1, None when it cannot be placed), and whether its
+    label is printed; as js/src/scales.ts does: a linear axis, a log one for positive numbers
+    spanning three decades, or evenly spaced categories (missing first, numbers, then text);
+    missing values at the bottom of a numeric axis, below the others.
+
+    >>> place, _ = axis_placer([0.001, 0.01, 1.0, None], True)
+    >>> [round(place(v), 3) for v in (0.001, 0.01, 1.0, None)]
+    [0.12, 0.413, 1.0, 0]
+    """
+    present = [v for v in values if v is not None]
+    if not numeric or not present or not all(_finite(v) for v in present):
+        order = sorted({_category(v): v for v in values}.items(), key=_category_rank)
+        at = {key: 0.5 if len(order) == 1 else i / (len(order) - 1)
+              for i, (key, _) in enumerate(order)}  # fmt: skip
+        return (lambda v: at.get(_category(v))), (lambda v, p: True)
+    low, high = min(present), max(present)
+    if low > 0 and high / low >= LOG_SPAN:
+        low, high = math.log10(low), math.log10(high)
+        scale = (lambda v: (math.log10(v) - low) / (high - low)) if high > low else (lambda v: 0.5)
+        scale_ok = lambda v: _finite(v) and v > 0  # noqa: E731
+    else:
         span = high - low
-        return lambda v: ((v - low) / span if span else 0.5) if _finite(v) else None
-    categories = sorted({str(v) for v in values}, key=lambda c: (c == "None", c))
-    return lambda v: (categories.index(str(v)) + 0.5) / len(categories)
+        scale = (lambda v: (v - low) / span) if span else (lambda v: 0.5)
+        scale_ok = _finite
+    lift = MISSING_GAP if len(present) < len(values) else 0.0
+
+    def place(v: Any) -> float | None:
+        if v is None:
+            return 0 if lift else None
+        return lift + (1 - lift) * scale(v) if scale_ok(v) else None
+
+    ends = {place(min(present)), place(max(present)), 0 if lift else None}
+    return place, (lambda v, p: p in ends)
 
 
-def sweep_png(content: dict[str, Any], metric: str) -> bytes | None:
+def _category(value: Any) -> str:
+    return "–" if value is None else str(value)
+
+
+def _category_rank(item: tuple[str, Any]) -> tuple[int, float, str]:
+    key, value = item
+    if value is None:
+        return (0, 0.0, "")
+    if _is_number(value):
+        return (1, float(value), "")
+    return (2, 0.0, key)
+
+
+def sweep_png(content: dict[str, Any], metric: str, axes: Sequence[str] = ()) -> bytes | None:
     """The parallel-coordinates chart as a PNG, rendered offline (None without axes), bounded
     as :func:`bounded` says: rendering grows with runs times axes."""
-    rows = parallel_rows(bounded(content, metric)[0], metric)
+    rows = parallel_rows(bounded(content, metric, axes)[0], metric)
     if not rows:
         return None
     import vl_convert

@@ -12,7 +12,8 @@ import traitlets as t
 from ..errors import FilterError
 from ..query.columns import BASE_COLUMNS
 from ..query.search import RunQuery, column_keys
-from .base import bundle, follow_store, json_value, with_fallbacks
+from .base import bundle, follow_store, json_value
+from .saved import SavedView
 
 DEFAULT_COLUMNS = ("name", "status", "start_time", "duration")
 # Columns shown at first, per group, before the user picks others.
@@ -20,7 +21,7 @@ FIRST_SHOWN = {"metrics": 6, "params": 6, "tags": 0}
 GROUPS = ("params", "metrics", "tags")
 
 
-class RunTable(anywidget.AnyWidget):
+class RunTable(SavedView, anywidget.AnyWidget):
     """Runs of an experiment (or a filter) with their params, last metrics and tags.
 
     Click a header to sort (shift-click for a second key), type a filter and press Enter,
@@ -59,7 +60,7 @@ class RunTable(anywidget.AnyWidget):
         self.experiment = experiment
         self._chosen = list(columns) if columns else None
         self.refresh()
-        self.observe(lambda _: self._load_page(),
+        self.observe(lambda _: self._show_page(),
                      names=["sort", "filter", "offset", "page_size", "columns"])  # fmt: skip
         if live:
             follow_store(self)
@@ -99,6 +100,11 @@ class RunTable(anywidget.AnyWidget):
             terms.append(f"{column} {'DESC' if item.get('descending') else 'ASC'}")
         return terms
 
+    def _show_page(self) -> None:
+        """Load the page the user asked for; a saved notebook then shows it too."""
+        self._load_page()
+        self.update_saved()
+
     def _load_page(self) -> None:
         try:
             query = RunQuery(self.filter, self.experiment, self._order_by())
@@ -122,8 +128,8 @@ class RunTable(anywidget.AnyWidget):
             self._rows = rows
 
     # ---- a saved notebook shows the page without a kernel ---------------------------------
-    def _repr_mimebundle_(self, **kwargs: Any):
-        return with_fallbacks(super()._repr_mimebundle_(**kwargs), self.to_html())
+    def saved_html(self) -> str:
+        return self.to_html()
 
     def to_html(self) -> str:
         """The visible page as a plain HTML table."""
