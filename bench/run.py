@@ -591,7 +591,7 @@ def child_plot(folder: str, ids: list[str], repeats: int) -> dict[str, Any]:
     from nbtrack.query.curves import curves
 
     _open(folder)
-    curve_vega()  # builds the spec once (Altair, vl-convert), as the first plot of a session does
+    curve_vega()  # reads the compiled spec once, as the first plot of a session does
     sizes = []
 
     def payload() -> int:

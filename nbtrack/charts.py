@@ -10,6 +10,8 @@ Vega's runtime, not the Vega-Lite compiler.
 from __future__ import annotations
 
 import functools
+import json
+from pathlib import Path
 from typing import Any
 
 X_TITLES = {"step": "step", "time": "wall time", "relative": "seconds since start"}
@@ -77,10 +79,16 @@ def curve_spec(x: str = "step", log_y: bool = False, y_title: str = "value") -> 
     return chart.properties(width="container", height=HEIGHT).to_dict()
 
 
-@functools.lru_cache(maxsize=32)
-def curve_vega(x: str = "step", log_y: bool = False, y_title: str = "value") -> dict[str, Any]:
-    """:func:`curve_spec` compiled to Vega (offline, with vl-convert; shared, do not modify).
-    The compiler's white background is left out: the widget's theme gives the background."""
+# The curve chart compiled to Vega for every x axis and y scale, with Y_TITLE where the y
+# axis' title goes: the widgets read it, so that showing a chart imports neither Altair nor
+# vl-convert. Written by ``python -m nbtrack.charts``; a test checks it matches the compiler.
+COMPILED = Path(__file__).with_name("curves.vega.json")
+Y_TITLE = "<y title>"
+
+
+def compile_curve_vega(x: str = "step", log_y: bool = False, y_title: str = "value") -> dict:
+    """:func:`curve_spec` compiled to Vega (offline, with vl-convert). The compiler's white
+    background is left out: the widget's theme gives the background."""
     import vl_convert
 
     vega = vl_convert.vegalite_to_vega(curve_spec(x, log_y, y_title))
@@ -92,6 +100,45 @@ def curve_vega(x: str = "step", log_y: bool = False, y_title: str = "value") -> 
         if mark.get("name", "").endswith("_voronoi") and "tooltip" in update:
             update["tooltip"] = {"signal": "datum.tooltip"}
     return {key: value for key, value in vega.items() if key != "background"}
+
+
+def _variant(x: str, log_y: bool) -> str:
+    return f"{x}/{'log' if log_y else 'linear'}"
+
+
+@functools.lru_cache(maxsize=1)
+def _compiled() -> dict[str, Any]:
+    return json.loads(COMPILED.read_text())
+
+
+@functools.lru_cache(maxsize=32)
+def curve_vega(x: str = "step", log_y: bool = False, y_title: str = "value") -> dict[str, Any]:
+    """The curve chart as Vega (see :func:`compile_curve_vega`), read from ``COMPILED`` (shared,
+    do not modify)."""
+    if x not in X_TITLES:
+        raise ValueError(f"x must be one of {', '.join(X_TITLES)}; got {x!r}")
+    return _titled(_compiled()[_variant(x, log_y)], y_title)
+
+
+def _titled(value: Any, title: str) -> Any:
+    """``value`` with ``Y_TITLE`` replaced by ``title``: as is where it is the whole string (a
+    title), escaped where it is inside one (an expression's string literal)."""
+    if value == Y_TITLE:
+        return title
+    if isinstance(value, str):
+        return value.replace(Y_TITLE, json.dumps(title)[1:-1]) if Y_TITLE in value else value
+    if isinstance(value, dict):
+        return {k: _titled(v, title) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_titled(v, title) for v in value]
+    return value
+
+
+def write_compiled() -> None:
+    """Compile every variant of the curve chart into ``COMPILED``."""
+    variants = {_variant(x, log_y): compile_curve_vega(x, log_y, Y_TITLE)
+                for x in X_TITLES for log_y in (False, True)}  # fmt: skip
+    COMPILED.write_text(json.dumps(variants, indent=1, sort_keys=True) + "\n")
 
 
 def smoothed(values, weight: float):  # numpy array -> numpy array
@@ -142,3 +189,7 @@ def parallel_spec(rows: list[dict[str, Any]], metric: str) -> dict[str, Any]:
     )
     chart = alt.layer(rules, lines, labels).configure_view(stroke=None)
     return chart.properties(width=STATIC_WIDTH, height=HEIGHT).to_dict()
+
+
+if __name__ == "__main__":
+    write_compiled()

@@ -4,6 +4,7 @@ itself is exercised end to end elsewhere)."""
 from __future__ import annotations
 
 import base64
+import json
 import math
 import re
 import time
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import nbtrack
+from nbtrack.charts import compile_curve_vega, curve_vega
 from nbtrack.query.curves import BUCKETS
 from nbtrack.widgets import Compare
 from nbtrack.widgets.base import STATIC
@@ -119,6 +121,17 @@ def test_plot_series_and_binary_points(sweep: list[str]) -> None:
     rows = plot.curve_rows()
     assert rows[0] == {"series": "run-0 · loss", "run_id": sweep[0], "key": "loss", "x": 0.0,
                        "y": 1.0, "smooth": 1.0}  # fmt: skip
+
+
+@pytest.mark.parametrize("x", ["step", "time", "relative"])
+def test_the_shipped_vega_specs_are_what_the_compiler_makes_now(x: str) -> None:
+    # (if this fails after a change to charts.curve_spec: python -m nbtrack.charts)
+    def text(spec: dict) -> str:  # (Altair names views after a hash of the spec)
+        return re.sub(r"view_[0-9a-f]{16}", "view", json.dumps(spec, sort_keys=True))
+
+    for log_y in (False, True):
+        title = 'val "loss"'
+        assert text(curve_vega(x, log_y, title)) == text(compile_curve_vega(x, log_y, title))
 
 
 def test_plot_defaults_to_the_latest_run_and_changes_axes(sweep: list[str]) -> None:
