@@ -29,13 +29,13 @@ PNG_B64 = "iVBORw0KGgo"
 class Check:
     name: str
     code: str
-    shows: tuple[str, ...] = ()  # mimetypes the cell must display (widget, html, png)
+    shows: tuple[str, ...] = ()  # mimetypes the cell must display; "image": a PNG, maybe in HTML
     prints: str = ""  # text the cell's output must contain
 
 
 WIDGET_VIEWS = (WIDGET, "text/html")
-PLOT_VIEWS = (WIDGET, "image/png")
-CHART_VIEWS = (WIDGET, "text/html", "image/png")
+PLOT_VIEWS = (WIDGET, "image")
+CHART_VIEWS = (WIDGET, "text/html", "image")
 
 CHECKS = [
     Check(
@@ -278,11 +278,14 @@ def _outcome(check: Check, reply: dict, outputs: list[dict]) -> str | None:
             text += body["text"]
         elif kind == "error":
             return ANSI.sub("", "\n".join(body["traceback"]))
-    missing = [m for m in check.shows if not shown.get(m)]
+    # a saved image is a PNG, or one inside the HTML (see nbtrack/widgets/saved.py)
+    inline = re.search(r"data:image/png;base64,([^\"]+)", shown.get("text/html", ""))
+    image = shown.get("image/png") or (inline.group(1) if inline else "")
+    missing = [m for m in check.shows if not (image if m == "image" else shown.get(m))]
     if missing:
         return f"displayed {sorted(shown)}, missing {missing}\n{ANSI.sub('', text)}"
-    if "image/png" in check.shows and not shown["image/png"].startswith(PNG_B64):
-        return "the image/png fallback is not a PNG"
+    if "image" in check.shows and not image.startswith(PNG_B64):
+        return "the saved image is not a PNG"
     if check.prints not in text:
         return f"output lacks {check.prints!r}:\n{text}"
     return None

@@ -217,6 +217,69 @@ def tooltip_over(page: Page, canvas: Locator) -> str:
     return shown.json_value()
 
 
+# ---- what a saved notebook keeps ----------------------------------------------------------
+
+SAVED_IMAGE = re.compile(r'data:image/png;base64,([A-Za-z0-9+/=]+)"')
+
+
+def saved_image(page: Page, index: int) -> str | None:
+    """The PNG (base64) that cell ``index``'s output holds for a saved notebook: its image, or
+    the image inside its HTML; None when it holds none (yet)."""
+    outputs = page.evaluate(f"() => {CELL_MODEL.format(index=index)}.outputs.toJSON()")
+    for output in outputs:
+        data = output.get("data", {})
+        if "image/png" in data:
+            return data["image/png"]
+        found = SAVED_IMAGE.search(data.get("text/html", ""))
+        if found:
+            return found.group(1)
+    return None
+
+
+def save_notebook(page: Page) -> None:
+    """Save the notebook shown, and wait until it is written."""
+    page.evaluate("() => { window.jupyterapp.commands.execute('docmanager:save'); }")
+    page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty")
+
+
+# The share of pixels, in the top left corners as large as the smaller of two PNG images
+# given in base64, whose red, green or blue differ by more than CLEARLY (0-255).
+CLEARLY = 64
+IMAGE_DIFFERENCE = """async ([a, b, clearly]) => {
+  const load = async (data) => {
+    const image = new Image();
+    image.src = 'data:image/png;base64,' + data;
+    await image.decode();
+    return image;
+  };
+  const [one, two] = await Promise.all([load(a), load(b)]);
+  const width = Math.min(one.naturalWidth, two.naturalWidth);
+  const height = Math.min(one.naturalHeight, two.naturalHeight);
+  const pixels = (image) => {
+    const canvas = document.createElement('canvas');
+    [canvas.width, canvas.height] = [width, height];
+    const context = canvas.getContext('2d');
+    context.drawImage(image, 0, 0);
+    return context.getImageData(0, 0, width, height).data;
+  };
+  const [p, q] = [pixels(one), pixels(two)];
+  let differ = 0;
+  for (let i = 0; i < p.length; i += 4) {
+    const most = Math.max(Math.abs(p[i] - q[i]), Math.abs(p[i + 1] - q[i + 1]),
+                          Math.abs(p[i + 2] - q[i + 2]));
+    if (most > clearly) differ += 1;
+  }
+  return differ / (width * height);
+}"""
+
+
+def image_difference(page: Page, a: str, b: str) -> float:
+    """How much two PNG images (base64) differ where they overlap from their top left corner:
+    the share (0 to 1) of their pixels whose colour clearly differs (anti-aliasing seldom
+    does)."""
+    return page.evaluate(IMAGE_DIFFERENCE, [a, b, CLEARLY])
+
+
 # ---- themes -----------------------------------------------------------------------------------
 
 # What a widget's root shows: its text colour, the background colour of it and of each of its

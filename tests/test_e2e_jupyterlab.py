@@ -8,25 +8,31 @@ the widgets up as it needs them, so that the tests run alone and in any order.""
 from __future__ import annotations
 
 import ast
+import base64
 import shutil
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from browser import (
     ARTIFACTS,
     CELL_MODEL,
     KERNEL_IDLE,
+    SAVED_IMAGE,
     add_cell,
     browser_page,
     cell,
     cell_index,
     check_dark_theme,
+    image_difference,
     jupyter,
     live_pictures,
     printed,
     run_all,
     run_cell,
+    save_notebook,
+    saved_image,
     shot,
     tooltip_over,
 )
@@ -66,11 +72,17 @@ class RunAll:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
-    """JupyterLab on a copy of the quickstart, its cells not run yet."""
+def lab_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder JupyterLab serves: a copy of the quickstart (and the store, once run)."""
     root = tmp_path_factory.mktemp("lab")
     shutil.copy(QUICKSTART, root / QUICKSTART.name)
-    with jupyter("lab", root, QUICKSTART.name) as url, browser_page(url) as tab:
+    return root
+
+
+@pytest.fixture(scope="module")
+def lab(lab_root: Path) -> Iterator[Page]:
+    """JupyterLab on the quickstart, its cells not run yet."""
+    with jupyter("lab", lab_root, QUICKSTART.name) as url, browser_page(url) as tab:
         yield tab
 
 
@@ -163,6 +175,18 @@ def test_table_sorts_selects_and_filters(page: Page) -> None:
     shot(plot, "plot-light")
     shot(compare, "compare-light")
 
+    # scrolled sideways to the end, the selection and name columns stay in view, side by side
+    scroll = table.locator(".nbt-scroll")
+    scroll.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
+    expect(scroll).not_to_have_js_property("scrollLeft", 0)
+    frame = scroll.bounding_box()
+    select, name = (rows.first.locator(css).bounding_box()
+                    for css in ("td.nbt-select", "td[data-column='name']"))  # fmt: skip
+    assert frame is not None and select is not None and name is not None
+    assert frame["x"] <= select["x"] and name["x"] + name["width"] <= frame["x"] + frame["width"]
+    assert abs(select["x"] + select["width"] - name["x"]) < 1
+    scroll.evaluate("el => { el.scrollLeft = 0; }")
+
     box = table.locator("input.nbt-filter")
     box.fill("params.max_depth = 2")
     box.press("Enter")
@@ -253,6 +277,56 @@ def test_sweep_brushing_selects_runs(page: Page) -> None:
     assert focused == "axis:metrics.f1"  # redrawn, the axis keeps the focus
     page.keyboard.press("Escape")
     wait_for(lambda: count.inner_text() == "0 of 19 runs selected", "Escape to clear the range")
+
+
+def test_the_saved_notebook_keeps_what_the_user_last_saw(page: Page, lab_root: Path) -> None:
+    from nbconvert import HTMLExporter
+
+    index = cell_index(page, WIDGETS["sweep"])
+    view = cell(page, index)
+    box = view.locator(".nbt-parallel-box")
+    box.wait_for(timeout=30_000)
+    before = wait_for(lambda: saved_image(page, index), "the browser's image of the sweep")
+    # brush the best runs on the f1 axis: the saved image follows, brush included
+    view.locator('[data-nbt-key="axis:metrics.f1"]').focus()
+    page.keyboard.press("ArrowDown")
+    expect(view.locator(".nbt-sweep-count")).not_to_have_text("0 of 19 runs selected")
+    box.scroll_into_view_if_needed()
+
+    def matching() -> tuple[str, str] | None:
+        """The saved image and a screenshot of the chart, once they agree (within
+        anti-aliasing): the saved image follows the view."""
+        image = saved_image(page, index)
+        live = base64.b64encode(box.screenshot()).decode()
+        return (image, live) if image and image_difference(page, image, live) < 0.001 else None
+
+    after, live = wait_for(matching, "the saved image to show the brushed sweep")
+    assert view.locator(".nbt-parallel rect.nbt-brush").count() == 1  # (the view kept it)
+    (ARTIFACTS / "saved-sweep-live.png").write_bytes(base64.b64decode(live))
+    (ARTIFACTS / "saved-sweep-image.png").write_bytes(base64.b64decode(after))
+    # ...the selection it shows included: the picture before differs
+    assert image_difference(page, before, live) > 0.01
+    # saved, and converted to HTML as GitHub and nbviewer show it: an image of the sweep is there
+    save_notebook(page)
+    html, _ = HTMLExporter().from_filename(str(lab_root / QUICKSTART.name))
+    shown = SAVED_IMAGE.findall(html)
+    import nbformat
+
+    saved_nb = nbformat.read(str(lab_root / QUICKSTART.name), 4)
+    print(
+        "DEBUG",
+        [[list(o.get("data", {})) for o in c.get("outputs", [])] for c in saved_nb.cells],
+        list(saved_nb.metadata),
+    )
+    print("DEBUG", (lab_root / QUICKSTART.name).stat().st_mtime, len(shown), "widget-view" in html)
+    assert shown and any(image_difference(page, image, after) < 0.001 for image in shown)
+    page.keyboard.press("Escape")
+    # a curve chart's image is its canvas as drawn (the live plot's, finished)
+    index = cell_index(page, WIDGETS["live-plot"])
+    chart = cell(page, index).locator(".nbt-chart")
+    chart.scroll_into_view_if_needed()
+    shown = base64.b64encode(chart.screenshot()).decode()
+    assert image_difference(page, saved_image(page, index) or "", shown) < 0.001
 
 
 def test_dark_theme_changes_the_widgets_colours_and_keeps_text_readable(page: Page) -> None:

@@ -1,6 +1,7 @@
-"""What a saved notebook keeps of a widget, in real kernels: the image the browser sends back
-(the kernel renders nothing while a browser draws), or, where no browser draws (nbclient), an
-image the kernel renders when the cell ends. The browser's side is in test_e2e_jupyterlab.py."""
+"""What a saved notebook keeps of a widget, in real kernels: beside the live view, a static twin
+holding the image the browser sends back (the kernel renders nothing while a browser draws),
+or, where no browser draws (nbclient), an image the kernel renders when the cell ends. The
+browser's side is in test_e2e_jupyterlab.py."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from jupyter_client.manager import start_new_kernel
 from kernels import errors, run_cells, text
 
-from nbtrack.widgets.saved import WIDGET_VIEW
+from nbtrack.widgets.saved import HIDDEN_VIEW, WIDGET_VIEW
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
@@ -29,9 +30,11 @@ SWEEP = (
 )
 
 
-def displayed(cell: Any) -> dict[str, Any]:
-    (out,) = [o for o in cell.outputs if o.output_type == "display_data"]
-    return out
+def shown(cell: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A widget cell's two outputs: the live view, and its static twin (a hidden view)."""
+    live, twin = [o for o in cell.outputs if o.output_type == "display_data"]
+    assert live.data[WIDGET_VIEW]["model_id"] and twin.data[WIDGET_VIEW] == HIDDEN_VIEW
+    return live, twin
 
 
 def test_without_a_browser_the_kernel_renders_the_saved_images_when_the_cell_ends(
@@ -43,8 +46,8 @@ def test_without_a_browser_the_kernel_renders_the_saved_images_when_the_cell_end
         tmp_store, tmp_path,
     )  # fmt: skip
     assert not any(errors(c) for c in cells), [text(c) for c in cells]
-    plot, sweep, table = (displayed(c) for c in cells[1:])
-    assert base64.b64decode(plot.data["image/png"]).startswith(PNG[:8]) and WIDGET_VIEW in plot.data
+    plot, sweep, table = (shown(c)[1] for c in cells[1:])
+    assert base64.b64decode(plot.data["image/png"]).startswith(PNG[:8])
     # the compare shows its image inside its HTML (a viewer shows one of the two only)
     image = re.search(r'<img src="data:image/png;base64,([^"]+)"', sweep.data["text/html"])
     assert image and base64.b64decode(image.group(1)).startswith(PNG[:8])
@@ -84,10 +87,10 @@ def test_in_a_browser_the_kernel_renders_nothing_and_keeps_the_browsers_image(ke
     assert not [m for m in execute(kernel, SWEEP, browser) if m["msg_type"] == "error"]
     messages = execute(kernel, "nbtrack.plot('loss', runs=ids)", browser)
     assert not [m for m in messages if m["msg_type"] == "error"], messages
-    (shown,) = [m["content"] for m in messages if m["msg_type"] == "display_data"]
-    assert "image/png" not in shown["data"]  # nothing rendered on the cell's path
-    display_id = shown["transient"]["display_id"]
-    model_id = shown["data"][WIDGET_VIEW]["model_id"]
+    live, twin = [m["content"] for m in messages if m["msg_type"] == "display_data"]
+    assert twin["data"] == {WIDGET_VIEW: HIDDEN_VIEW}  # nothing rendered on the cell's path
+    display_id = twin["transient"]["display_id"]
+    model_id = live["data"][WIDGET_VIEW]["model_id"]
     # the browser's image comes back as a custom widget message with the PNG as its buffer
     snapshot = {"method": "custom", "content": {"type": "snapshot", "width": 300, "height": 120}}
     message = kernel.session.msg("comm_msg", {"comm_id": model_id, "data": snapshot})
@@ -100,4 +103,4 @@ def test_in_a_browser_the_kernel_renders_nothing_and_keeps_the_browsers_image(ke
     assert content["transient"]["display_id"] == display_id
     assert base64.b64decode(content["data"]["image/png"]) == PNG
     assert content["metadata"]["image/png"] == {"width": 300, "height": 120}
-    assert WIDGET_VIEW in content["data"]
+    assert content["data"][WIDGET_VIEW] == HIDDEN_VIEW  # the live view is left alone

@@ -1,12 +1,15 @@
-"""What a notebook keeps of a widget: beside the live view, an image and/or an HTML table that
-nbconvert, GitHub and nbviewer show without a kernel. None of it is drawn on the cell's path.
+"""What a notebook keeps of a widget: an image and/or an HTML table that nbconvert, GitHub and
+nbviewer show without a kernel. None of it is drawn on the cell's path.
 
-A widget displays with a display id. The browser that draws a chart sends back a PNG of what
-is on screen, after its first draw and again after the user changes the view, and Python
-writes it into the output with ``update_display``: the saved notebook shows what the user last
-saw (brushes, zoom, smoothing), and the kernel never runs a chart renderer. Where no browser
-draws widgets (nbclient, papermill, a console), the kernel renders a bounded image itself when
-the cell ends, so that the notebook those tools save still holds one.
+A widget displays as two outputs: the live view, and its static twin. The twin carries a widget
+view with no model, which JupyterLab and Notebook 7 hide (and nbconvert skips for the image or
+HTML beside it), and a display id: the browser that draws a chart sends back a PNG of what is on
+screen, after its first draw and again after the user changes the view, and Python writes it
+into the twin with ``update_display``. So the saved notebook shows what the user last saw
+(brushes, zoom, smoothing), the live view is never redrawn for it, and the kernel never runs a
+chart renderer. Where no browser draws widgets (nbclient, papermill, a console), the kernel
+renders a bounded image itself when the cell ends, so that the notebook those tools save still
+holds one.
 
 The message a front end sends (see js/src/snapshot.ts)::
 
@@ -25,6 +28,8 @@ from typing import Any
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+# A widget view without a model: JupyterLab and Notebook 7 hide the output that holds it.
+HIDDEN_VIEW = {"model_id": "", "version_major": 2, "version_minor": 0}
 
 _heard_from_browser = False
 _pending: weakref.WeakSet[Any] = weakref.WeakSet()
@@ -69,7 +74,7 @@ def browser_draws() -> bool:
 
 class SavedView:
     """Mixin for a widget class (before ``anywidget.AnyWidget`` in its bases): displays it
-    with a display id and keeps its saved output up to date. Subclasses say what to keep:
+    with its static twin and keeps the twin up to date. Subclasses say what to keep:
     :meth:`saved_html` (cheap, made in the kernel) and, for charts, :meth:`kernel_image` (only
     used where no browser sends an image)."""
 
@@ -92,21 +97,20 @@ class SavedView:
         self._listen()
         if self._display_id is None:
             self._display_id = uuid.uuid4().hex
+        view = super()._repr_mimebundle_()  # type: ignore[misc]
+        data, metadata = view if isinstance(view, tuple) else (view, None)
+        display(data, raw=True, metadata=metadata)
         data, metadata = self.saved_bundle()
         display(data, raw=True, metadata=metadata, display_id=self._display_id)
         if type(self).kernel_image is not SavedView.kernel_image and not browser_draws():
             _render_at_cell_end(self)
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-        return self.saved_bundle(**kwargs)
-
-    def saved_bundle(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The output as displayed and saved: the widget view, plain text, and the image and
-        HTML that show without a kernel (the image inside the HTML when there is HTML, since
-        a viewer shows only one of them)."""
-        result = super()._repr_mimebundle_(**kwargs)  # type: ignore[misc]
-        data, metadata = (dict(result[0]), dict(result[1] or {})) if isinstance(result, tuple) \
-            else (dict(result or {}), {})  # fmt: skip
+    def saved_bundle(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The static twin's output: a hidden widget view, and the image and HTML that show
+        without a kernel (the image inside the HTML when there is HTML, since a viewer shows
+        only one of them)."""
+        data: dict[str, Any] = {WIDGET_VIEW: HIDDEN_VIEW}
+        metadata: dict[str, Any] = {}
         text = self.saved_html()
         image = self._image
         if text is not None:
@@ -118,7 +122,7 @@ class SavedView:
         return data, metadata
 
     def update_saved(self) -> None:
-        """Write the current saved output into every output that displays this widget."""
+        """Write the current static view into the outputs that show this widget's twin."""
         if self._display_id is None:
             return
         from IPython.display import update_display
