@@ -243,7 +243,8 @@ def save_notebook(page: Page) -> None:
 
 
 # The share of pixels, in the top left corners as large as the smaller of two PNG images
-# given in base64, whose red, green or blue differ by more than CLEARLY (0-255).
+# given in base64, whose red, green or blue differ by more than CLEARLY (0-255); the least over
+# shifts of one image by up to a pixel each way (an element's screenshot rounds its position).
 CLEARLY = 64
 IMAGE_DIFFERENCE = """async ([a, b, clearly]) => {
   const load = async (data) => {
@@ -263,20 +264,30 @@ IMAGE_DIFFERENCE = """async ([a, b, clearly]) => {
     return context.getImageData(0, 0, width, height).data;
   };
   const [p, q] = [pixels(one), pixels(two)];
-  let differ = 0;
-  for (let i = 0; i < p.length; i += 4) {
-    const most = Math.max(Math.abs(p[i] - q[i]), Math.abs(p[i + 1] - q[i + 1]),
-                          Math.abs(p[i + 2] - q[i + 2]));
-    if (most > clearly) differ += 1;
+  let least = 1;
+  for (const dy of [-1, 0, 1]) {
+    for (const dx of [-1, 0, 1]) {
+      let differ = 0;
+      for (let y = 1; y < height - 1; y++) {
+        for (let x = 1; x < width - 1; x++) {
+          const i = 4 * (y * width + x);
+          const j = 4 * ((y + dy) * width + x + dx);
+          const most = Math.max(Math.abs(p[i] - q[j]), Math.abs(p[i + 1] - q[j + 1]),
+                                Math.abs(p[i + 2] - q[j + 2]));
+          if (most > clearly) differ += 1;
+        }
+      }
+      least = Math.min(least, differ / ((width - 2) * (height - 2)));
+    }
   }
-  return differ / (width * height);
+  return least;
 }"""
 
 
 def image_difference(page: Page, a: str, b: str) -> float:
-    """How much two PNG images (base64) differ where they overlap from their top left corner:
-    the share (0 to 1) of their pixels whose colour clearly differs (anti-aliasing seldom
-    does)."""
+    """How much two PNG images (base64) differ where they overlap from their top left corner,
+    give or take a pixel: the share (0 to 1) of their pixels whose colour clearly differs
+    (anti-aliasing seldom does)."""
     return page.evaluate(IMAGE_DIFFERENCE, [a, b, CLEARLY])
 
 

@@ -16,8 +16,10 @@ from browser import (
     live_pictures,
     printed,
     run_cell,
+    saved_image,
     shot,
 )
+from helpers import wait_for
 from playwright.sync_api import Page, expect
 
 CELLS = [
@@ -62,6 +64,11 @@ def test_widgets_link_and_update_live_in_notebook_7(page: Page) -> None:
     expect(cell(page, 4).locator(".nbt-compare-grid thead th[scope='col']")).to_have_count(2)
     run_cell(page, 6)
     assert ast.literal_eval(printed(page, 6)) == {"selected": picked, "plot": 2, "compared": 2}
+    # the plot's image for the saved notebook arrives in its static twin, which stays hidden
+    wait_for(lambda: saved_image(page, 3), "the plot's image from the browser")
+    outputs = cell(page, 3).locator(".jp-OutputArea-output")
+    expect(outputs).to_have_count(2)
+    assert [o.is_visible() for o in outputs.all()] == [True, False]
 
     run_cell(page, 5, wait=False)
     drawn = live_pictures(page, 5)

@@ -153,6 +153,8 @@ export interface CompareModel extends CurveTraits {
   metric: string;
   /** The scatter's x. */
   param: string;
+  /** The params drawn as axes of the sweep; [] for the default: those most related to `metric`. */
+  axes: string[];
   only_differences: boolean;
   _content: CompareContent;
   _sweep: SweepContent | Record<string, never>;

@@ -8,6 +8,9 @@
 
 import type { AnyModel } from "@anywidget/types";
 
+/** The attribute of elements a snapshot leaves out, and whose changes do not call for one. */
+export const TRANSIENT = "data-nbt-transient";
+
 /** Charts drawn side by side in a row; rows stacked, as the widget lays them out. */
 export type Rows = Element[][];
 
@@ -92,7 +95,7 @@ function inlineStyles(source: SVGSVGElement, width: number, height: number): SVG
     const style = getComputedStyle(el);
     to[i].setAttribute("style", STYLE_PROPS.map((p) => `${p}:${style.getPropertyValue(p)}`).join(";"));
   });
-  for (const title of Array.from(clone.querySelectorAll("title"))) title.remove();
+  for (const left of Array.from(clone.querySelectorAll(`title, [${TRANSIENT}]`))) left.remove();
   clone.setAttribute("xmlns", "http://www.w3.org/2000/svg");
   clone.setAttribute("width", String(width));
   clone.setAttribute("height", String(height));
@@ -122,7 +125,8 @@ async function paint(ctx: CanvasRenderingContext2D, el: Element, x: number, y: n
     );
     for (const part of parts) {
       const at = part.getBoundingClientRect();
-      await paint(ctx, part, x + at.left - box.left + dx, y + at.top - box.top + dy);
+      // (whole pixels: a page at a fractional scroll position draws its parts there)
+      await paint(ctx, part, x + Math.round(at.left - box.left + dx), y + Math.round(at.top - box.top + dy));
     }
   }
 }
@@ -196,10 +200,29 @@ export function snapshots(model: AnyModel, root: Element, rows: () => Rows, watc
     const now = performance.now();
     since ??= now;
     window.clearTimeout(timer);
-    timer = window.setTimeout(() => void take(), now - since >= MAX_WAIT_MS ? 0 : QUIET_MS);
+    // (not in the middle of a drag: the image is taken once the pointer lets go)
+    const wait = !pressed && now - since >= MAX_WAIT_MS ? 0 : QUIET_MS;
+    timer = window.setTimeout(() => (pressed ? schedule() : void take()), wait);
   };
 
-  const observer = new MutationObserver(schedule);
+  let pressed = false;
+  const press = (): void => {
+    pressed = true;
+  };
+  const release = (): void => {
+    if (pressed) {
+      pressed = false;
+      schedule();
+    }
+  };
+  root.addEventListener("pointerdown", press);
+  window.addEventListener("pointerup", release);
+  window.addEventListener("pointercancel", release);
+  const transient = (node: Node): boolean =>
+    (node instanceof Element ? node : node.parentElement)?.closest(`[${TRANSIENT}]`) != null;
+  const observer = new MutationObserver((records) => {
+    if (records.some((record) => !transient(record.target))) schedule();
+  });
   for (const el of watched) observer.observe(el, { childList: true, subtree: true, attributes: true });
   return {
     schedule,
@@ -207,6 +230,9 @@ export function snapshots(model: AnyModel, root: Element, rows: () => Rows, watc
       disposed = true;
       window.clearTimeout(timer);
       observer.disconnect();
+      root.removeEventListener("pointerdown", press);
+      window.removeEventListener("pointerup", release);
+      window.removeEventListener("pointercancel", release);
     },
   };
 }
