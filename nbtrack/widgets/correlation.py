@@ -42,14 +42,42 @@ def average_ranks(values: np.ndarray) -> np.ndarray:
 def spearman(x: np.ndarray, y: np.ndarray) -> float | None:
     """Spearman's correlation of two float arrays over the pairs where both are present (None
     when fewer than three pairs, or when either side is constant), to 4 decimals."""
-    both = ~(np.isnan(x) | np.isnan(y))
-    if both.sum() < 3:
-        return None
-    rx, ry = average_ranks(x[both]), average_ranks(y[both])
-    rx -= rx.mean()
-    ry -= ry.mean()
-    scale = math.sqrt(float((rx * rx).sum() * (ry * ry).sum()))
-    return None if scale == 0 else round(float((rx * ry).sum()) / scale, 4)
+    return correlations({"x": x}, {"y": y})["x"]["y"]
+
+
+def correlations(
+    xs: dict[str, np.ndarray], ys: dict[str, np.ndarray]
+) -> dict[str, dict[str, float | None]]:
+    """:func:`spearman` of every column of ``xs`` with every column of ``ys``. A column's
+    centred ranks are computed once per set of pairs present (once in all, for columns
+    without gaps), not once per pair."""
+    cache: dict[tuple[str, str, bytes], tuple[np.ndarray, float]] = {}
+
+    def centred(side: str, key: str, column: np.ndarray, both: np.ndarray, whole: bool):
+        found = cache.get(index := (side, key, b"" if whole else np.packbits(both).tobytes()))
+        if found is None:
+            ranks = average_ranks(column if whole else column[both])
+            ranks -= ranks.mean()
+            found = cache[index] = (ranks, float((ranks * ranks).sum()))
+        return found
+
+    present_x = {k: ~np.isnan(v) for k, v in xs.items()}
+    present_y = {k: ~np.isnan(v) for k, v in ys.items()}
+    out: dict[str, dict[str, float | None]] = {}
+    for kx, x in xs.items():
+        row = out[kx] = {}
+        for ky, y in ys.items():
+            both = present_x[kx] & present_y[ky]
+            count = int(both.sum())
+            if count < 3:
+                row[ky] = None
+                continue
+            whole = count == len(both)
+            rx, sx = centred("x", kx, x, both, whole)
+            ry, sy = centred("y", ky, y, both, whole)
+            scale = math.sqrt(sx * sy)
+            row[ky] = None if scale == 0 else round(float((rx * ry).sum()) / scale, 4)
+    return out
 
 
 def rank_correlation(xs: Sequence[Any], ys: Sequence[Any]) -> float | None:

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..query.sweeps import sweep_rows
 from .base import higher_is_better, json_value
-from .correlation import as_numbers, spearman
+from .correlation import as_numbers, correlations
 
 # A saved notebook's sweep (its image rendered in the kernel, its HTML table) shows at most
 # this many runs and param axes: the image costs ~20 ms a run to render, in the user's cell
@@ -47,7 +47,7 @@ def sweep_content(run_ids: Sequence[str]) -> dict[str, Any]:
     ]
     return {
         "runs": [{**run, "name": run["name"] or run["run_id"]} for run in runs],
-        "params": [_dimension(k, v, metric_numbers) for k, v in sorted(varying.items())],
+        "params": _dimensions(varying, metric_numbers),
         "constant": sorted(set(param_columns) - set(varying)),
         "metrics": metrics,
     }
@@ -85,18 +85,18 @@ def _finite(value: Any) -> bool:
     return _is_number(value) and math.isfinite(value)
 
 
-def _dimension(key: str, values: list[Any], metrics: dict[str, np.ndarray]) -> dict[str, Any]:
-    """One param axis: numeric when every value present is a number, else categorical."""
-    numeric = all(v is None or _is_number(v) for v in values)
-    shown = [json_value(v) if numeric or v is None or isinstance(v, (str, bool)) else str(v)
-             for v in values]  # fmt: skip
-    numbers = as_numbers(values) if numeric else None
-    correlation = (
-        {name: spearman(numbers, column) for name, column in metrics.items()}
-        if numbers is not None else {}
-    )  # fmt: skip
-    return {"key": key, "kind": "number" if numeric else "category", "values": shown,
-            "correlation": correlation}  # fmt: skip
+def _dimensions(params: dict[str, list[Any]], metrics: dict[str, np.ndarray]) -> list[dict]:
+    """One axis per param, by key: numeric when every value present is a number, else
+    categorical; with the rank correlation of each numeric one to every metric."""
+    numeric = {k: all(v is None or _is_number(v) for v in values) for k, values in params.items()}
+    related = correlations({k: as_numbers(v) for k, v in params.items() if numeric[k]}, metrics)
+    return [
+        {"key": key, "kind": "number" if numeric[key] else "category",
+         "values": [json_value(v) if numeric[key] or v is None or isinstance(v, (str, bool))
+                    else str(v) for v in values],
+         "correlation": related.get(key, {})}
+        for key, values in sorted(params.items())
+    ]  # fmt: skip
 
 
 def default_metric(content: dict[str, Any]) -> str:
