@@ -111,6 +111,7 @@ TIME_CELL = """async ([index, drawn]) => {
   const cell = panel.content.widgets[index];
   const before = cell.model.executionCount;
   panel.content.activeCellIndex = index;
+  await panel.content.scrollToItem(index, 'start');  // the user looks at the cell they run
   const start = performance.now();
   window.jupyterapp.commands.execute('notebook:run-cell');
   let idle = null, shown = null;
@@ -138,21 +139,26 @@ def lab_figures(store: Path) -> dict[str, float]:
     from browser import KERNEL_IDLE, browser_page, jupyter, run_cell  # the e2e tests' driver
 
     folder = store.parent
-    names = list(CELLS)
-    sources = [SETUP["plot_20x100k"], *(CELLS[n] for n in names)]
+    # the table first, as the first query; the plot's runs read in a cell of their own
+    order = ["import nbtrack", CELLS["table_3000x63"], SETUP["plot_20x100k"],
+             CELLS["plot_20x100k"], CELLS["compare_1500x41"]]  # fmt: skip
+    timed = {1: "table_3000x63", 3: "plot_20x100k", 4: "compare_1500x41"}
     kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources],
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in order],
                                   metadata={"kernelspec": kernelspec})  # fmt: skip
     nbformat.write(nb, folder / "display.ipynb")
     figures: dict[str, float] = {}
     # (the server's kernels use folder / "store")
     with jupyter("lab", folder, "display.ipynb") as url, browser_page(url) as page:
         page.wait_for_function(KERNEL_IDLE, timeout=60_000)
-        run_cell(page, 0)
-        for index, name in enumerate(names, start=1):
-            timed = page.evaluate(TIME_CELL, [index, DRAWN[name]])
-            figures[f"lab_cell_{name}_ms"] = timed["cell_ms"]
-            figures[f"draw_{name}_ms"] = timed["draw_ms"]
+        for index in range(len(order)):
+            if index not in timed:
+                run_cell(page, index)
+                continue
+            name = timed[index]
+            result = page.evaluate(TIME_CELL, [index, DRAWN[name]])
+            figures[f"lab_cell_{name}_ms"] = result["cell_ms"]
+            figures[f"draw_{name}_ms"] = result["draw_ms"]
     return figures
 
 

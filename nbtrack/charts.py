@@ -2,7 +2,9 @@
 
 The curve chart reads a named dataset ``points`` with fields ``series``, ``run_id``, ``key``,
 ``x``, ``y`` (raw value) and ``smooth`` (smoothed value): the widget front end inserts the data
-(and recomputes ``smooth`` when the smoothing slider moves); the static fallback inlines it.
+(and recomputes ``smooth`` when the smoothing slider moves); the static fallback inlines it. The
+hover layer reads the same fields from ``hover``, a thinned copy (a point for every one of
+tens of thousands would cost seconds of every redraw; a static image needs none).
 The widgets get the spec compiled to Vega here (:func:`curve_vega`), so the browser needs only
 Vega's runtime, not the Vega-Lite compiler.
 """
@@ -32,7 +34,7 @@ def curve_spec(x: str = "step", log_y: bool = False, y_title: str = "value") -> 
     x_field = "t:T" if x == "time" else "x:Q"
     scale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
     pick = alt.selection_point(fields=["series"], bind="legend")
-    base = alt.Chart(alt.Data(name="points")).encode(
+    encoding = dict(
         x=alt.X(
             x_field,
             title=X_TITLES[x],
@@ -48,8 +50,13 @@ def curve_spec(x: str = "step", log_y: bool = False, y_title: str = "value") -> 
         ),
         detail="series:N",
     )
-    if x == "time":
-        base = base.transform_calculate(t="datum.x * 1000")
+
+    def layer(data: str) -> alt.Chart:
+        # (parse=None: the values are numbers already; parsing 32k points costs a redraw)
+        chart = alt.Chart(alt.Data(name=data, format={"parse": None})).encode(**encoding)
+        return chart.transform_calculate(t="datum.x * 1000") if x == "time" else chart
+
+    base = layer("points")
     raw = base.mark_line(strokeWidth=1).encode(
         y=alt.Y("y:Q", scale=scale, title=y_title),
         opacity=alt.condition(pick, alt.value(0.25), alt.value(0.05)),
@@ -62,7 +69,8 @@ def curve_spec(x: str = "step", log_y: bool = False, y_title: str = "value") -> 
     # within a pixel or two of a vertex): it is ringed, and its tooltip shows.
     hover = alt.selection_point(nearest=True, on="pointerover", clear="pointerout", empty=False)
     points = (
-        base.mark_point(size=40, filled=False)
+        layer("hover")
+        .mark_point(size=40, filled=False)
         .encode(
             y=alt.Y("smooth:Q", scale=scale),
             opacity=alt.condition(hover, alt.value(1.0), alt.value(0.0)),
@@ -161,8 +169,9 @@ def smoothed(values, weight: float):  # numpy array -> numpy array
 
 
 def inline(spec: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """``spec`` with its named data replaced by ``rows`` and a fixed width (for images)."""
-    return {**spec, "data": {"values": rows}, "width": STATIC_WIDTH}
+    """``spec`` with ``rows`` as its named ``points`` (nothing to hover) and a fixed width
+    (for images)."""
+    return {**spec, "datasets": {"points": rows, "hover": []}, "width": STATIC_WIDTH}
 
 
 def parallel_spec(rows: list[dict[str, Any]], metric: str) -> dict[str, Any]:

@@ -108,8 +108,9 @@ def test_plot_series_and_binary_points(sweep: list[str]) -> None:
         (run_id, key, 30) for run_id in sweep[:2] for key in ("loss", "acc")
     ]
     assert len(plot._data) == 120 * (8 + 4)
-    # the spec is Vega (compiled from Vega-Lite in Python): the browser fills its "points"
-    assert {"name": "points"} in plot._spec["data"]
+    # the spec is Vega (compiled from Vega-Lite in Python): the browser fills its "points",
+    # and a thinned copy to "hover"
+    assert {"points", "hover"} <= {data["name"] for data in plot._spec["data"]}
     assert plot._spec["$schema"].startswith("https://vega.github.io/schema/vega/")
     marks = plot._spec["marks"]
     lines = [m for group in marks for m in group.get("marks", []) if m["type"] == "line"]

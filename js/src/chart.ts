@@ -10,10 +10,19 @@ import { type Config, type Loader, type Spec, View, parse } from "vega";
 import { Handler } from "vega-tooltip";
 import { batched, h, onChanges, perFrame, save } from "./dom";
 import type { CurveTraits, VegaJson } from "./models";
-import { type CurvePoint, type DecodedSeries, LiveCurves, curveRows, decodeSeries, isCurvePatch } from "./series";
+import {
+  type CurvePoint,
+  type DecodedSeries,
+  LiveCurves,
+  curveRows,
+  decodeSeries,
+  hoverRows,
+  isCurvePatch,
+} from "./series";
 
-/** The named dataset the spec reads (see nbtrack/charts.py). */
+/** The named datasets the spec reads: the points, and a thinned copy to hover (charts.py). */
 const DATASET = "points";
+const HOVER_DATASET = "hover";
 
 /**
  * A loader that refuses everything: the specs carry their data inline or through DATASET, so a
@@ -180,6 +189,8 @@ export class CurveChart {
         loader: OFFLINE_LOADER,
         tooltip: new Handler({ theme: isDark(this.el) ? "dark" : "light" }).call,
       });
+      // the container's width from the start: a later change of width runs the whole chart again
+      if (target.clientWidth > 0) view.width(target.clientWidth);
       await view.runAsync();
       if (generation !== this.generation) {
         view.finalize();
@@ -199,7 +210,7 @@ export class CurveChart {
     const view = this.view;
     if (!view) return; // the embed under way pushes the rows when it is done
     try {
-      await view.data(DATASET, this.rows).runAsync();
+      await view.data(DATASET, this.rows).data(HOVER_DATASET, hoverRows(this.rows)).runAsync();
       this.onDrawn();
     } catch (error) {
       this.setDataError(error);

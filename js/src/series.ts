@@ -290,3 +290,13 @@ export function curveRows(decoded: readonly DecodedSeries[], weight: number): Cu
   }
   return rows;
 }
+
+/** About how many points the hover layer gets, whatever the number drawn (see charts.py). */
+export const HOVER_POINTS = 2000;
+
+/** Every k-th row of each series (and its last), k chosen so that about `budget` rows remain. */
+export function hoverRows(rows: readonly CurvePoint[], budget = HOVER_POINTS): CurvePoint[] {
+  const stride = Math.max(1, Math.ceil(rows.length / budget));
+  if (stride === 1) return rows.map((row) => ({ ...row }));
+  return rows.filter((row, i) => i % stride === 0 || rows[i + 1]?.series !== row.series).map((row) => ({ ...row }));
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { SeriesInfo } from "../src/models";
-import { MAX_SMOOTHING, curveRows, decodeSeries, emaSmooth, seriesLabels } from "../src/series";
+import { MAX_SMOOTHING, curveRows, decodeSeries, emaSmooth, hoverRows, seriesLabels } from "../src/series";
 
 /** The Python side's encoding: all x as float64 LE, then all y as float32 LE. */
 function encode(xs: number[], ys: number[], padding = 0): DataView {
@@ -145,5 +145,25 @@ describe("curveRows", () => {
   it("returns new objects on every call", () => {
     const decoded = decodeSeries([series("r", "a", "k", 1)], encode([0], [1]));
     expect(curveRows(decoded, 0)[0]).not.toBe(curveRows(decoded, 0)[0]);
+  });
+});
+
+describe("hoverRows", () => {
+  const rows = (series: string, n: number) =>
+    Array.from({ length: n }, (_, i) => ({ series, run_id: series, key: "loss", x: i, y: i, smooth: i }));
+
+  it("keeps every row within the budget, as fresh objects", () => {
+    const all = rows("a", 5);
+    const kept = hoverRows(all, 10);
+    expect(kept).toEqual(all);
+    expect(kept[0]).not.toBe(all[0]);
+  });
+
+  it("thins every series to about the budget, keeping each series' last point", () => {
+    const all = [...rows("a", 1000), ...rows("b", 1000)];
+    const kept = hoverRows(all, 100);
+    expect(kept.length).toBeLessThanOrEqual(102);
+    expect(kept.filter((r) => r.series === "a").at(-1)?.x).toBe(999);
+    expect(kept.filter((r) => r.series === "b").at(-1)?.x).toBe(999);
   });
 });
