@@ -21,6 +21,8 @@ type Model = AnyModel<RunTableModel>;
 
 const GROUPS: readonly ColumnGroup[] = ["attributes", "params", "metrics", "tags"];
 const PAGE_SIZES: readonly number[] = [10, 25, 50, 100, 200];
+/** Stays in view, right of the selection column, when the table scrolls sideways. */
+const PINNED_COLUMN = "name";
 
 function columnInfo(model: Model): Map<string, ColumnInfo> {
   return new Map((model.get("_all_columns") ?? []).map((column) => [column.name, column]));
@@ -154,6 +156,13 @@ function ariaSort(sort: readonly SortKey[], column: string): string {
   return key.descending ? "descending" : "ascending";
 }
 
+/** Class names of a header or body cell of `column`: numbers align right; the name is pinned. */
+function cellClasses(column: string, numeric: boolean, ...others: string[]): string | undefined {
+  if (numeric) others.push("nbt-num");
+  if (column === PINNED_COLUMN) others.push("nbt-pin", "nbt-pin-name");
+  return others.length > 0 ? others.join(" ") : undefined;
+}
+
 /** Columns holding numbers on this page: right-aligned, header included, so digits line up. */
 function numericColumns(columns: readonly string[], rows: readonly TableRow[]): Set<string> {
   return new Set(columns.filter((column) => rows.some((row) => typeof row.values[column] === "number")));
@@ -181,7 +190,7 @@ function headerCell(
   button.addEventListener("click", (event) => {
     saveFromFirstPage(model, "sort", nextSort(model.get("sort") ?? [], column, group, event.shiftKey));
   });
-  return h("th", { scope: "col", class: numeric ? "nbt-num" : undefined, "aria-sort": ariaSort(sort, column) }, button);
+  return h("th", { scope: "col", class: cellClasses(column, numeric), "aria-sort": ariaSort(sort, column) }, button);
 }
 
 function pageCheckbox(model: Model): HTMLInputElement {
@@ -209,10 +218,9 @@ function valueCell(
     return h("td", { "data-column": column }, statusBadge(typeof status === "string" ? status : row.status));
   }
   const cell = formatCell(row.values[column], info);
-  const classes = [`nbt-cell-${cell.kind}`];
-  if (numeric) classes.push("nbt-num");
-  if (column === "run_id" || column === "parent_run_id") classes.push("nbt-mono");
-  return h("td", { class: classes.join(" "), title: cell.title, "data-column": column }, cell.text);
+  const mono = column === "run_id" || column === "parent_run_id" ? ["nbt-mono"] : [];
+  const classes = cellClasses(column, numeric, `nbt-cell-${cell.kind}`, ...mono);
+  return h("td", { class: classes, title: cell.title, "data-column": column }, cell.text);
 }
 
 function bodyRow(
@@ -227,7 +235,7 @@ function bodyRow(
   return h(
     "tr",
     { class: "nbt-row", tabindex: 0, "data-run-id": row.run_id, "data-nbt-key": `row:${row.run_id}` },
-    h("td", { class: "nbt-select" }, checkbox, dot),
+    h("td", { class: "nbt-select nbt-pin" }, checkbox, dot),
     ...columns.map((column) => valueCell(row, column, info.get(column), numeric.has(column))),
   );
 }
@@ -263,10 +271,31 @@ function selectRowsOnInput(model: Model, body: HTMLTableSectionElement): void {
   });
 }
 
-function runGrid(model: Model): Part<HTMLDivElement> & { updateSelection: () => void } {
+/**
+ * Keeps `--nbt-pin-left` on `table` at the width of the selection column that `track` is given
+ * (its header cell, anew at each render): the pinned name column starts there. That width
+ * depends on the fonts and on whether the rows show their status dot, so it is measured.
+ */
+function pinnedNameOffset(table: HTMLTableElement): { track: (cell: HTMLElement) => void; stop: () => void } {
+  const observer = new ResizeObserver((entries) => {
+    for (const entry of entries) {
+      table.style.setProperty("--nbt-pin-left", `${entry.target.getBoundingClientRect().width}px`);
+    }
+  });
+  return {
+    track: (cell) => {
+      observer.disconnect();
+      observer.observe(cell);
+    },
+    stop: () => observer.disconnect(),
+  };
+}
+
+function runGrid(model: Model): Part<HTMLDivElement> & { updateSelection: () => void; stop: () => void } {
   const head = h("thead");
   const body = h("tbody");
   const table = h("table", { class: "nbt-grid", role: "grid", "aria-multiselectable": "true" }, head, body);
+  const pin = pinnedNameOffset(table);
   let headerCheckbox = pageCheckbox(model);
   selectRowsOnInput(model, body);
 
@@ -296,14 +325,16 @@ function runGrid(model: Model): Part<HTMLDivElement> & { updateSelection: () => 
     keepingFocus(table, () => {
       headerCheckbox = pageCheckbox(model);
       const headers = columns.map((column) => headerCell(model, column, info, numeric.has(column)));
-      head.replaceChildren(h("tr", {}, h("th", { class: "nbt-select", scope: "col" }, headerCheckbox), ...headers));
+      const selectHeader = h("th", { class: "nbt-select nbt-pin", scope: "col" }, headerCheckbox);
+      head.replaceChildren(h("tr", {}, selectHeader, ...headers));
+      pin.track(selectHeader);
       const bodyRows = rows.map((row) => bodyRow(row, columns, info, numeric));
       body.replaceChildren(...(rows.length > 0 ? bodyRows : [emptyRow(model, columns.length + 1)]));
     });
     updateSelection();
   };
   update();
-  return { el: h("div", { class: "nbt-scroll" }, table), update, updateSelection };
+  return { el: h("div", { class: "nbt-scroll" }, table), update, updateSelection, stop: pin.stop };
 }
 
 // --- pager ----------------------------------------------------------------------------------
@@ -355,6 +386,7 @@ function render({ model, el }: RenderProps<RunTableModel>): () => void {
   el.append(root);
 
   const stops = [
+    grid.stop,
     onChanges(model, ["filter"], filter.update),
     onChanges(model, ["_filter_error"], error.update),
     onChanges(model, ["_all_columns", "columns"], batched(chooser.update)),

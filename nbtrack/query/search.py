@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
-
-import pandas as pd
 
 from ..extras import optional
 from ..store import get_store
 from ..store.reader import Snapshot
+from ..values import decode_param
 from .columns import BASE_COLUMNS, Joins
 from .filter import compile_filter, parse_order_by
-from .frames import decoded_params, pivot, to_arrow
+from .frames import pivot, to_arrow
 
 if TYPE_CHECKING:
+    import pandas as pd
     import pyarrow as pa
 
 
@@ -107,13 +107,15 @@ class RunQuery:
         """The ids of the matching runs, in order."""
         return get_store().reader.query(*self.page()).column("run_id").to_pylist()
 
-    def read_page(self, size: int, offset: int) -> tuple[int, int, pd.DataFrame]:
+    def read_page(
+        self, size: int, offset: int, columns: Collection[str]
+    ) -> tuple[int, int, list[dict[str, Any]]]:
         """The number of matching runs, the offset used (moved back onto the last page when
-        beyond it) and that page of ``size`` runs, as :func:`search` gives them."""
+        beyond it) and that page of ``size`` runs as records (see :func:`page_records`)."""
         with get_store().reader.snapshot() as snap:
-            total = snap.query(*self.count())[0][0].as_py()
+            total = snap.rows(*self.count())[0][0]
             offset = min(offset, max(0, (total - 1) // size * size))
-            return total, offset, widen(snap, snap.query(*self.page(size, offset)))
+            return total, offset, page_records(snap, snap.rows(*self.page(size, offset)), columns)
 
 
 OUTPUTS = ("pandas", "arrow", "polars")
@@ -127,8 +129,8 @@ def column_keys(experiment: str | Sequence[str] | None = None) -> dict[str, list
     with get_store().reader.snapshot() as snap:
         return {
             group: [row[0] for row in snap.rows(
-                f"SELECT DISTINCT k.key FROM {table} k JOIN runs r USING (run_id) "
-                f"WHERE {where} ORDER BY 1", args)]
+                f"SELECT DISTINCT k.key FROM {snap.source(table, keys=True)} k "
+                f"JOIN runs r USING (run_id) WHERE {where} ORDER BY 1", args)]
             for group, table in sources.items()
         }  # fmt: skip
 
@@ -157,19 +159,75 @@ def convert(frame: pd.DataFrame, output: str) -> Any:
     return optional("polars", "search(output='polars')", "polars").from_arrow(table)
 
 
-# Params, last metrics and tags of a set of runs, in one round trip: (kind, run_id, key, type,
-# number, text) rows where kind is p, m or t.
-_LONG_ROWS = """
-WITH ids AS (SELECT unnest(?) AS run_id)
-SELECT 'p', run_id, key, type, num, value FROM params SEMI JOIN ids USING (run_id)
-UNION ALL
-SELECT 'm', run_id, key, NULL, value, NULL FROM latest_metrics SEMI JOIN ids USING (run_id)
-UNION ALL
-SELECT 't', run_id, key, NULL, NULL, value FROM tags SEMI JOIN ids USING (run_id)
-UNION ALL
-SELECT DISTINCT 'd', run_id, name, NULL, NULL, name || '@' || digest
-    FROM inputs SEMI JOIN ids USING (run_id)
-"""
+# Per column group, its view and its rows as (kind, run_id, key, type, number, text), where kind
+# is p, m or t; then the datasets runs used (kind d).
+_GROUP_ROWS = {
+    "params": ("params", "SELECT 'p', run_id, key, type, num, value FROM {}"),
+    "metrics": ("latest_metrics", "SELECT 'm', run_id, key, NULL, value, NULL FROM {}"),
+    "tags": ("tags", "SELECT 't', run_id, key, NULL, NULL, value FROM {}"),
+}
+_DATASETS = "SELECT DISTINCT 'd', run_id, name, NULL, NULL, name || '@' || digest FROM inputs"
+_KINDS = {"p": "params", "m": "metrics", "t": "tags", "d": "datasets"}
+
+
+def _long_rows(
+    snap: Snapshot, ids: list[str], columns: Collection[str] | None = None
+) -> tuple[str, list[Any]]:
+    """SQL and parameters of the params, last metrics and tags of runs ``ids`` and the datasets
+    they used, in one round trip. ``columns``: only the params, metrics and tags among them
+    (``params.lr``, ...), read without building their views as tables (see
+    :meth:`Snapshot.source`)."""
+    parts, args = [], [ids]
+    for group, (view, select) in _GROUP_ROWS.items():
+        keys = [c.partition(".")[2] for c in columns or () if c.startswith(f"{group}.")]
+        if columns is None:
+            parts.append(select.format(view) + " SEMI JOIN ids USING (run_id)")
+        elif keys:
+            parts.append(select.format(snap.source(view)) + " SEMI JOIN ids USING (run_id) "
+                         "WHERE key IN (SELECT unnest(?))")  # fmt: skip
+            args.append(keys)
+    parts.append(f"{_DATASETS} SEMI JOIN ids USING (run_id)")
+    return "WITH ids AS (SELECT unnest(?) AS run_id) " + " UNION ALL ".join(parts), args
+
+
+def _grouped(rows: list[tuple[Any, ...]]) -> dict[str, list[tuple[str, str, Any]]]:
+    """:func:`_long_rows`' rows per group as (run_id, key, value): a param's value (typed), a
+    metric's last value, a tag's text, and per dataset a run used, ``name@digest``."""
+    groups: dict[str, list[tuple[str, str, Any]]] = {group: [] for group in _KINDS.values()}
+    for kind, run_id, key, type_, number, text in rows:
+        if kind == "p":
+            value = decode_param(type_, number, text)
+        else:
+            value = number if kind == "m" else text
+        groups[_KINDS[kind]].append((run_id, key, value))
+    return groups
+
+
+def _datasets(rows: list[tuple[str, str, Any]]) -> dict[str, str]:
+    """Run id -> the datasets it used, ``name@digest, …``, from the ``datasets`` group."""
+    used: dict[str, list[str]] = {}
+    for run_id, _, label in rows:
+        used.setdefault(run_id, []).append(label)
+    return {run_id: ", ".join(sorted(labels)) for run_id, labels in used.items()}
+
+
+def page_records(
+    snap: Snapshot, base: list[tuple[Any, ...]], columns: Collection[str]
+) -> list[dict[str, Any]]:
+    """Base rows (tuples of ``BASE_COLUMNS``) read from ``snap`` as ``{column: value}`` records
+    with the params, metrics and tags among ``columns`` (and ``datasets``) added, valued as in
+    :func:`search`: what a run table shows, read without pandas."""
+    records = [dict(zip(BASE_COLUMNS, row, strict=True)) for row in base]
+    by_id = {record["run_id"]: record for record in records}
+    groups = _grouped(snap.rows(*_long_rows(snap, list(by_id), columns)))
+    for group in _GROUP_ROWS:
+        for run_id, key, value in groups[group]:
+            by_id[run_id][f"{group}.{key}"] = value
+    if "datasets" in columns:
+        used = _datasets(groups["datasets"])
+        for record in records:
+            record["datasets"] = used.get(record["run_id"])
+    return records
 
 
 def select_runs(where: str = "true", joins: str = "") -> str:
@@ -180,23 +238,19 @@ def select_runs(where: str = "true", joins: str = "") -> str:
 def widen(snap: Snapshot, base: pa.Table) -> pd.DataFrame:
     """Search's DataFrame from base rows (Arrow, ``BASE_COLUMNS``) read from ``snap``: params,
     metrics and tags added, and ``datasets`` (``name@digest, …``) when any run logged inputs."""
+    import pandas as pd  # (here: a run table's page needs no pandas)
+
     ids = base.column("run_id").to_pylist()
-    long: dict[str, list[tuple[Any, ...]]] = {"p": [], "m": [], "t": [], "d": []}
-    for kind, *row in snap.rows(_LONG_ROWS, [ids]):
-        long[kind].append(tuple(row))
+    groups = _grouped(snap.rows(*_long_rows(snap, ids)))
     frame = base.to_pandas()
     wide = {
-        **pivot(ids, decoded_params(long["p"]), "params", typed=True),
-        **pivot(ids, [(r, k, num) for r, k, _, num, _ in long["m"]], "metrics", typed=False),
-        **pivot(ids, [(r, k, text) for r, k, _, _, text in long["t"]], "tags", typed=False),
+        **pivot(ids, groups["params"], "params", typed=True),
+        **pivot(ids, groups["metrics"], "metrics", typed=False),
+        **pivot(ids, groups["tags"], "tags", typed=False),
     }
-    if long["d"]:  # the datasets each run used, as name@digest
-        used: dict[str, list[str]] = {}
-        for run_id, _, _, _, label in long["d"]:
-            used.setdefault(run_id, []).append(label)
-        wide["datasets"] = pd.array(
-            [", ".join(sorted(used[i])) if i in used else None for i in ids], dtype=object
-        )
+    if groups["datasets"]:  # the datasets each run used, as name@digest
+        used = _datasets(groups["datasets"])
+        wide["datasets"] = pd.array([used.get(i) for i in ids], dtype=object)
     if wide:
         frame = pd.concat([frame, pd.DataFrame(wide, index=frame.index)], axis=1)
     return frame

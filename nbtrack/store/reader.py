@@ -6,6 +6,11 @@ read once, when it first appears (segments are immutable). Metric points stay in
 files and are read on demand, from just the segments that hold the requested runs. This
 process's unflushed rows are registered as Arrow tables, so a process always sees its own logs.
 
+Queries load and build only what they name: the params, tags and metric summaries (the bulk of a
+store) load when a query needs one of them whole, and until then their views read the segments,
+so that the first page of a table reads a few runs' values rather than every run's.
+:meth:`Reader.refresh` (the live widgets call it in the background) loads and builds the rest.
+
 Views (the ``nbtrack.sql`` contract): ``runs``, ``params``, ``metrics``, ``tags``,
 ``latest_metrics``, ``events``, ``artifacts``, ``inputs``.
 """
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import threading
 import time
 import warnings
@@ -42,6 +48,8 @@ from .writer import Writer
 
 T = TypeVar("T")
 CACHED = ("runs", "params", "tags", "events", "artifacts", "inputs")
+# Tables whose segments load into the cache only once a query needs them whole (see above).
+LAZY = ("params", "tags", "metrics")
 # A concurrent compaction can remove a segment between listing and reading; list again.
 RETRIES = 8
 
@@ -97,13 +105,6 @@ CREATE OR REPLACE VIEW _v_runs AS
         coalesce(s.deleted, false) AS deleted, s.error,
         r.* EXCLUDE (run_id, experiment, name, created_at)
     FROM _run_rows r LEFT JOIN _m_states s USING (run_id);
-CREATE OR REPLACE VIEW _param_rows AS
-    SELECT * EXCLUDE (_seg) FROM _c_params UNION ALL BY NAME SELECT * FROM _p_params;
-CREATE OR REPLACE VIEW _tag_rows AS
-    SELECT * EXCLUDE (_seg) FROM _c_tags UNION ALL BY NAME SELECT * FROM _p_tags;
-CREATE OR REPLACE VIEW _summaries AS
-    SELECT * EXCLUDE (_seg) FROM _c_msum
-    UNION ALL BY NAME {_SUMMARIZE} FROM _p_metrics GROUP BY run_id, key;
 CREATE OR REPLACE VIEW _v_params AS
     SELECT run_id, key, CASE WHEN p.type = 'none' THEN NULL ELSE p.text END AS value,
         p.num, p.type FROM (
@@ -119,16 +120,35 @@ CREATE OR REPLACE VIEW _v_latest_metrics AS
         max(last_time) AS last_time
     FROM _summaries GROUP BY run_id, key;
 """
-# The views users query are tables, rebuilt only when a table they derive from changed: a
-# query on an unchanged store does no aggregation at all.
+# The views of each lazy table's raw rows, over {rows}: its cache or (until loaded) its segments;
+# for metrics, the cache holds the points' {summaries}.
+_RAW_VIEWS = {
+    "params": {"_param_rows": "SELECT * FROM {rows} UNION ALL BY NAME SELECT * FROM _p_params"},
+    "tags": {"_tag_rows": "SELECT * FROM {rows} UNION ALL BY NAME SELECT * FROM _p_tags"},
+    "metrics": {
+        "_summaries": f"SELECT * FROM {{summaries}} UNION ALL BY NAME {_SUMMARIZE} "
+        "FROM _p_metrics GROUP BY run_id, key",
+        "_metric_keys": "SELECT run_id, key FROM {rows} "
+        "UNION ALL SELECT run_id, key FROM _p_metrics",
+    },
+}
+# The views users query are tables, built when a query first names one and then rebuilt only
+# when a table they derive from changed: a query on an unchanged store does no aggregation.
 MATERIALIZED = {
     "runs": ("_v_runs", {"runs", "events", "_dead"}),
     "params": ("_v_params", {"params"}),
     "tags": ("_v_tags", {"tags"}),
     "latest_metrics": ("_v_latest_metrics", {"metrics"}),
 }
+# Relations with every (run_id, key) pair of a built view, read before it is built.
+_KEY_ROWS = {"params": "_param_rows", "tags": "_tag_rows", "latest_metrics": "_metric_keys"}
 # How often the liveness of writers with running runs is checked again when nothing changed.
 LIVENESS_CHECK_S = 1.0
+
+
+def _cache(table: str) -> str:
+    """The in-memory table caching ``table``'s segments (for metrics, their summaries)."""
+    return "_c_msum" if table == "metrics" else f"_c_{table}"
 
 
 class _Vanished(Exception):
@@ -150,11 +170,16 @@ class Reader:
         self._lock = threading.RLock()
         self._loaded: dict[str, set[str]] = {t: set() for t in TABLES}
         self._bad: set[str] = set()
+        # The segments of each table at the last refresh (bad ones left out), the lazy tables
+        # whose segments are not in the cache yet, and the views built as tables so far.
+        self._visible: dict[str, list[str]] = {t: [] for t in TABLES}
+        self._unloaded = set(LAZY)
+        self._built: set[str] = set()
         for table in CACHED:
             self._con.execute(f"CREATE TABLE _c_{table} (_seg VARCHAR, {duckdb_columns(table)})")
         self._con.execute(f"CREATE TABLE _c_msum ({_SUMMARY_COLUMNS})")
-        for table in TABLES:
-            self._con.register(f"_p_{table}", arrow_schema(table).empty_table())
+        for table in TABLES:  # (from_batches: pyarrow's other constructors import pandas)
+            self._con.register(f"_p_{table}", pa.Table.from_batches([], arrow_schema(table)))
         self.generation = 0  # bumps whenever anything a query could see has changed
         self._dead: set[str] = set()
         self._dead_checked = 0.0
@@ -164,22 +189,35 @@ class Reader:
         self._con.execute("CREATE TABLE _m_states AS SELECT * FROM (VALUES (NULL::VARCHAR, "
                          "NULL::VARCHAR, NULL::TIMESTAMPTZ, NULL::VARCHAR, NULL::BOOLEAN)) "
                          "t(run_id, state, end_time, error, deleted) WHERE false")  # fmt: skip
+        for table in LAZY:
+            self._define_raw(table, [])
+        # what the raw views hold when they read the cache: segments must read the same
+        self._raw_columns = {table: self._raw_view_columns(table) for table in LAZY}
         self._con.execute(_VIEWS)
-        self._materialize(set(TABLES) | {"_dead"})
 
     # ---- refreshing -----------------------------------------------------------------------
     def refresh(self, metrics_view: bool = False) -> None:
-        """Load new segments, drop replaced ones, and take this process's unflushed rows.
+        """Load new segments, drop replaced ones, take this process's unflushed rows, and bring
+        every view up to date, the ones no query has needed yet included: the live widgets call
+        this in the background, so that the queries that follow find everything loaded.
 
         ``metrics_view`` also points the ``metrics`` view at the current metric segments
         (binding it reads every segment's footer, so only ``sql()`` asks for it).
         """
+        with self._lock:
+            self._refresh(metrics_view)
+            self._build(MATERIALIZED)
+
+    def _refresh(self, metrics_view: bool = False) -> None:
+        """What a query needs of :meth:`refresh`: the lazy tables stay as they are (loaded, or
+        read from their segments) and no table is built."""
         with self._lock:
             self.layout.check_format()
             for _ in range(RETRIES):
                 try:
                     self._refresh_once()
                     if metrics_view:
+                        self._load(["metrics"])  # which finds the segments that cannot be read
                         self._define_metrics_view(sorted(self._loaded["metrics"]))
                     return
                 except (_Vanished, FileNotFoundError, duckdb.IOException):
@@ -190,7 +228,13 @@ class Reader:
 
     def _refresh_once(self) -> None:
         listing, pending = self._list()
-        changed = {table for table in TABLES if self._sync(table, listing[table])}
+        changed = {table for table in TABLES if listing[table] != self._visible[table]}
+        for table in TABLES:
+            if table not in self._unloaded:
+                self._sync(table, listing[table])
+            elif table in changed:
+                self._read_segments(table, listing[table])
+        self._visible = {t: [f for f in fs if f not in self._bad] for t, fs in listing.items()}
         now_pending = pending.tables()
         for table in now_pending | self._pending_tables:  # new rows, or rows now in segments
             self._con.register(f"_p_{table}", pending.table(table))
@@ -211,9 +255,24 @@ class Reader:
         self._materialize(changed)
 
     def _materialize(self, changed: set[str]) -> None:
+        """Rebuild the built tables that derive from a table in ``changed``."""
         for name, (view, sources) in MATERIALIZED.items():
-            if sources & changed:
+            if name in self._built and sources & changed:
                 self._con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {view}")
+
+    def _build(self, names: Iterable[str]) -> None:
+        """Build those of ``names`` that are views of :data:`MATERIALIZED` as tables (from then
+        on kept up to date), loading the lazy tables they derive from."""
+        wanted = set(names)
+        for name, (view, sources) in MATERIALIZED.items():
+            if name in wanted and name not in self._built:
+                self._load(sources)
+                self._con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {view}")
+                self._built.add(name)
+
+    def _prepare(self, sql: str) -> None:
+        """Build the tables that ``sql`` names (a word such as ``params`` in it, anywhere)."""
+        self._build(re.findall(r"\w+", sql.lower()))
 
     def _list(self) -> tuple[dict[str, list[str]], Batch]:
         """Visible segments per table, plus this process's rows not yet in any of them."""
@@ -234,7 +293,7 @@ class Reader:
         current = set(files)
         removed = loaded - current
         added = sorted(current - loaded)
-        target = "_c_msum" if table == "metrics" else f"_c_{table}"
+        target = _cache(table)
         if removed:
             self._con.execute(
                 f"DELETE FROM {target} WHERE _seg IN (SELECT unnest(?))", [sorted(removed)]
@@ -277,6 +336,72 @@ class Reader:
                 )  # fmt: skip
         return good
 
+    # ---- lazy tables ----------------------------------------------------------------------
+    def _define_raw(self, table: str, files: list[str]) -> None:
+        """Point the raw views of lazy ``table`` at ``files`` (its segments, while it is not
+        loaded), or at its cache (``files`` empty)."""
+        rows = summaries = f"(SELECT * EXCLUDE (_seg) FROM {_cache(table)})"
+        if files and table == "metrics":  # (like the cache: one schema, no union by name)
+            rows = f"read_parquet({sql_list(files)})"
+            summaries = f"({_SUMMARIZE} FROM {rows} GROUP BY run_id, key)"
+        elif files:
+            rows = f"read_parquet({sql_list(files)}, union_by_name=true)"
+        for view, sql in _RAW_VIEWS[table].items():
+            self._con.execute(
+                f"CREATE OR REPLACE VIEW {view} AS {sql.format(rows=rows, summaries=summaries)}"
+            )
+
+    def _raw_view_columns(self, table: str) -> set[tuple[str, str, str]]:
+        """(view, column, type) of the raw views of lazy ``table``."""
+        return {(view, *row[:2]) for view in _RAW_VIEWS[table]
+                for row in self._con.execute(f"DESCRIBE {view}").fetchall()}  # fmt: skip
+
+    def _read_segments(self, table: str, files: list[str]) -> None:
+        """Let the views of unloaded ``table`` read ``files``; when DuckDB cannot read them as
+        nbtrack's (a damaged or foreign segment), load the table instead, which skips those
+        segments with a warning."""
+        try:
+            self._define_raw(table, files)
+            if self._raw_view_columns(table) == self._raw_columns[table]:
+                return
+        except duckdb.IOException as err:
+            raise _Vanished(table) from err
+        except duckdb.Error:
+            pass
+        self._unloaded.discard(table)
+        self._define_raw(table, [])
+        self._sync(table, files)
+
+    def _load(self, tables: Iterable[str]) -> None:
+        """Read the segments of those of ``tables`` that are lazy and not loaded yet into the
+        cache, and point their views at it."""
+        new = sorted(self._unloaded.intersection(tables))
+        self._unloaded.difference_update(new)
+        for table in new:
+            self._define_raw(table, [])
+        try:
+            for table in new:
+                self._sync(table, self._visible[table])
+                self._visible[table] = [f for f in self._visible[table] if f not in self._bad]
+        except _Vanished:  # a compaction replaced a segment since the last listing
+            self._refresh()
+
+    def _direct(self, read: Callable[[], T]) -> T:
+        """``read()``; when it fails while views read segments directly (a compaction removed
+        one, or one is damaged), load those the usual way and read again."""
+        try:
+            return read()
+        except (duckdb.IOException, duckdb.InvalidInputException):
+            if not self._unloaded:
+                raise
+            self._load(LAZY)
+            return read()
+
+    def _read(self, sql: str, read: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """``read(connection)``, which runs ``sql``, once the tables it names are built."""
+        self._prepare(sql)
+        return self._direct(lambda: read(self._con))
+
     def _define_metrics_view(self, files: list[str]) -> None:
         cols = ", ".join(f'"{c}"' for c in arrow_schema("metrics").names)
         source = f"read_parquet({sql_list(files)})" if files else "_p_metrics WHERE false"
@@ -302,7 +427,10 @@ class Reader:
         return dead
 
     def _register_dead(self, writers: set[str]) -> None:
-        self._con.register("_dead", pa.table({"writer": pa.array(sorted(writers), pa.string())}))
+        self._con.execute(
+            "CREATE OR REPLACE TABLE _dead AS SELECT unnest(?::VARCHAR[]) AS writer",
+            [sorted(writers)],
+        )
 
     # ---- the read API: everything above the store reads through these -------------------
     def query(
@@ -314,7 +442,8 @@ class Reader:
         :meth:`refresh`). Retries when a compaction removed a file the query was reading.
         """
         return self._fresh(
-            lambda: to_arrow(self._con.sql(sql, params=params or None)), metrics_view
+            lambda: self._read(sql, lambda con: to_arrow(con.sql(sql, params=params or None))),
+            metrics_view,
         )
 
     @contextlib.contextmanager
@@ -322,8 +451,8 @@ class Reader:
         """The store as it is now, for several queries of the views that must agree (another
         thread's refresh waits until the block ends)."""
         with self._lock:
-            self.refresh()
-            yield Snapshot(self._con)
+            self._refresh()
+            yield Snapshot(self)
 
     def relation(self, table: pa.Table) -> duckdb.DuckDBPyRelation:
         """``table`` as a DuckDB relation on a cursor of its own, for the caller to query further
@@ -358,7 +487,8 @@ class Reader:
                 source = f"SELECT {POINT_COLUMNS} FROM read_parquet(?) UNION ALL {source}"
             points = f"(SELECT * FROM ({source}) WHERE {where})"
             parameters = ([files] if files else []) + args + [*extra]
-            return to_arrow(self._con.sql(shape(points), params=parameters))
+            sql = shape(points)
+            return self._read(sql, lambda con: to_arrow(con.sql(sql, params=parameters)))
 
         return self._fresh(scan)
 
@@ -402,9 +532,9 @@ class Reader:
         reading, list the store again and read again."""
         with self._lock:
             for attempt in range(RETRIES):
-                self.refresh(metrics_view)
+                self._refresh(metrics_view)
                 try:
-                    return read()
+                    return self._direct(read)
                 except duckdb.IOException:
                     if attempt == RETRIES - 1:
                         raise
@@ -433,6 +563,7 @@ class Reader:
 
     def _metric_segments(self, run_ids: list[str]) -> list[str]:
         """The metric segments holding points of ``run_ids`` (call after refresh)."""
+        self._load(["metrics"])
         rows = self._con.execute(
             "SELECT DISTINCT _seg FROM _c_msum WHERE run_id IN (SELECT unnest(?)) ORDER BY 1",
             [run_ids],
@@ -443,13 +574,23 @@ class Reader:
 class Snapshot:
     """Queries of the views on one state of the store (see :meth:`Reader.snapshot`)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self._con = con
+    def __init__(self, reader: Reader) -> None:
+        self._reader = reader
 
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
         """``sql`` (with ``?`` parameters) as an Arrow table."""
-        return to_arrow(self._con.sql(sql, params=params or None))
+        return self._reader._read(sql, lambda con: to_arrow(con.sql(sql, params=params or None)))
 
     def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         """``sql`` (with ``?`` parameters) as a list of tuples."""
-        return self._con.execute(sql, params or []).fetchall()
+        return self._reader._read(sql, lambda con: con.execute(sql, params or []).fetchall())
+
+    def source(self, name: str, keys: bool = False) -> str:
+        """What a query that reads only part of view ``name`` (``params``, ``tags`` or
+        ``latest_metrics``) should read instead: a few runs' rows, or with ``keys`` only its
+        ``run_id, key`` pairs (each at least once). That is the table once a query has needed
+        it whole, else what the table is built from, which costs less than building it would:
+        the first page of a run table reads no more than that."""
+        if name in self._reader._built:
+            return name
+        return _KEY_ROWS[name] if keys else MATERIALIZED[name][0]

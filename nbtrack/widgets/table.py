@@ -13,6 +13,7 @@ from ..errors import FilterError
 from ..query.columns import BASE_COLUMNS
 from ..query.search import RunQuery, column_keys
 from .base import bundle, follow_store, json_value
+from .formatting import format_cell
 from .saved import SavedView
 
 DEFAULT_COLUMNS = ("name", "status", "start_time", "duration")
@@ -111,14 +112,14 @@ class RunTable(SavedView, anywidget.AnyWidget):
         except (FilterError, ValueError) as err:
             self._filter_error = str(err)
             return
-        total, offset, frame = query.read_page(self.page_size, self.offset)
+        total, offset, records = query.read_page(self.page_size, self.offset, self.columns)
         rows = [
             {
                 "run_id": record["run_id"],
                 "status": record["status"],
                 "values": {c: json_value(record.get(c)) for c in self.columns},
             }
-            for record in frame.to_dict("records")
+            for record in records
         ]
         with self.hold_sync():
             self._filter_error = ""
@@ -132,13 +133,35 @@ class RunTable(SavedView, anywidget.AnyWidget):
         return self.to_html()
 
     def to_html(self) -> str:
-        """The visible page as a plain HTML table."""
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
+        """The visible page as a plain HTML table whose cells read as in the live table."""
+        groups = {column["name"]: column["group"] for column in self._all_columns}
+        numeric = _numeric_columns(self.columns, self._rows)
+        head = "".join(f"<th{_align(c in numeric)}>{html.escape(c)}</th>" for c in self.columns)
         body = "".join(
-            "<tr>" + "".join(
-                f"<td>{html.escape('' if row['values'].get(c) is None else str(row['values'][c]))}"
-                "</td>" for c in self.columns) + "</tr>"
+            "<tr>" + "".join(_cell_html(row, c, groups.get(c), c in numeric)
+                             for c in self.columns) + "</tr>"
             for row in self._rows
         )  # fmt: skip
         note = f"{len(self._rows)} of {self._total} runs"
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table><p>{note}</p>"
+
+
+def _numeric_columns(columns: list[str], rows: list[dict[str, Any]]) -> set[str]:
+    """The columns holding numbers on this page: right-aligned, as in the live table."""
+    return {column for column in columns
+            if any(type(row["values"].get(column)) in (int, float) for row in rows)}  # fmt: skip
+
+
+def _align(right: bool) -> str:
+    return ' style="text-align: right"' if right else ""
+
+
+def _cell_html(row: dict[str, Any], column: str, group: str | None, numeric: bool) -> str:
+    """A ``<td>`` of the static table, as the live table shows ``row``'s value in ``column``:
+    formatted, with the full value as a tooltip when the text shortens it."""
+    value = row["values"].get(column)
+    if column == "status":  # the live table shows a badge with the status' name
+        return f"<td>{html.escape(value if isinstance(value, str) else row['status'])}</td>"
+    cell = format_cell(value, column, group)
+    title = f' title="{html.escape(cell.title)}"' if cell.title is not None else ""
+    return f"<td{title}{_align(numeric)}>{html.escape(cell.text)}</td>"
