@@ -34,7 +34,7 @@ def curve_spec(x: str = "step", log_y: bool = False, y_title: str = "value") -> 
     x_field = "t:T" if x == "time" else "x:Q"
     scale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
     pick = alt.selection_point(fields=["series"], bind="legend")
-    encoding = dict(
+    encoding: dict[str, Any] = dict(
         x=alt.X(
             x_field,
             title=X_TITLES[x],

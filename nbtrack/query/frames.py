@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ..values import decode_param
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def typed_column(values: list[Any]) -> Any:
     """A column that keeps the values' type: ints stay ints even with missing values."""
+    import pandas as pd  # (here: widgets need no pandas)
+
     present = [v for v in values if v is not None]
     if not present:
         return pd.array(values, dtype=object)
@@ -31,6 +34,8 @@ def pivot(
     run_ids: list[str], rows: Iterable[tuple[str, str, Any]], prefix: str, typed: bool
 ) -> dict[str, Any]:
     """``{"<prefix>.<key>": column}`` from (run_id, key, value) rows, aligned to ``run_ids``."""
+    import pandas as pd
+
     position = {rid: i for i, rid in enumerate(run_ids)}
     columns: dict[str, list[Any]] = {}
     for run_id, key, value in rows:

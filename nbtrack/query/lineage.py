@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ..errors import NbtrackError
 from ..store import get_store
 from .runs import RunRef, get_run, resolve_id
 from .search import select_runs, widen
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def cell_runs(run: RunRef) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from ..query.runs import RunRecord, get_run, metric_summaries, resolve_ids, runs
 from ..query.search import RunQuery
 from .base import bundle, follow_store, higher_is_better, json_value
 from .curves import CurveTraits
+from .formatting import html_cell
 from .saved import SavedView
 from .sweep import default_metric, default_param, sweep_content, sweep_html, sweep_png, varies
 from .table import RunTable
@@ -161,17 +162,14 @@ class Compare(SavedView, anywidget.AnyWidget, CurveTraits):
             return sweep or f"<p>{html.escape(content.get('note', ''))}</p>"
         head = "".join(f"<th>{html.escape(r['name'])}</th>" for r in content["runs"])
 
-        def row(label: str, cells: list[Any], marked: int | None = None) -> str:
-            tds = "".join(
-                f"<td>{'<b>' if i == marked else ''}{html.escape(str(v))}"
-                f"{'</b>' if i == marked else ''}</td>" for i, v in enumerate(cells)
-            )  # fmt: skip
+        def row(label: str, cells: list[Any], group: str, marked: int | None = None) -> str:
+            tds = "".join(html_cell(v, label, group, bold=i == marked) for i, v in enumerate(cells))
             return f"<tr><th>{html.escape(label)}</th>{tds}</tr>"
 
-        params = "".join(row(p["key"], p["values"]) for p in content["params"])
-        metrics = "".join(row(m["key"], m["last"], m["best"]) for m in content["metrics"])
-        data = "".join(row(d["key"], ["" if v is None else v for v in d["values"]])
-                       for d in content.get("inputs", []))  # fmt: skip
+        params = "".join(row(p["key"], p["values"], "params") for p in content["params"])
+        metrics = "".join(row(m["key"], m["last"], "metrics", m["best"])
+                          for m in content["metrics"])  # fmt: skip
+        data = "".join(row(d["key"], d["values"], "tags") for d in content.get("inputs", []))
         data = f"<tr><th colspan='99'>data (digest)</th></tr>{data}" if data else ""
         return (f"{sweep}<table><thead><tr><th></th>{head}</tr></thead><tbody>{data}"
                 f"<tr><th colspan='99'>params</th></tr>{params}"

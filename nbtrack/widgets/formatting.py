@@ -6,6 +6,7 @@ tests/test_formatting.py checks that both sides agree on the same inputs.
 
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
@@ -245,3 +246,22 @@ def format_cell(value: Any, column_name: str = "", group: str | None = None) -> 
     if column_name in TIME_COLUMNS:
         return FormattedCell(format_timestamp(text), "time", text)
     return FormattedCell(text, "text", text if _js_length(text) > LONG_TEXT else None)
+
+
+def html_cell(
+    value: Any,
+    column_name: str = "",
+    group: str | None = None,
+    attrs: str = "",
+    bold: bool = False,
+) -> str:
+    """A ``<td>`` that reads as the live widget's cell (see :func:`format_cell`), the full
+    value as its tooltip when the text shortens it.
+
+    >>> html_cell(0.98765, "acc", "metrics", bold=True)
+    '<td title="0.98765"><b>0.9877</b></td>'
+    """
+    cell = format_cell(value, column_name, group)
+    title = f' title="{html.escape(cell.title)}"' if cell.title is not None else ""
+    text = html.escape(cell.text)
+    return f"<td{title}{attrs}>{f'<b>{text}</b>' if bold else text}</td>"

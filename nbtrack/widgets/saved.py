@@ -67,8 +67,8 @@ def browser_draws() -> bool:
         return False
     if "__vsc_ipynb_file__" in shell.user_ns:
         return True
-    kernel = getattr(shell, "kernel", None)
-    parent = kernel.get_parent("shell") if hasattr(kernel, "get_parent") else None
+    get_parent = getattr(getattr(shell, "kernel", None), "get_parent", None)
+    parent = get_parent("shell") if get_parent is not None else None
     return "recordTiming" in ((parent or {}).get("metadata") or {})
 
 

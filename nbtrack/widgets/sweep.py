@@ -16,6 +16,7 @@ import numpy as np
 from ..query.sweeps import sweep_rows
 from .base import higher_is_better, json_value
 from .correlation import as_numbers, correlations
+from .formatting import html_cell
 
 # A saved notebook's sweep (its image rendered in the kernel, its HTML table) shows at most
 # this many runs and param axes: the image costs ~20 ms a run to render, in the user's cell
@@ -181,13 +182,11 @@ def sweep_html(content: dict[str, Any], metric: str, axes: Sequence[str] = ()) -
     keys = [p["key"] for p in content["params"]]
     head = "".join(f"<th>{html.escape(k)}</th>" for k in ["run", metric, *keys] if k)
 
-    def cell(value: Any) -> str:
-        return f"<td>{'' if value is None else html.escape(str(value))}</td>"
-
     rows = "".join(
-        "<tr>" + cell(content["runs"][i]["name"])
-        + (cell(column["values"][i]) if column else "")
-        + "".join(cell(p["values"][i]) for p in content["params"]) + "</tr>"
+        "<tr>" + html_cell(content["runs"][i]["name"])
+        + (html_cell(column["values"][i], metric, "metrics") if column else "")
+        + "".join(html_cell(p["values"][i], p["key"], "params") for p in content["params"])
+        + "</tr>"
         for i in order
     )  # fmt: skip
     shown = f"<p>Showing {html.escape(note)}.</p>" if note else ""

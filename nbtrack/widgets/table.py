@@ -13,7 +13,7 @@ from ..errors import FilterError
 from ..query.columns import BASE_COLUMNS
 from ..query.search import RunQuery, column_keys
 from .base import bundle, follow_store, json_value
-from .formatting import format_cell
+from .formatting import html_cell
 from .saved import SavedView
 
 DEFAULT_COLUMNS = ("name", "status", "start_time", "duration")
@@ -162,6 +162,4 @@ def _cell_html(row: dict[str, Any], column: str, group: str | None, numeric: boo
     value = row["values"].get(column)
     if column == "status":  # the live table shows a badge with the status' name
         return f"<td>{html.escape(value if isinstance(value, str) else row['status'])}</td>"
-    cell = format_cell(value, column, group)
-    title = f' title="{html.escape(cell.title)}"' if cell.title is not None else ""
-    return f"<td{title}{_align(numeric)}>{html.escape(cell.text)}</td>"
+    return html_cell(value, column, group, _align(numeric))
