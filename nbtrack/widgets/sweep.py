@@ -59,8 +59,13 @@ def varies(values: Sequence[Any]) -> bool:
 
     >>> varies([1, 1.0]), varies(["a", "a", None]), varies([None, None])
     (True, True, False)
+    >>> varies([float("nan"), float("nan")]), varies([1.0, float("nan")])
+    (False, True)
     """
-    return len({repr(v) for v in values}) > 1
+    first = values[0] if values else None
+    # (a difference usually shows at once; only values all equal need their reprs compared;
+    # NaN equals nothing, so it is left to the reprs)
+    return any(v != first for v in values if v == v) or len({repr(v) for v in values}) > 1
 
 
 def _metric_column(content: dict[str, Any], metric: str) -> dict[str, Any] | None:
@@ -89,15 +94,22 @@ def _finite(value: Any) -> bool:
 def _dimensions(params: dict[str, list[Any]], metrics: dict[str, np.ndarray]) -> list[dict]:
     """One axis per param, by key: numeric when every value present is a number, else
     categorical; with the rank correlation of each numeric one to every metric."""
-    numeric = {k: all(v is None or _is_number(v) for v in values) for k, values in params.items()}
-    related = correlations({k: as_numbers(v) for k, v in params.items() if numeric[k]}, metrics)
+    numbers = {k: as_numbers(values) for k, values in params.items()
+               if all(v is None or _is_number(v) for v in values)}  # fmt: skip
+    related = correlations(numbers, metrics)
     return [
-        {"key": key, "kind": "number" if numeric[key] else "category",
-         "values": [json_value(v) if numeric[key] or v is None or isinstance(v, (str, bool))
-                    else str(v) for v in values],
-         "correlation": related.get(key, {})}
+        {"key": key, "kind": "number" if key in numbers else "category",
+         "values": _shown(values, numbers.get(key)), "correlation": related.get(key, {})}
         for key, values in sorted(params.items())
     ]  # fmt: skip
+
+
+def _shown(values: list[Any], numbers: np.ndarray | None) -> list[Any]:
+    """A column's values as the front end takes them (as they are when all finite numbers)."""
+    if numbers is not None and bool(np.isfinite(numbers).all()):
+        return values
+    return [json_value(v) if numbers is not None or v is None or isinstance(v, (str, bool))
+            else str(v) for v in values]  # fmt: skip
 
 
 def default_metric(content: dict[str, Any]) -> str:
