@@ -49,7 +49,7 @@ function shown(el: Element): boolean {
 }
 
 /** Where each element goes in the image, and the image's size (CSS pixels). */
-export function placeRows(rows: Rows, size: (el: Element) => { width: number; height: number }) {
+function placeRows(rows: Rows, size: (el: Element) => { width: number; height: number }) {
   const placed: Placed[] = [];
   let [width, height] = [0, 0];
   for (const row of rows) {

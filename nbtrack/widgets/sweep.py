@@ -16,11 +16,11 @@ import numpy as np
 from ..query.sweeps import sweep_rows
 from .base import higher_is_better, json_value
 from .correlation import as_numbers, correlations
-from .formatting import html_cell
+from .formatting import MISSING, html_cell
 
-# A saved notebook's sweep (its image rendered in the kernel, its HTML table) shows at most
-# this many runs and param axes: the image costs ~20 ms a run to render, in the user's cell
-# (1,500 runs x 42 axes took 78 s; 100 runs x 9 axes take 2 s).
+# A saved notebook's sweep table, and the image a kernel renders where no browser sends one,
+# show at most this many runs and param axes: rendering costs ~20 ms a run (1,500 runs x 42
+# axes took 78 s; 100 runs x 9 axes take 2 s).
 STATIC_RUNS = 100
 STATIC_AXES = 8
 
@@ -219,7 +219,7 @@ def parallel_rows(content: dict[str, Any], metric: str) -> list[dict[str, Any]]:
             position = place(value)
             if position is None:
                 continue
-            label = "–" if value is None else f"{value:.4g}" if isinstance(value, float) \
+            label = MISSING if value is None else f"{value:.4g}" if isinstance(value, float) \
                 else str(value)  # fmt: skip
             rows.append({
                 "run": content["runs"][i]["run_id"], "axis": key, "order": order,
@@ -251,28 +251,29 @@ def axis_placer(values: list[Any], numeric: bool) -> tuple[Any, Any]:
         at = {key: 0.5 if len(order) == 1 else i / (len(order) - 1)
               for i, (key, _) in enumerate(order)}  # fmt: skip
         return (lambda v: at.get(_category(v))), (lambda v, p: True)
+    # (every value present is a finite number, and positive on a log axis)
     low, high = min(present), max(present)
-    if low > 0 and high / low >= LOG_SPAN:
+    log = low > 0 and high / low >= LOG_SPAN
+    if log:
         low, high = math.log10(low), math.log10(high)
-        scale = (lambda v: (math.log10(v) - low) / (high - low)) if high > low else (lambda v: 0.5)
-        scale_ok = lambda v: _finite(v) and v > 0  # noqa: E731
-    else:
-        span = high - low
-        scale = (lambda v: (v - low) / span) if span else (lambda v: 0.5)
-        scale_ok = _finite
+    span = high - low
+
+    def scale(v: float) -> float:
+        return ((math.log10(v) if log else v) - low) / span if span else 0.5
+
     lift = MISSING_GAP if len(present) < len(values) else 0.0
 
     def place(v: Any) -> float | None:
         if v is None:
             return 0 if lift else None
-        return lift + (1 - lift) * scale(v) if scale_ok(v) else None
+        return lift + (1 - lift) * scale(v)
 
     ends = {place(min(present)), place(max(present)), 0 if lift else None}
     return place, (lambda v, p: p in ends)
 
 
 def _category(value: Any) -> str:
-    return "–" if value is None else str(value)
+    return MISSING if value is None else str(value)
 
 
 def _category_rank(item: tuple[str, Any]) -> tuple[int, float, str]:
