@@ -6,7 +6,10 @@ Every message says what is wrong and what to do about it::
     ├── StoreError                    the store cannot be read or written
     ├── RunNotFoundError (LookupError) no run has that id
     ├── InactiveRunError              logging without an active run, or to an ended one
-    └── FilterError (ValueError)      a search filter does not parse
+    ├── FilterError (ValueError)      a search filter does not parse
+    ├── ModelNotFoundError (LookupError) a model URI, registered model or version resolves to nothing
+    ├── ModelSignatureError (ValueError) input to a model does not match its signature
+    └── RegistryError                 a registry change that cannot be made (name taken, bad stage)
 
     NbtrackWarning (UserWarning)
     └── StoreWarning                  a store problem that tracking survived (rows kept, retried)
@@ -39,6 +42,19 @@ class FilterError(NbtrackError, ValueError):
         self.position = position
         detail = f"\n  {text}\n  {' ' * position}^" if text else ""
         super().__init__(f"{message}{detail}")
+
+
+class ModelNotFoundError(NbtrackError, LookupError):
+    """A model URI, a registered model or one of its versions does not resolve; the message
+    says which part did not and what exists."""
+
+
+class ModelSignatureError(NbtrackError, ValueError):
+    """Input to a model does not match its signature (a missing column, a wrong type)."""
+
+
+class RegistryError(NbtrackError):
+    """A model registry change that cannot be made (a name already taken, an unknown stage)."""
 
 
 class NbtrackWarning(UserWarning):
