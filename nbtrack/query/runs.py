@@ -45,6 +45,7 @@ class RunRecord:
     artifacts: list[dict[str, Any]] = field(default_factory=list)
     inputs: list[dict[str, Any]] = field(default_factory=list)
     context: dict[str, Any] = field(default_factory=dict)
+    models: list[Any] = field(default_factory=list)  # ModelInfo of each model the run logged
 
     @property
     def duration(self) -> float | None:
@@ -137,6 +138,12 @@ def get_run(run_id: RunRef) -> RunRecord:
                     "execution_count", "code", "git_commit", "git_dirty", "writer")  # fmt: skip
     context = {k: info.get(k) for k in context_keys}
     context["packages"] = json.loads(info["packages"]) if info.get("packages") else {}
+    paths = [a["path"] for a in artifacts]
+    models: list[Any] = []
+    if any(p == "MLmodel" or p.endswith("/MLmodel") for p in paths):
+        from ..mlmodel.info import logged_models
+
+        models = logged_models(get_store().layout.artifacts / rid, rid, paths)
     return RunRecord(
         id=rid,
         name=info["name"],
@@ -153,6 +160,7 @@ def get_run(run_id: RunRef) -> RunRecord:
         artifacts=artifacts,
         inputs=inputs,
         context=context,
+        models=models,
     )
 
 
