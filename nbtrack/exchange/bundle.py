@@ -18,10 +18,12 @@ from .formats import (
     BUNDLE_TABLES,
     LATER_TABLES,
     MANIFEST,
+    REGISTRY_TABLES,
     check_version,
     file_stamp,
     is_wide_path,
 )
+from .registry import import_registry
 from .segments import ROWS_PER_SEGMENT, importing
 
 EXPORT_HINT = "write a bundle with nbtrack.export('<folder>') (a path not ending in .parquet)"
@@ -33,7 +35,9 @@ def import_runs(path: str | os.PathLike[str]) -> int:
     their artifact files; returns how many runs were added.
 
     Runs the store already has (same run id) are skipped entirely, so importing a bundle twice
-    adds nothing. The store is created if it does not exist yet. A wide ``.parquet`` export
+    adds nothing. The bundle's model registry comes along: versions the store lacks (by name
+    and number) with their aliases, stages, tags and model folders. The store is created if
+    it does not exist yet. A wide ``.parquet`` export
     holds only the latest values, so it cannot be imported.
 
     >>> import nbtrack, os, tempfile
@@ -62,13 +66,14 @@ def import_runs(path: str | os.PathLike[str]) -> int:
         with importing("import") as job:
             new = sorted(set(run_ids) - job.existing(run_ids))
             if not new:
+                import_registry(source, files)
                 return 0
             for run_id in new:
                 folder = source / ARTIFACTS_DIR / run_id
                 if folder.is_dir():
                     job.copy_artifacts(folder, run_id)
             con.register("_new_ids", pa.table({"run_id": pa.array(new, type=pa.string())}))
-            for table in (t for t in PUBLISH_ORDER if t in files):
+            for table in (t for t in PUBLISH_ORDER if t in files and t in BUNDLE_TABLES):
                 cols = ", ".join(f'"{c}"' for c in COLUMNS[table])
                 relation = con.sql(
                     f"SELECT {cols} FROM read_parquet(?) "
@@ -76,6 +81,7 @@ def import_runs(path: str | os.PathLike[str]) -> int:
                     params=[str(files[table])],
                 )
                 job.segments.add_batches(table, arrow_batches(relation, ROWS_PER_SEGMENT))
+        import_registry(source, files)  # after the runs: their model folders are in place
         return len(new)
     finally:
         con.close()
@@ -118,7 +124,7 @@ def open_bundle(source: Path) -> dict[str, Path]:
                            "export the runs again")  # fmt: skip
     check_version(manifest.get("format"), f"the bundle at {source}")
     files = {}
-    for table in BUNDLE_TABLES:
+    for table in (*BUNDLE_TABLES, *REGISTRY_TABLES):
         file = source / f"{table}.parquet"
         if not file.is_file() and table in LATER_TABLES:
             continue

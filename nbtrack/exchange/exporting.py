@@ -14,8 +14,17 @@ from .._version import __version__
 from ..errors import NbtrackError, StoreError
 from ..store import get_store
 from ..store.layout import fsync_path
-from .formats import ARTIFACTS_DIR, BUNDLE_TABLES, EXPORT_FORMAT, EXPORT_KEY, MANIFEST, stamp
+from .formats import (
+    ARTIFACTS_DIR,
+    BUNDLE_TABLES,
+    EXPORT_FORMAT,
+    EXPORT_KEY,
+    MANIFEST,
+    REGISTRY_TABLES,
+    stamp,
+)
 from .formats import is_wide_path as _is_wide
+from .registry import write_registry
 from .wide import write_wide
 
 
@@ -33,8 +42,9 @@ def export(
     * any other ``path``: a bundle folder holding every raw row of the runs (all param and tag
       values with their times, every metric point, every event; deleted runs included) that
       :func:`nbtrack.import_runs` reads back losslessly. ``artifacts=True`` copies the runs'
-      artifact files too. The folder appears only once complete; it must not exist yet (an
-      empty folder is fine).
+      artifact files too. The bundle also carries the whole model registry (registered models,
+      versions, aliases, stages, tags, and the registered model folders). The folder appears
+      only once complete; it must not exist yet (an empty folder is fine).
 
     ``filter`` and ``experiment`` select runs as in :func:`nbtrack.search`.
 
@@ -49,7 +59,8 @@ def export(
     1
     >>> sorted(os.listdir(os.path.join(folder, "bundle")))  # doctest: +NORMALIZE_WHITESPACE
     ['artifacts.parquet', 'events.parquet', 'inputs.parquet', 'manifest.json',
-     'metrics.parquet', 'params.parquet', 'runs.parquet', 'tags.parquet']
+     'metrics.parquet', 'model_versions.parquet', 'params.parquet', 'registry_events.parquet',
+     'runs.parquet', 'tags.parquet']
     """
     from ..query.search import search
     from ..tracking import flush
@@ -80,6 +91,7 @@ def write_bundle(target: Path, run_ids: list[str], artifacts: bool, selection: d
     try:
         rows = _copy_tables(store, run_ids, work)
         files = _copy_artifacts(store.layout.artifacts, run_ids, work) if artifacts else 0
+        rows.update(write_registry(work))  # (after the artifacts: it adds model folders there)
         manifest = {
             "format": EXPORT_FORMAT,
             "kind": "bundle",
@@ -92,7 +104,7 @@ def write_bundle(target: Path, run_ids: list[str], artifacts: bool, selection: d
             "artifact_files": files if artifacts else None,
         }
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-        for name in (*(f"{t}.parquet" for t in BUNDLE_TABLES), MANIFEST):
+        for name in (*(f"{t}.parquet" for t in (*BUNDLE_TABLES, *REGISTRY_TABLES)), MANIFEST):
             fsync_path(work / name)
         fsync_path(work)
         os.rename(work, target)

@@ -5,6 +5,9 @@ A bundle is a folder::
     <bundle>/manifest.json          {"format": 1, "kind": "bundle", "runs": n, "rows": {...}}
     <bundle>/<table>.parquet        every raw row of the exported runs, one file per table
     <bundle>/artifacts/<run_id>/... the runs' artifact files (``export(..., artifacts=True)``)
+    <bundle>/model_versions.parquet, registry_events.parquet   the whole model registry
+    <bundle>/registry/<name>/<version>/...  registered model folders (also artifacts/<run_id>/
+                                    <model>/ of registered models logged with a run)
 
 Every Parquet file written by an export carries the key ``nbtrack.export`` in its key-value
 metadata: ``{"format": 1, "kind": "wide"}`` for a wide file, ``{"format": 1, "kind":
@@ -24,8 +27,10 @@ EXPORT_KEY = "nbtrack.export"
 MANIFEST = "manifest.json"
 # The store's long tables, each a file of a bundle.
 BUNDLE_TABLES = ("runs", "params", "metrics", "tags", "events", "artifacts", "inputs")
+# The model registry's tables, whole in every bundle (not selected by run; see registry.py).
+REGISTRY_TABLES = ("model_versions", "registry_events")
 # Tables that bundles from earlier versions lack: importing one of those adds no rows there.
-LATER_TABLES = frozenset({"inputs"})
+LATER_TABLES = frozenset({"inputs", *REGISTRY_TABLES})
 ARTIFACTS_DIR = "artifacts"
 UPGRADE_HINT = "upgrade nbtrack (`pip install -U nbtrack`) to read it"
 

@@ -8,7 +8,9 @@ MLflow's spellings resolve to the same columns: ``metric.acc``, ``attributes.run
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from ..store.schema import END_STATES
 
@@ -155,11 +157,34 @@ def status_states(value: str) -> tuple[str, ...] | None:
 
 @dataclass
 class Joins:
-    """The LEFT JOINs a search needs: one per referenced params/metrics/tags key."""
+    """The LEFT JOINs a search needs: one per referenced params/metrics/tags key.
+
+    It is also what the filter grammar asks about columns (which names exist, which are
+    numbers or times, the SQL of a value), so another table's searches (the model registry's)
+    compile the same grammar by subclassing it.
+    """
 
     clauses: list[str] = field(default_factory=list)
     params: list[str] = field(default_factory=list)
     _aliases: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    # Attributes compared as numbers, and as times (ISO text or epoch seconds).
+    number_columns: ClassVar[tuple[str, ...]] = NUMBER_ATTRIBUTES
+    time_columns: ClassVar[tuple[str, ...]] = TIME_ATTRIBUTES
+    # What a filter error says a column can be.
+    column_help = "a column (params.<key>, metrics.<key>, tags.<key>, or an attribute such as name)"
+
+    def check(self, prefix: str | None, key: str, agg: str | None = None) -> ColumnRef:
+        """The column a filter names (see :func:`check_ref`); ValueError if none."""
+        return check_ref(prefix, key, agg)
+
+    def special(
+        self, ref: ColumnRef, op: str, kind: str, value: Any, bind: Callable[[Any], str]
+    ) -> str | None:
+        """SQL for comparing a column that is not a plain value (``op`` is a comparison,
+        LIKE or ILIKE; ``kind`` the literal's: num, str or bool; ``bind`` adds a parameter and
+        returns its placeholder); None: compare it as a value. Runs have none."""
+        return None
 
     def alias(self, ref: ColumnRef) -> str:
         assert ref.prefix is not None

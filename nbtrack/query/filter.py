@@ -33,6 +33,9 @@ compares as that number. ``start_time``/``end_time`` take an ISO date-time strin
 seconds (not MLflow's milliseconds: a number that large is refused). A comparison with a
 missing value is never true (only ``IS NULL`` matches it), and ``not`` follows SQL's
 three-valued logic: ``not params.lr > 1`` does not match runs without lr.
+
+The model registry's searches compile the same grammar over their own columns (see
+:mod:`nbtrack.registry.search`): the column set is a :class:`~nbtrack.query.columns.Joins`.
 """
 
 from __future__ import annotations
@@ -47,11 +50,8 @@ from ..errors import FilterError
 from .columns import (
     AGGREGATES,
     DATASET_KEYS,
-    NUMBER_ATTRIBUTES,
-    TIME_ATTRIBUTES,
     ColumnRef,
     Joins,
-    check_ref,
     status_states,
 )
 
@@ -88,7 +88,6 @@ _KEYWORDS = {
     "desc",
 }
 _OPS = {"=": "=", "==": "=", "!=": "!=", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
-_COLUMN_HELP = "a column (params.<key>, metrics.<key>, tags.<key>, or an attribute such as name)"
 # Epoch seconds of the year 5138 but epoch milliseconds of 1973: a time this large is MLflow's
 # milliseconds, which would silently match nothing if read as seconds.
 _EPOCH_MS_FROM = 1e11
@@ -236,7 +235,7 @@ class _Parser:
             return self._check(prefix.strip("`"), self.key(key, token), None, token)
         name = self.attribute_name(token)
         if name is None:
-            raise self.fail(f"expected {_COLUMN_HELP}")
+            raise self.fail(f"expected {self.joins.column_help}")
         self.take()
         return self._check(None, name, None, token)
 
@@ -269,7 +268,7 @@ class _Parser:
 
     def _check(self, prefix: str | None, key: str, agg: str | None, token: Token) -> ColumnRef:
         try:
-            return check_ref(prefix, key, agg)
+            return self.joins.check(prefix, key, agg)
         except ValueError as err:
             raise FilterError(str(err), self.text, token.pos) from err
 
@@ -318,7 +317,13 @@ class _Parser:
             raise FilterError(
                 f"{op} takes a 'string' pattern, e.g. name {op} 'base%'", self.text, pattern.pos
             )
-        if ref.prefix == "metrics" or ref.key in NUMBER_ATTRIBUTES + TIME_ATTRIBUTES:
+        special = self.special(ref, op, pattern)
+        if special is not None:
+            return special
+        if (
+            ref.prefix == "metrics"
+            or ref.key in self.joins.number_columns + self.joins.time_columns
+        ):
             raise FilterError(
                 f"{ref.label} is not text: {op} needs a text column", self.text, pattern.pos
             )
@@ -352,6 +357,13 @@ class _Parser:
         self.params.append(value)
         return "?"
 
+    def special(self, ref: ColumnRef, op: str, lit: Literal) -> str | None:
+        """The column set's own SQL for this comparison (see :meth:`Joins.special`), if any."""
+        try:
+            return self.joins.special(ref, op, lit.kind, lit.value, self.bind)
+        except ValueError as err:
+            raise FilterError(str(err), self.text, lit.pos) from err
+
     def mismatch(self, ref: ColumnRef, lit: Literal, kind: str, advice: str) -> FilterError:
         return FilterError(f"{ref.label} is {kind}: {advice}", self.text, lit.pos)
 
@@ -362,7 +374,10 @@ class _Parser:
             return self.compare_param(ref, op, lit)
         if ref.prefix == "datasets":
             return self.any_dataset(ref, op, lit)
-        if ref.prefix == "metrics" or ref.key in NUMBER_ATTRIBUTES:
+        special = self.special(ref, op, lit)
+        if special is not None:
+            return special
+        if ref.prefix == "metrics" or ref.key in self.joins.number_columns:
             if lit.kind != "num":
                 raise self.mismatch(
                     ref, lit, "a number", f"compare it with a number, e.g. {ref.label} > 0.5"
@@ -370,7 +385,7 @@ class _Parser:
             return f"({self.joins.value(ref)} {op} {self.bind(lit.value)})"
         if ref.prefix == "tags":
             return self.compare_tag(ref, op, lit)
-        if ref.key in TIME_ATTRIBUTES:
+        if ref.key in self.joins.time_columns:
             return self.compare_time(ref, op, lit)
         return self.compare_text(ref, op, lit)
 
@@ -466,8 +481,11 @@ def compile_filter(text: str, joins: Joins) -> tuple[str, list[Any]]:
     return parser.parse(), parser.params
 
 
-def parse_order_by(terms: list[str] | str | None) -> list[tuple[ColumnRef, bool]]:
-    """``["metrics.acc DESC", "min(metrics.loss)", "start_time"]`` -> [(ref, descending), ...].
+def parse_order_by(
+    terms: list[str] | str | None, joins: Joins | None = None
+) -> list[tuple[ColumnRef, bool]]:
+    """``["metrics.acc DESC", "min(metrics.loss)", "start_time"]`` -> [(ref, descending), ...]
+    (columns as ``joins`` knows them; default: runs').
 
     >>> parse_order_by('metric."val loss" DESC')
     [(ColumnRef(prefix='metrics', key='val loss', agg=None), True)]
@@ -476,7 +494,7 @@ def parse_order_by(terms: list[str] | str | None) -> list[tuple[ColumnRef, bool]
         return []
     parsed = []
     for term in [terms] if isinstance(terms, str) else terms:
-        parser = _Parser(term, Joins())
+        parser = _Parser(term, joins if joins is not None else Joins())
         ref = parser.column()
         descending = False
         if parser.tok.is_("asc", "desc"):

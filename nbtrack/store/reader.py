@@ -12,7 +12,17 @@ so that the first page of a table reads a few runs' values rather than every run
 :meth:`Reader.refresh` (the live widgets call it in the background) loads and builds the rest.
 
 Views (the ``nbtrack.sql`` contract): ``runs``, ``params``, ``metrics``, ``tags``,
-``latest_metrics``, ``events``, ``artifacts``, ``inputs``.
+``latest_metrics``, ``events``, ``artifacts``, ``inputs``, and the model registry's:
+
+* ``registered_models``: one row per registered model: ``name, description, tags`` (a map),
+  ``aliases`` (a map alias -> version), ``latest_version, created_at, updated_at``;
+* ``model_versions``: one row per live version (deleted ones left out): ``name, version,
+  stage, aliases`` (a list), ``tags`` (a map), ``description, status, run_id, source, path,
+  flavors, signature, created_at, updated_at``;
+* ``registry_events``: every registry change as it was recorded.
+
+Stores written before the registry existed have no registry folders; their registry views
+are empty.
 """
 
 from __future__ import annotations
@@ -43,11 +53,14 @@ from .schema import (
     TABLES,
     arrow_schema,
     duckdb_columns,
+    duckdb_types,
 )
 from .writer import Writer
 
 T = TypeVar("T")
-CACHED = ("runs", "params", "tags", "events", "artifacts", "inputs")
+CACHED = (
+    "runs", "params", "tags", "events", "artifacts", "inputs", "model_versions", "registry_events",
+)  # fmt: skip
 # Tables whose segments load into the cache only once a query needs them whole (see above).
 LAZY = ("params", "tags", "metrics")
 # A concurrent compaction can remove a segment between listing and reading; list again.
@@ -75,6 +88,8 @@ _RAW_ROWS = {
     "events": ("events", 'run_id, "timestamp", kind'),
     "artifacts": ("artifacts", 'run_id, "timestamp", path'),
     "inputs": ("inputs", 'run_id, "timestamp", name'),
+    "model_versions": ("_model_version_rows", "name, version"),
+    "registry_events": ("registry_events", 'name, "timestamp", kind, key'),
 }
 _VIEWS = f"""
 CREATE OR REPLACE VIEW events AS
@@ -83,6 +98,12 @@ CREATE OR REPLACE VIEW artifacts AS
     SELECT * EXCLUDE (_seg) FROM _c_artifacts UNION ALL BY NAME SELECT * FROM _p_artifacts;
 CREATE OR REPLACE VIEW inputs AS
     SELECT * EXCLUDE (_seg) FROM _c_inputs UNION ALL BY NAME SELECT * FROM _p_inputs;
+CREATE OR REPLACE VIEW registry_events AS
+    SELECT * EXCLUDE (_seg) FROM _c_registry_events
+    UNION ALL BY NAME SELECT * FROM _p_registry_events;
+CREATE OR REPLACE VIEW _model_version_rows AS
+    SELECT * EXCLUDE (_seg) FROM _c_model_versions
+    UNION ALL BY NAME SELECT * FROM _p_model_versions;
 CREATE OR REPLACE VIEW _run_rows AS
     SELECT * EXCLUDE (_seg) FROM _c_runs UNION ALL BY NAME SELECT * FROM _p_runs;
 CREATE OR REPLACE VIEW _states AS
@@ -120,6 +141,85 @@ CREATE OR REPLACE VIEW _v_latest_metrics AS
         max(last_time) AS last_time
     FROM _summaries GROUP BY run_id, key;
 """
+# The registry's current state, from its rows and events. A registered model's life starts at
+# its last model_created event; a model_deleted event ends it and every version created before.
+# A version's stage, description and tags are its latest events of that kind (a tag or alias
+# whose latest value is null was deleted: max_by of a struct, as max_by skips null values); an
+# alias belongs to the model, its value a version.
+# _registry_now (built as a table, like the views users query) holds the events of the live
+# models' current lives, so that the two views users query scan the raw events only once; the
+# tables the views are built from exist (empty) until first built.
+_REGISTRY_VIEWS = """
+CREATE OR REPLACE VIEW _v_registry_now AS
+    WITH life AS (
+        SELECT name,
+            max("timestamp") FILTER (WHERE kind = 'model_created') AS created_at,
+            max("timestamp") FILTER (WHERE kind = 'model_deleted') AS deleted_at
+        FROM registry_events GROUP BY name)
+    SELECT e.* FROM registry_events e JOIN life l USING (name)
+    WHERE l.created_at IS NOT NULL AND (l.deleted_at IS NULL OR l.created_at > l.deleted_at)
+        AND e."timestamp" >= l.created_at;
+CREATE TABLE _registry_now AS SELECT * FROM _v_registry_now LIMIT 0;
+CREATE OR REPLACE VIEW _v_model_versions AS
+    WITH live AS (
+        SELECT v.* FROM _model_version_rows v
+        JOIN (SELECT name, "timestamp" AS since FROM _registry_now WHERE kind = 'model_created')
+            USING (name)
+        ANTI JOIN (SELECT name, version FROM _registry_now WHERE kind = 'version_deleted')
+            USING (name, version)
+        WHERE v.created_at >= since),
+    state AS (
+        SELECT name, version,
+            max_by(value, "timestamp") FILTER (WHERE kind = 'stage') AS stage,  -- never null
+            max_by({'v': value}, "timestamp") FILTER (WHERE kind = 'description') AS description,
+            max("timestamp") AS updated_at
+        FROM _registry_now WHERE version IS NOT NULL GROUP BY name, version),
+    tags AS (
+        SELECT name, version, map_from_entries(list({'k': key, 'v': value} ORDER BY key)) AS tags
+        FROM (SELECT name, version, key, max_by({'v': value}, "timestamp").v AS value
+              FROM _registry_now WHERE kind = 'tag' AND version IS NOT NULL
+              GROUP BY name, version, key)
+        WHERE value IS NOT NULL GROUP BY name, version),
+    aliases AS (
+        SELECT name, TRY_CAST(value AS BIGINT) AS version, list(key ORDER BY key) AS aliases
+        FROM (SELECT name, key, max_by({'v': value}, "timestamp").v AS value FROM _registry_now
+              WHERE kind = 'alias' GROUP BY name, key)
+        WHERE value IS NOT NULL GROUP BY ALL)
+    SELECT v.name, v.version, coalesce(s.stage, 'None') AS stage,
+        coalesce(a.aliases, []::VARCHAR[]) AS aliases,
+        coalesce(t.tags, MAP {}::MAP(VARCHAR, VARCHAR)) AS tags,
+        CASE WHEN s.description IS NULL THEN v.description ELSE s.description.v END
+            AS description,
+        'READY' AS status, v.run_id, v.source, v.path, v.flavors, v.signature, v.created_at,
+        greatest(v.created_at, s.updated_at) AS updated_at
+    FROM live v LEFT JOIN state s USING (name, version)
+        LEFT JOIN aliases a USING (name, version) LEFT JOIN tags t USING (name, version);
+CREATE TABLE model_versions AS SELECT * FROM _v_model_versions LIMIT 0;
+CREATE OR REPLACE VIEW _v_registered_models AS
+    WITH state AS (
+        SELECT name,
+            min("timestamp") FILTER (WHERE kind = 'model_created') AS created_at,
+            max_by({'v': value}, "timestamp") FILTER (WHERE kind = 'description') AS description,
+            max("timestamp") AS updated_at
+        FROM _registry_now WHERE version IS NULL GROUP BY name),
+    tags AS (
+        SELECT name, map_from_entries(list({'k': key, 'v': value} ORDER BY key)) AS tags
+        FROM (SELECT name, key, max_by({'v': value}, "timestamp").v AS value FROM _registry_now
+              WHERE kind = 'tag' AND version IS NULL GROUP BY name, key)
+        WHERE value IS NOT NULL GROUP BY name),
+    versions AS (
+        SELECT name, max(version) AS latest_version, max(updated_at) AS updated_at
+        FROM model_versions GROUP BY name),
+    aliases AS (
+        SELECT name, map_from_entries(list({'k': alias, 'v': version} ORDER BY alias)) AS aliases
+        FROM (SELECT name, version, unnest(aliases) AS alias FROM model_versions) GROUP BY name)
+    SELECT s.name, s.description.v AS description,
+        coalesce(t.tags, MAP {}::MAP(VARCHAR, VARCHAR)) AS tags,
+        coalesce(a.aliases, MAP {}::MAP(VARCHAR, BIGINT)) AS aliases,
+        v.latest_version, s.created_at, greatest(s.updated_at, v.updated_at) AS updated_at
+    FROM state s LEFT JOIN versions v USING (name) LEFT JOIN aliases a USING (name)
+        LEFT JOIN tags t USING (name);
+"""
 # The views of each lazy table's raw rows, over {rows}: its cache or (until loaded) its segments;
 # for metrics, the cache holds the points' {summaries}.
 _RAW_VIEWS = {
@@ -139,7 +239,18 @@ MATERIALIZED = {
     "params": ("_v_params", {"params"}),
     "tags": ("_v_tags", {"tags"}),
     "latest_metrics": ("_v_latest_metrics", {"metrics"}),
+    "_registry_now": ("_v_registry_now", {"registry_events"}),
+    "model_versions": ("_v_model_versions", {"model_versions", "registry_events"}),
+    "registered_models": ("_v_registered_models", {"model_versions", "registry_events"}),
 }
+# Built tables that others are built from (built first; MATERIALIZED lists them earlier).
+BUILT_FROM = {
+    "model_versions": ("_registry_now",),
+    "registered_models": ("_registry_now", "model_versions"),
+}
+# Built tables rebuilt only when a query next needs them, not as soon as their sources change:
+# every registry change changes them, and a registry change must not wait for a rebuild.
+REBUILT_ON_DEMAND = frozenset({"_registry_now", "model_versions", "registered_models"})
 # Relations with every (run_id, key) pair of a built view, read before it is built.
 _KEY_ROWS = {"params": "_param_rows", "tags": "_tag_rows", "latest_metrics": "_metric_keys"}
 # How often the liveness of writers with running runs is checked again when nothing changed.
@@ -175,6 +286,7 @@ class Reader:
         self._visible: dict[str, list[str]] = {t: [] for t in TABLES}
         self._unloaded = set(LAZY)
         self._built: set[str] = set()
+        self._stale: set[str] = set()  # built tables of REBUILT_ON_DEMAND whose sources changed
         for table in CACHED:
             self._con.execute(f"CREATE TABLE _c_{table} (_seg VARCHAR, {duckdb_columns(table)})")
         self._con.execute(f"CREATE TABLE _c_msum ({_SUMMARY_COLUMNS})")
@@ -194,6 +306,7 @@ class Reader:
         # what the raw views hold when they read the cache: segments must read the same
         self._raw_columns = {table: self._raw_view_columns(table) for table in LAZY}
         self._con.execute(_VIEWS)
+        self._con.execute(_REGISTRY_VIEWS)
 
     # ---- refreshing -----------------------------------------------------------------------
     def refresh(self, metrics_view: bool = False) -> None:
@@ -255,20 +368,27 @@ class Reader:
         self._materialize(changed)
 
     def _materialize(self, changed: set[str]) -> None:
-        """Rebuild the built tables that derive from a table in ``changed``."""
+        """Rebuild the built tables that derive from a table in ``changed`` (those of
+        :data:`REBUILT_ON_DEMAND`: mark them for the next query that needs them)."""
         for name, (view, sources) in MATERIALIZED.items():
             if name in self._built and sources & changed:
-                self._con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {view}")
+                if name in REBUILT_ON_DEMAND:
+                    self._stale.add(name)
+                else:
+                    self._con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {view}")
 
     def _build(self, names: Iterable[str]) -> None:
         """Build those of ``names`` that are views of :data:`MATERIALIZED` as tables (from then
         on kept up to date), loading the lazy tables they derive from."""
         wanted = set(names)
+        for name in list(wanted):
+            wanted.update(BUILT_FROM.get(name, ()))
         for name, (view, sources) in MATERIALIZED.items():
-            if name in wanted and name not in self._built:
+            if name in wanted and (name not in self._built or name in self._stale):
                 self._load(sources)
                 self._con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {view}")
                 self._built.add(name)
+                self._stale.discard(name)
 
     def _prepare(self, sql: str) -> None:
         """Build the tables that ``sql`` names (a word such as ``params`` in it, anywhere)."""
@@ -492,6 +612,27 @@ class Reader:
 
         return self._fresh(scan)
 
+    def adopt(self, table: str, path: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Take ``rows`` (tuples in the table's column order, times in epoch microseconds), the
+        rows of a segment this process has just published at ``path``, into the cache as they
+        are, so that the next refresh need not read the file back."""
+        with self._lock:
+            if table not in CACHED or table in self._unloaded or path in self._loaded[table]:
+                return
+            # One statement of lists (not an Arrow scan, not a row at a time): the cheapest way
+            # into DuckDB for a few rows.
+            columns = [
+                "make_timestamptz(unnest(?::BIGINT[]))" if kind == "TIMESTAMPTZ"
+                else f"unnest(?::{kind}[])"
+                for _, kind in duckdb_types(table)
+            ]  # fmt: skip
+            names = ", ".join(f'"{c}"' for c in COLUMNS[table])
+            self._con.execute(
+                f"INSERT INTO {_cache(table)} ({names}, _seg) SELECT {', '.join(columns)}, ?",
+                [*map(list, zip(*rows, strict=True)), path],
+            )
+            self._loaded[table].add(path)
+
     def known_runs(self, run_ids: Iterable[str]) -> set[str]:
         """Those of ``run_ids`` the store has, this process's unflushed runs included."""
         with self.snapshot():
@@ -527,6 +668,21 @@ class Reader:
             finally:
                 self._con.unregister("_copy_ids")
 
+    def copy_tables(
+        self, files: Mapping[str, Path], metadata: Mapping[str, Mapping[str, str]]
+    ) -> dict[str, int]:
+        """Write every stored row of each small table in ``files`` (the registry's, say) into
+        that Parquet file, with ``metadata[table]`` as its key-value metadata; returns the rows
+        per table."""
+        if "metrics" in files:
+            raise ValueError("metric points are copied per run, with copy_rows")
+        return self._fresh(
+            lambda: {
+                table: self._copy(table, None, path, metadata[table])
+                for table, path in files.items()
+            }
+        )
+
     def _fresh(self, read: Callable[[], T], metrics_view: bool = False) -> T:
         """``read()`` on the store as it is now; when a compaction removed a file it was
         reading, list the store again and read again."""
@@ -540,10 +696,14 @@ class Reader:
                         raise
         raise AssertionError("unreachable")
 
-    def _copy(self, table: str, run_ids: list[str], path: Path, metadata: Mapping[str, str]) -> int:
+    def _copy(
+        self, table: str, run_ids: list[str] | None, path: Path, metadata: Mapping[str, str]
+    ) -> int:
+        """Copy the rows of ``run_ids`` (None: every row) of ``table`` into ``path``."""
         cols = ", ".join(f'"{c}"' for c in COLUMNS[table])
-        where = "run_id IN (SELECT run_id FROM _copy_ids)"
+        where = "true" if run_ids is None else "run_id IN (SELECT run_id FROM _copy_ids)"
         if table == "metrics":
+            assert run_ids is not None
             files = self._metric_segments(run_ids)
             query = f"SELECT {cols} FROM _p_metrics WHERE {where}"
             if files:
@@ -584,6 +744,12 @@ class Snapshot:
     def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         """``sql`` (with ``?`` parameters) as a list of tuples."""
         return self._reader._read(sql, lambda con: con.execute(sql, params or []).fetchall())
+
+    def rows_of(self, table: str) -> str:
+        """The relation holding every stored row of small ``table`` (e.g. ``model_versions``:
+        deleted versions included; ``params``: every value ever logged), for queries that need
+        more than the views' current state."""
+        return _RAW_ROWS[table][0]
 
     def source(self, name: str, keys: bool = False) -> str:
         """What a query that reads only part of view ``name`` (``params``, ``tags`` or

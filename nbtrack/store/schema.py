@@ -29,13 +29,24 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "inputs": (
         "run_id", "name", "digest", "context", "source", "schema", "num_rows", "timestamp",
     ),
+    # the model registry: one row per registered version (numbers are never reused), and every
+    # later change (stage, alias, tag, description, deletion) as an event; see nbtrack.registry
+    "model_versions": (
+        "name", "version", "run_id", "source", "path", "flavors", "signature", "description",
+        "created_at", "writer",
+    ),
+    "registry_events": ("name", "version", "timestamp", "kind", "key", "value"),
 }  # fmt: skip
 
 TABLES = tuple(COLUMNS)
 _COLUMN_SETS = {table: frozenset(columns) for table, columns in COLUMNS.items()}
 # Order in which one flush makes its segments visible: data before the events that change a
 # run's status, so a reader that sees "finished" also sees everything logged before it.
-PUBLISH_ORDER = ("runs", "params", "tags", "metrics", "artifacts", "inputs", "events")
+# A registry version is published before the events that change it, for the same reason.
+PUBLISH_ORDER = (
+    "runs", "params", "tags", "metrics", "artifacts", "inputs", "model_versions",
+    "registry_events", "events",
+)  # fmt: skip
 
 # Columns holding epoch seconds (float) in the buffers, stored as UTC timestamps.
 TIME_COLUMNS = frozenset({"created_at", "timestamp"})
@@ -58,6 +69,7 @@ def arrow_schema(table: str) -> Any:  # pyarrow.Schema
         "value": pa.float64() if table == "metrics" else pa.string(),
         "size": pa.int64(),
         "num_rows": pa.int64(),
+        "version": pa.int64(),
     }
     return pa.schema(
         [(c, ts if c in TIME_COLUMNS else types.get(c, pa.string())) for c in COLUMNS[table]]
@@ -80,11 +92,19 @@ def as_row(table: str, values: Mapping[str, Any]) -> tuple[Any, ...]:
     return tuple(map(values.get, COLUMNS[table]))
 
 
+def duckdb_types(table: str) -> list[tuple[str, str]]:
+    """(column, DuckDB type) of each column of ``table``, in order.
+
+    >>> duckdb_types("registry_events")[:3]
+    [('name', 'VARCHAR'), ('version', 'BIGINT'), ('timestamp', 'TIMESTAMPTZ')]
+    """
+    names = {"string": "VARCHAR", "double": "DOUBLE", "int64": "BIGINT", "bool": "BOOLEAN"}
+    return [
+        (f.name, "TIMESTAMPTZ" if f.name in TIME_COLUMNS else names[str(f.type)])
+        for f in arrow_schema(table)
+    ]
+
+
 def duckdb_columns(table: str) -> str:
     """``CREATE TABLE`` column list for ``table`` (DuckDB types)."""
-    names = {"string": "VARCHAR", "double": "DOUBLE", "int64": "BIGINT", "bool": "BOOLEAN"}
-    out = []
-    for f in arrow_schema(table):
-        t = "TIMESTAMPTZ" if f.name in TIME_COLUMNS else names[str(f.type)]
-        out.append(f'"{f.name}" {t}')
-    return ", ".join(out)
+    return ", ".join(f'"{name}" {kind}' for name, kind in duckdb_types(table))
