@@ -333,3 +333,67 @@ def test_dark_theme_changes_the_widgets_colours_and_keeps_text_readable(page: Pa
     linked_views(page, rows=2)  # curves in the plot and the comparison
     views = {name: cell(page, cell_index(page, text)) for name, text in WIDGETS.items()}
     check_dark_theme(page, views, prefix="")
+
+
+# The registry notebook: two wine classifiers logged and registered (v2 promoted, @champion),
+# the registry widget, and what its kernel side holds.
+REGISTRY_CELLS = [
+    """\
+import nbtrack, nbtrack.mlmodel, nbtrack.registry
+from sklearn.datasets import load_wine
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+X, y = load_wine(return_X_y=True, as_frame=True)
+for name, C in [("lr-small", 0.01), ("lr-big", 1.0)]:
+    with nbtrack.run(name, experiment="wine", params={"C": C}) as run:
+        model = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=500)).fit(X, y)
+        run.log(acc=model.score(X, y))
+        info = nbtrack.mlmodel.log_model(model, "model", input_example=X.head(3), run=run)
+    nbtrack.registry.register_model(info.model_uri, "wine")
+nbtrack.registry.set_alias("wine", "champion", 2)
+nbtrack.registry.transition_stage("wine", 2, "Production")
+nbtrack.registry.update_description("wine", "classifies wines")""",
+    "from nbtrack.widgets.registry import models\nregistry = models()\nregistry",
+    "print(repr(registry.selected))",
+]
+
+
+def test_model_registry_shows_versions_and_the_selected_versions_run(tmp_path: Path) -> None:
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(source) for source in REGISTRY_CELLS],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}},
+    )  # fmt: skip
+    nbformat.write(notebook, str(tmp_path / "registry.ipynb"))
+    with jupyter("lab", tmp_path, "registry.ipynb") as url, browser_page(url) as page:
+        run_cell(page, 0)
+        outputs = page.evaluate(f"() => {CELL_MODEL.format(index=0)}.outputs.toJSON()")
+        assert not [o for o in outputs if o["output_type"] == "error"], outputs
+        run_cell(page, 1)
+        view = cell(page, 1)
+        model = view.locator('tr[data-model="wine"]')
+        expect(model).to_contain_text("v2")
+        expect(model.locator(".nbt-alias")).to_have_text("@champion v2")
+        model.click()  # its versions, newest first
+        versions = view.locator("tr.nbt-reg-version")
+        expect(versions).to_have_count(2)
+        expect(versions.first.locator(".nbt-stage")).to_have_text("Production")
+        expect(versions.nth(1)).to_contain_text("lr-small")
+        versions.nth(1).click()  # v1: its run's params and metrics below
+        detail = view.locator(".nbt-reg-detail")
+        expect(detail).to_be_visible()
+        expect(detail.locator("h3")).to_have_text("wine v1")
+        expect(detail.locator('td[data-column="params.C"]')).to_have_text("0.01")
+        expect(detail.locator('td[data-column="metrics.acc"]')).to_have_count(1)
+        expect(detail.locator(".nbt-uri")).to_have_text(["models:/wine/1"])
+        expect(detail.locator(".nbt-reg-fields li").first).to_contain_text("alcohol")
+        run_cell(page, 2)
+        assert printed(page, 2).strip() == "'wine/1'"  # the selection reached the kernel
+        versions.first.click()  # v2: its alias' URI too
+        expect(detail.locator(".nbt-uri")).to_have_text(["models:/wine/2", "models:/wine@champion"])
+        shot(view, "registry-light")
+        check_dark_theme(page, {"registry": view}, prefix="")

@@ -15,6 +15,7 @@ from helpers import ROOT
 from nbtrack.widgets.compare import Compare
 from nbtrack.widgets.curves import CurveTraits
 from nbtrack.widgets.plot import MetricPlot
+from nbtrack.widgets.registry import ModelRegistry
 from nbtrack.widgets.table import RunTable
 
 JS_SRC = ROOT / "js" / "src"
@@ -25,6 +26,7 @@ INTERFACES: dict[type[t.HasTraits], str] = {
     MetricPlot: "MetricPlotModel",
     Compare: "CompareModel",
     CurveTraits: "CurveTraits",
+    ModelRegistry: "ModelRegistryModel",
 }
 # The traits of anywidget and ipywidgets themselves (_model_*, _view_*, layout, ...); anywidget
 # adds _esm and _css per instance, so the class-level names below never hold them.

@@ -213,7 +213,7 @@ def test_a_widget_keeps_the_image_its_browser_sent(sweep: list[str]) -> None:
 
 
 def test_the_bundled_front_end_fetches_nothing_at_run_time() -> None:
-    for name in ("table.js", "charts.js"):
+    for name in ("table.js", "charts.js", "registry.js"):
         code = (STATIC / name).read_text()
         assert not re.search(r"""(import\(|from\s*)["']https?://""", code), name
         assert "esm.sh" not in code and "cdn.jsdelivr" not in code, name

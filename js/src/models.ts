@@ -159,3 +159,75 @@ export interface CompareModel extends CurveTraits {
   _content: CompareContent;
   _sweep: SweepContent | Record<string, never>;
 }
+
+/** One version of a registered model, as a row under its model. */
+export interface RegistryVersion {
+  version: number;
+  stage: string;
+  aliases: string[];
+  run_id: string | null;
+  run_name: string | null;
+  created_at: string | null;
+  description: string;
+  /** The source run's last value of each of its model's `metric_keys`. */
+  metrics: Record<string, CellValue>;
+}
+
+/** One registered model and its versions, newest first. */
+export interface RegistryEntry {
+  name: string;
+  description: string;
+  /** alias -> version */
+  aliases: Record<string, number>;
+  tags: Record<string, string>;
+  latest_version: number | null;
+  created_at: string | null;
+  updated_at: string | null;
+  /** The metrics that the versions' runs share most, shown as columns of the versions. */
+  metric_keys: string[];
+  versions: RegistryVersion[];
+}
+
+export interface SchemaField {
+  name: string;
+  type: string;
+}
+
+export interface DetailRun {
+  id: string;
+  name: string;
+  experiment: string;
+  status: string;
+  params: Record<string, CellValue>;
+  metrics: Record<string, CellValue>;
+}
+
+/** The selected version: the model's own record, and its source run's params and metrics. */
+export interface VersionDetail {
+  name: string;
+  version: number;
+  stage: string;
+  aliases: string[];
+  description: string;
+  source: string;
+  path: string;
+  created_at: string | null;
+  tags: Record<string, string>;
+  flavors: string[];
+  inputs: SchemaField[];
+  outputs: SchemaField[];
+  /** null when the version has no source run, or its run was deleted (see `run_note`). */
+  run: DetailRun | null;
+  run_note: string;
+}
+
+export interface ModelRegistryModel {
+  filter: string;
+  _filter_error: string;
+  _models: RegistryEntry[];
+  /** Names of the models whose versions are shown. */
+  expanded: string[];
+  /** The selected version as "name/version", or "". */
+  selected: string;
+  _detail: VersionDetail | Record<string, never>;
+}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shlex
 import sys
 from typing import Any, NoReturn
@@ -91,10 +92,14 @@ class TrackMagics(Magics):
         ``%track table [-e EXPERIMENT] [-f FILTER]``  the run table widget
         ``%track plot KEY… [-r RUN,RUN] [-x step|time|relative]``  metric curves
         ``%track compare RUN RUN…``               runs side by side
+        ``%track models [FILTER]``                the model registry widget
         """
+        command, _, text = line.strip().partition(" ")
+        if command == "models":  # the rest of the line is a filter, quotes and all
+            return _models(self.shell, text)
         words = shlex.split(line)
         if not words:
-            raise UsageError("usage: %track start|end|ls|store|export|table|plot|compare …")
+            raise UsageError("usage: %track start|end|ls|store|export|table|plot|compare|models …")
         command, rest = words[0], words[1:]
         handler = _LINE_COMMANDS.get(command)
         if handler is None:
@@ -240,6 +245,22 @@ def _compare(shell: Any, args: list[str]) -> Any:
     return nbtrack.compare(*args)
 
 
+def _models(shell: Any, text: str) -> Any:
+    """``%track models name LIKE 'wine%'``: the filter is the rest of the line as typed (or
+    one quoted string holding it)."""
+    from ..widgets.registry import models
+
+    text = text.strip()
+    if text[:1] in ("'", '"') and text[-1:] == text[:1]:
+        with contextlib.suppress(ValueError):
+            words = shlex.split(text)
+            text = words[0] if len(words) == 1 else text
+    try:
+        return models(filter=text or None)
+    except (NbtrackError, ValueError) as err:
+        raise UsageError(str(err)) from err
+
+
 _LINE_COMMANDS = {
     "start": _start,
     "end": _end,
@@ -249,4 +270,5 @@ _LINE_COMMANDS = {
     "table": _table,
     "plot": _plot,
     "compare": _compare,
+    "models": lambda shell, args: _models(shell, shlex.join(args)),
 }

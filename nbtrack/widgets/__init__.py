@@ -1,4 +1,5 @@
-"""Inline widgets (anywidget): the run table, metric curves and side-by-side comparisons."""
+"""Inline widgets (anywidget): the run table, metric curves, side-by-side comparisons and the
+model registry."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ from typing import Any
 
 from .compare import Compare
 from .plot import MetricPlot
+from .registry import ModelRegistry, models
 from .table import RunTable
 
-__all__ = ["Compare", "MetricPlot", "RunTable", "compare", "plot", "table"]
+__all__ = [
+    "Compare", "MetricPlot", "ModelRegistry", "RunTable", "compare", "models", "plot", "table",
+]  # fmt: skip
 
 
 def table(
