@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from .records import ModelVersion, RegisteredModel
 
 if TYPE_CHECKING:
-    from ..store.reader import Snapshot
+    from ..store.reader import Reader, Snapshot
 
 _ROW_COLUMNS = (
     "version", "run_id", "source", "path", "flavors", "signature", "description", "created_at",
@@ -57,10 +57,30 @@ class ModelState:
         )  # fmt: skip
 
 
+# The rows last read per model name, with the snapshot generation they were read at: a store
+# that has not changed since (the common case of loading models:/ URIs) is not queried again.
+_read: dict[str, tuple[tuple[Reader, int], list[tuple[Any, ...]]]] = {}
+
+
 def read_state(snap: Snapshot, root: Path, name: str) -> ModelState:
-    """Fold ``name``'s rows (two small queries) into its current state."""
+    """Fold ``name``'s rows (one small query, skipped when the store has not changed since
+    the last) into its current state."""
+    last = _read.get(name)
+    if last is not None and last[0] == snap.generation:
+        found = last[1]
+    else:
+        found = _query_rows(snap, name)
+        _read[name] = (snap.generation, found)
+    events = [r[1:6] for r in found if r[0] == 0]
+    rows = [(r[1], *r[3:9], r[2]) for r in found if r[0] == 1]
+    state = fold(name, events, rows, root)
+    state.last_micros = max((int(r[-1]) for r in found), default=0)
+    return state
+
+
+def _query_rows(snap: Snapshot, name: str) -> list[tuple[Any, ...]]:
     # One query for both (each query costs a millisecond or two): the events, then the rows.
-    found = snap.rows(
+    return snap.rows(
         'SELECT 0, version, "timestamp", kind, key, value, NULL, NULL, NULL, NULL, '
         'epoch_us("timestamp") FROM registry_events WHERE name = ? UNION ALL '
         "SELECT 1, version, created_at, run_id, source, path, flavors, signature, description, "
@@ -68,11 +88,6 @@ def read_state(snap: Snapshot, root: Path, name: str) -> ModelState:
         "ORDER BY 1, 3",
         [name, name],
     )
-    events = [r[1:6] for r in found if r[0] == 0]
-    rows = [(r[1], *r[3:9], r[2]) for r in found if r[0] == 1]
-    state = fold(name, events, rows, root)
-    state.last_micros = max((int(r[-1]) for r in found), default=0)
-    return state
 
 
 def fold(

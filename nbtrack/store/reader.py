@@ -737,6 +737,12 @@ class Snapshot:
     def __init__(self, reader: Reader) -> None:
         self._reader = reader
 
+    @property
+    def generation(self) -> tuple[Reader, int]:
+        """Equal for two snapshots exactly when nothing a query could see changed between them
+        (the same reader, at the same generation), so results may be reused while it holds."""
+        return self._reader, self._reader.generation
+
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
         """``sql`` (with ``?`` parameters) as an Arrow table."""
         return self._reader._read(sql, lambda con: to_arrow(con.sql(sql, params=params or None)))
