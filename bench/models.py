@@ -95,9 +95,11 @@ def child_mlflow(folder: str, repeats: int) -> dict[str, float]:
 
     def log() -> None:
         with mlflow.start_run(run_name="forest"):
-            infos.append(mlflow.sklearn.log_model(
+            # nbtrack's format (MLflow's default, skops, is not installed here)
+            info = mlflow.sklearn.log_model(
                 model, name="model", input_example=example, serialization_format="cloudpickle"
-            ))  # fmt: skip (nbtrack's format; MLflow's default, skops, is not installed here)
+            )
+            infos.append(info)
 
     log()
     log_ms = _median_ms(log, repeats)
