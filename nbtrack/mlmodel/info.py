@@ -19,8 +19,9 @@ class ModelInfo:
     path: Path
     run_id: str | None = None
     artifact_path: str | None = None
-    flavors: dict[str, dict[str, Any]] = field(default_factory=dict)
-    signature: ModelSignature | None = None
+    # (the flavors' settings and the signature are long: left out of the repr)
+    flavors: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    signature: ModelSignature | None = field(default=None, repr=False)
     model_uuid: str | None = None
     utc_time_created: str | None = None
     registered_model_version: int | None = None

@@ -48,7 +48,7 @@ class ModelVersion:
     description: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
-    signature: dict[str, Any] | None = None
+    signature: dict[str, Any] | None = field(default=None, repr=False)  # (long)
     flavors: list[str] = field(default_factory=list)
 
     @property
