@@ -29,7 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from display import TARGETS as DISPLAY_TARGETS  # (the standard library only, too)
+import models as models_bench  # (these three import the standard library only, too)
+import serve as serve_bench
+from display import TARGETS as DISPLAY_TARGETS
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULT_PREFIX = "BENCH-RESULT "
@@ -69,6 +71,8 @@ TARGETS: dict[str, tuple[str, float]] = {
     "plot_20x100k_payload_kb": ("<=", 500),
     "plot_20x100k_ms": ("<=", 300),
     **{key: ("<=", target) for key, target in DISPLAY_TARGETS.items()},
+    **models_bench.TARGETS,
+    **serve_bench.TARGETS,
 }
 UNITS = {"_us": "µs", "_ms": "ms", "_per_s": "runs/s", "_mb_10m": "MB", "_s": "s", "_kb": "KB"}
 
@@ -734,6 +738,28 @@ DISPLAY_NOTES = {
 }
 
 
+def model_figures(quick: bool, report: Report) -> None:
+    """Models, the registry and the scoring server, each beside MLflow doing the same
+    (bench/models.py and bench/serve.py, whose docstrings say what each figure times)."""
+    for key, value in {**models_bench.figures(quick), **serve_bench.figures(quick)}.items():
+        what = MODEL_NOTES.get(key.removeprefix("mlflow_").removeprefix("ratio_"), "")
+        side = {"mlflow_": "MLflow: ", "ratio_": "how many times faster nbtrack is: "}
+        report.add(key, value, side.get(key.split("_")[0] + "_", "") + what)
+
+
+MODEL_NOTES = {
+    "log_model_ms": "log_model of a 100-tree forest with an input example, warm",
+    "log_model": "log_model of a 100-tree forest",
+    "load_model_ms": "load_model('models:/forest@champion'), warm",
+    "load_model": "load_model by alias",
+    "register_ms": "register_model + set_alias",
+    "register": "register_model + set_alias",
+    "serve_p50_ms": "one-row /invocations to a warm server, p50 of 1,000",
+    "serve_rps": "one-row requests per second, 8 concurrent clients",
+    "serve_p50": "p50 of one-row /invocations",
+}
+
+
 def nbtrack_figures(sizes: Sizes, report: Report) -> None:
     r = sizes.repeats
     log = median_call(r, "child_log", n_calls=sizes.log_calls, n_keys=1)
@@ -938,6 +964,7 @@ def main(argv: list[str] | None = None) -> int:
     exchange_figures(sizes, report)
     widget_figures(sizes, report)
     display_figures(args.quick, report)
+    model_figures(args.quick, report)
     if args.vs_mlflow:
         mlflow_figures(sizes, report, {f.key: f.value for f in report.figures})
     mode = "quick" if args.quick else "full"

@@ -18,8 +18,11 @@ from .config import set_experiment, set_store
 from .errors import (
     FilterError,
     InactiveRunError,
+    ModelNotFoundError,
+    ModelSignatureError,
     NbtrackError,
     NbtrackWarning,
+    RegistryError,
     RunNotFoundError,
     StoreError,
     StoreWarning,
@@ -44,7 +47,9 @@ from .tracking import (
 )
 
 if TYPE_CHECKING:
+    from . import pyfunc
     from .exchange import export, import_mlflow, import_runs
+    from .mlmodel import ModelInfo, load_model, log_model, save_model
     from .query import (
         RunDiff,
         RunRecord,
@@ -57,8 +62,29 @@ if TYPE_CHECKING:
         search,
         sql,
     )
+    from .registry import (
+        ModelVersion,
+        RegisteredModel,
+        create_registered_model,
+        delete_alias,
+        delete_model_tag,
+        delete_model_version,
+        delete_registered_model,
+        get_latest_versions,
+        get_model_version,
+        get_model_version_by_alias,
+        get_registered_model,
+        register_model,
+        search_model_versions,
+        search_registered_models,
+        set_alias,
+        set_model_tag,
+        transition_stage,
+        update_description,
+    )
+    from .serving import serve
     from .store.compaction import compact
-    from .widgets import compare, plot, table
+    from .widgets import compare, models, plot, table
 
 # The read side needs DuckDB and pandas; they load on first use so `import nbtrack` stays fast.
 _LAZY = {
@@ -79,14 +105,39 @@ _LAZY = {
     "export": "exchange",
     "import_mlflow": "exchange",
     "import_runs": "exchange",
-}
+    "ModelInfo": "mlmodel",
+    "load_model": "mlmodel",
+    "log_model": "mlmodel",
+    "save_model": "mlmodel",
+    "models": "widgets",
+    "serve": "serving",
+    **dict.fromkeys(
+        (
+            "ModelVersion", "RegisteredModel", "create_registered_model", "delete_alias",
+            "delete_model_tag", "delete_model_version", "delete_registered_model",
+            "get_latest_versions", "get_model_version", "get_model_version_by_alias",
+            "get_registered_model", "register_model", "search_model_versions",
+            "search_registered_models", "set_alias", "set_model_tag", "transition_stage",
+            "update_description",
+        ),
+        "registry",
+    ),
+}  # fmt: skip
+# Public submodules, imported on first attribute access (``nbtrack.pyfunc.load_model(uri)``).
+_SUBMODULES = {"pyfunc"}
 
 __all__ = [
     "TOP_LEVEL",
     "FilterError",
     "InactiveRunError",
+    "ModelInfo",
+    "ModelNotFoundError",
+    "ModelSignatureError",
+    "ModelVersion",
     "NbtrackError",
     "NbtrackWarning",
+    "RegisteredModel",
+    "RegistryError",
     "Run",
     "RunDiff",
     "RunNotFoundError",
@@ -98,35 +149,57 @@ __all__ = [
     "cell_runs",
     "compact",
     "compare",
+    "create_registered_model",
+    "delete_alias",
+    "delete_model_tag",
+    "delete_model_version",
+    "delete_registered_model",
     "delete_run",
     "diff",
     "end_run",
     "export",
     "flush",
+    "get_latest_versions",
+    "get_model_version",
+    "get_model_version_by_alias",
+    "get_registered_model",
     "get_run",
     "history",
     "import_mlflow",
     "import_runs",
     "load_ipython_extension",
+    "load_model",
     "log",
     "log_artifact",
     "log_input",
     "log_metric",
     "log_metrics",
+    "log_model",
     "log_param",
     "log_params",
+    "models",
     "plot",
+    "pyfunc",
+    "register_model",
     "restore_run",
     "run",
+    "save_model",
     "search",
+    "search_model_versions",
+    "search_registered_models",
+    "serve",
+    "set_alias",
     "set_experiment",
+    "set_model_tag",
     "set_store",
     "set_tag",
     "set_tags",
     "sql",
     "start_run",
     "table",
+    "transition_stage",
     "unload_ipython_extension",
+    "update_description",
 ]
 
 
@@ -144,11 +217,13 @@ def unload_ipython_extension(shell: Any) -> None:
 
 
 def __getattr__(name: str) -> Any:
+    from importlib import import_module
+
+    if name in _SUBMODULES:
+        return import_module(f".{name}", __name__)
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'nbtrack' has no attribute {name!r}")
-    from importlib import import_module
-
     value = getattr(import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value

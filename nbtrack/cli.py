@@ -8,6 +8,8 @@
     nbtrack sql "SELECT …" [--json]
     nbtrack delete RUN | restore RUN
     nbtrack compact
+    nbtrack models ls [--filter F] [--json] | models show NAME [--json]
+    nbtrack serve MODEL_URI [--host H] [--port P] [--workers N]
 
 ``--store PATH`` (or ``$NBTRACK_STORE``) picks the store; default ``./.nbtrack``. Exit codes:
 0 success, 1 an nbtrack error (bad filter, unknown run, store problem), 2 bad arguments.
@@ -174,8 +176,53 @@ def _compact(args: argparse.Namespace) -> int:
     return 0
 
 
+def _models(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from . import registry
+
+    if args.action == "show":
+        model = registry.get_registered_model(args.name)
+        versions = registry.search_model_versions(
+            f"name = '{args.name.replace(chr(39), chr(39) * 2)}'", order_by=["version DESC"]
+        )
+        if args.json:
+            print(_json({**dataclasses.asdict(model),
+                         "versions": [dataclasses.asdict(v) for v in versions]}))  # fmt: skip
+            return 0
+        print(f"{model.name}" + (f"  {model.description}" if model.description else ""))
+        for key, value in model.tags.items():
+            print(f"  tag {key} = {value}")
+        rows = [{"version": v.version, "stage": v.stage, "aliases": ", ".join(v.aliases) or "-",
+                 "run_id": v.run_id or "-", "created": f"{v.created_at:%Y-%m-%d %H:%M}",
+                 "flavors": ", ".join(v.flavors)} for v in versions]  # fmt: skip
+        if rows:
+            print(format_table(rows, list(rows[0]), _width()))
+        return 0
+    models = registry.search_registered_models(args.filter)
+    if args.json:
+        print(_json([dataclasses.asdict(m) for m in models]))
+        return 0
+    if not models:
+        print("no registered models", file=sys.stderr)
+        return 0
+    rows = [{"name": m.name,
+             "latest": max((v.version for v in m.latest_versions), default="-"),
+             "aliases": ", ".join(f"@{a}={v}" for a, v in sorted(m.aliases.items())) or "-",
+             "updated": f"{m.updated_at:%Y-%m-%d %H:%M}",
+             "description": m.description or ""} for m in models]  # fmt: skip
+    print(format_table(rows, list(rows[0]), _width()))
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .serving import main as serve_main
+
+    return serve_main(args.model_uri, host=args.host, port=args.port, workers=args.workers)
+
+
 # Commands that read a store refuse one that does not exist (rather than show it empty).
-_NEEDS_STORE = {"ls", "show", "export", "sql", "delete", "restore", "compact"}
+_NEEDS_STORE = {"ls", "show", "export", "sql", "delete", "restore", "compact", "models"}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -221,6 +268,23 @@ def parser() -> argparse.ArgumentParser:
         cmd.add_argument("run")
     compact = command("compact", _compact, "merge small segments (safe while others write)")
     compact.add_argument("--json", action="store_true", help="print counts as JSON")
+    models = command("models", _models, "registered models and their versions")
+    actions = models.add_subparsers(dest="action", required=True, metavar="ACTION")
+    models_ls = actions.add_parser("ls", help="list registered models")
+    models_ls.add_argument("--filter", "-f", help="e.g. \"name LIKE 'wine%%'\"")
+    models_show = actions.add_parser("show", help="one registered model and its versions")
+    models_show.add_argument("name")
+    for cmd in (models_ls, models_show):
+        cmd.add_argument("--json", action="store_true", help="JSON instead of text")
+    serve = command("serve", _serve, "serve a model over HTTP (MLflow's scoring protocol)")
+    serve.add_argument(
+        "model_uri", help="models:/NAME@ALIAS, models:/NAME/VERSION, runs:/ID/PATH or a folder"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument(
+        "--port", "-p", type=int, default=5000, help="port (default 5000; 0: any free)"
+    )
+    serve.add_argument("--workers", "-w", type=int, default=1, help="worker processes (default 1)")
     return p
 
 

@@ -7,7 +7,7 @@ Every message says what is wrong and what to do about it::
     ├── RunNotFoundError (LookupError) no run has that id
     ├── InactiveRunError              logging without an active run, or to an ended one
     ├── FilterError (ValueError)      a search filter does not parse
-    ├── ModelNotFoundError (LookupError) a model URI, registered model or version resolves to nothing
+    ├── ModelNotFoundError (LookupError) a model URI, model or version resolves to nothing
     ├── ModelSignatureError (ValueError) input to a model does not match its signature
     └── RegistryError                 a registry change that cannot be made (name taken, bad stage)
 

@@ -165,6 +165,24 @@ class Run:
             "artifacts", copy_artifact(self.store.layout, self.id, Path(path), name)
         )
 
+    def log_model(self, model: Any, name: str = "model", **options: Any) -> Any:
+        """Save ``model`` into the run's artifacts as an MLflow-style model folder and return
+        its ``ModelInfo`` (``.model_uri`` is ``runs:/<run id>/<name>``). ``options``: those of
+        :func:`nbtrack.log_model` (``input_example``, ``signature``, ``pip_requirements``,
+        ``registered_model_name``, ``flavor``, …).
+
+        >>> import nbtrack, tempfile
+        >>> from sklearn.linear_model import LinearRegression
+        >>> nbtrack.set_store(tempfile.mkdtemp())
+        >>> with nbtrack.run() as run:
+        ...     info = run.log_model(LinearRegression().fit([[0], [1]], [0, 2]), "line")
+        >>> nbtrack.load_model(info.model_uri).predict([[2]])
+        array([4.])
+        """
+        from .mlmodel import log_model
+
+        return log_model(model, name, run=self, **options)
+
     def log_input(
         self,
         data: Any,

@@ -22,7 +22,15 @@ DOCUMENTED = {
     "load_ipython_extension", "unload_ipython_extension",
     # store maintenance and exchange
     "compact", "export", "import_runs", "import_mlflow",
+    # models, the registry and serving
+    "save_model", "log_model", "load_model", "ModelInfo", "pyfunc", "models", "serve",
+    "register_model", "create_registered_model", "get_registered_model", "get_model_version",
+    "get_model_version_by_alias", "get_latest_versions", "set_alias", "delete_alias",
+    "transition_stage", "set_model_tag", "delete_model_tag", "update_description",
+    "delete_model_version", "delete_registered_model", "search_registered_models",
+    "search_model_versions", "ModelVersion", "RegisteredModel",
     # errors and warnings
+    "ModelNotFoundError", "ModelSignatureError", "RegistryError",
     "NbtrackError", "StoreError", "RunNotFoundError", "InactiveRunError", "FilterError",
     "NbtrackWarning", "StoreWarning",
     "__version__",

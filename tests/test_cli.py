@@ -115,5 +115,59 @@ def test_errors_go_to_stderr_with_a_non_zero_exit(tmp_store: Path, tmp_path: Pat
 def test_help_lists_every_command() -> None:
     done = nbtrack_cli("--help")
     for command in ("ls", "show", "export", "import", "import-mlflow", "sql", "delete",
-                    "restore", "compact"):  # fmt: skip
+                    "restore", "compact", "models", "serve"):  # fmt: skip
         assert command in done.stdout
+
+
+def _registered(names: list[str]) -> None:
+    """A Python model (no library needed) registered once under each of ``names``."""
+
+    class Double(nbtrack.pyfunc.PythonModel):
+        def predict(self, context, model_input, params=None):
+            return [2 * x for x in model_input]
+
+    for name in names:
+        with nbtrack.run(name) as run:
+            info = run.log_model(Double(), "model")
+        nbtrack.register_model(info.model_uri, name)
+    nbtrack.flush()
+
+
+def test_models_ls_and_show(tmp_store: Path) -> None:
+    _registered(["wine", "iris", "wine"])
+    nbtrack.set_alias("wine", "champion", 2)
+    nbtrack.transition_stage("wine", 1, "Production")
+    nbtrack.update_description("wine", "wine cultivar classifier")
+    done = nbtrack_cli("--store", str(tmp_store), "models", "ls")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == ["name", "latest", "aliases", "updated", "description"]
+    assert [line.split()[:3] for line in lines[1:]] == [
+        ["iris", "1", "-"],
+        ["wine", "2", "@champion=2"],
+    ]
+    assert "wine cultivar classifier" in lines[2]
+    filtered = nbtrack_cli(
+        "--store", str(tmp_store), "models", "ls", "-f", "name LIKE 'w%'", "--json"
+    )
+    assert [m["name"] for m in json.loads(filtered.stdout)] == ["wine"]
+    show = nbtrack_cli("--store", str(tmp_store), "models", "show", "wine")
+    rows = [line.split() for line in show.stdout.splitlines()[2:]]
+    assert [r[:4] for r in rows] == [
+        ["2", "None", "champion", nbtrack.get_model_version("wine", 2).run_id],
+        ["1", "Production", "-", nbtrack.get_model_version("wine", 1).run_id],
+    ]
+    versions = json.loads(
+        nbtrack_cli("--store", str(tmp_store), "models", "show", "wine", "--json").stdout
+    )["versions"]
+    assert [(v["version"], v["aliases"]) for v in versions] == [(2, ["champion"]), (1, [])]
+    missing = nbtrack_cli("--store", str(tmp_store), "models", "show", "wnie")
+    assert missing.returncode == 1 and "no registered model 'wnie'" in missing.stderr
+    assert "did you mean 'wine'" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_serve_a_model_that_does_not_resolve_is_one_line_and_exit_1(tmp_store: Path) -> None:
+    _registered(["wine"])
+    done = nbtrack_cli("--store", str(tmp_store), "serve", "models:/wine@champion", "--port", "0")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "has no alias 'champion'" in done.stderr and len(done.stderr.strip().splitlines()) == 1

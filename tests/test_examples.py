@@ -47,3 +47,20 @@ def test_training_curves_notebook_runs_clean(tmp_store: Path, tmp_path: Path) ->
     assert sorted(frame["name"]) == ["fast", "slow"]
     points = nbtrack.history(frame["run_id"].tolist(), keys="val_acc")
     assert (points.groupby("run_id").size() == 25).all()
+
+
+def test_models_notebook_registers_promotes_and_serves(tmp_store: Path, tmp_path: Path) -> None:
+    import nbformat
+    from kernels import errors, run_notebook
+
+    nb = nbformat.read(ROOT / "example_notebooks" / "models.ipynb", as_version=4)
+    executed = run_notebook(nb, tmp_store, tmp_path, timeout=300)
+    assert not any(errors(c) for c in executed.cells if c.cell_type == "code")
+    frame = nbtrack.search(experiment="wine-models")
+    assert sorted(frame["name"]) == ["forest", "forest-small", "logistic"]
+    assert all(len(nbtrack.get_run(r).models) == 1 for r in frame["run_id"])
+    champion = nbtrack.get_model_version_by_alias("wine", "champion")
+    best = frame.sort_values("metrics.f1").iloc[-1]
+    assert (champion.version, champion.run_id, champion.stage) == (1, best["run_id"], "Production")
+    outputs = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
+    assert "predictions" in outputs and "missing column 'alcohol'" in outputs

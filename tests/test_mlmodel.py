@@ -83,6 +83,9 @@ def test_generic_predict_takes_every_input_shape(tmp_path, wine):
     assert generic.predict(rows[0]).tolist() == expected[:1]  # one row as a dict
     shuffled = X.head(4)[list(reversed(X.columns))].assign(extra=1)
     assert generic.predict(shuffled).tolist() == expected  # reordered, extra column dropped
+    # scikit-learn's predict takes no params: they are left out with a warning, as MLflow does
+    with pytest.warns(nbtrack.NbtrackWarning, match=r"takes no parameters; ignoring \['depth'\]"):
+        assert generic.predict(X.head(4), params={"depth": 2}).tolist() == expected
 
 
 def test_python_model_with_artifacts(tmp_path):

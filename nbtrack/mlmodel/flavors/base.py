@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 import platform
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from ...errors import NbtrackWarning
 from ...extras import optional
 
 ENV = {"conda": "conda.yaml", "virtualenv": "python_env.yaml"}
@@ -78,11 +81,27 @@ class Flavor:
 
 
 class MethodPredictor:
-    """Predicts with one method of the native model (``predict`` unless the MLmodel says)."""
+    """Predicts with one method of the native model (``predict`` unless the MLmodel says).
+
+    ``params`` go to the method as keyword arguments when it takes them by name; a method that
+    does not (scikit-learn's ``predict(X)``) gets none, with a warning naming the ones left
+    out, as MLflow's own wrapper leaves them out.
+    """
 
     def __init__(self, model: Any, method: str = "predict") -> None:
         self.model = model
         self._predict = getattr(model, method)
+        try:
+            kinds = [p.kind for p in inspect.signature(self._predict).parameters.values()]
+        except (TypeError, ValueError):  # a builtin without a signature
+            kinds = []
+        self._takes_params = len(kinds) > 1 or inspect.Parameter.VAR_KEYWORD in kinds
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        if params and not self._takes_params:
+            warnings.warn(
+                f"{type(self.model).__name__}.{self._predict.__name__} takes no parameters; "
+                f"ignoring {sorted(params)}", NbtrackWarning, stacklevel=2,
+            )  # fmt: skip
+            params = None
         return self._predict(data, **(params or {}))
