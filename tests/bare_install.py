@@ -213,10 +213,54 @@ nbtrack.set_store("s")
 """,
     ),
     Check(
+        "a Python model: log, register, alias, load by alias, predict with its signature",
+        """
+import pandas as pd
+
+class Doubler(nbtrack.pyfunc.PythonModel):
+    def predict(self, context, model_input, params=None):
+        return model_input["x"] * 2
+
+with nbtrack.run("doubler", experiment="models") as run:
+    info = run.log_model(Doubler(), "model", input_example=pd.DataFrame({"x": [1.0, 2.0]}))
+version = nbtrack.register_model(info.model_uri, "doubler")
+nbtrack.set_alias("doubler", "champion", version.version)
+nbtrack.transition_stage("doubler", version.version, "Production")
+model = nbtrack.pyfunc.load_model("models:/doubler@champion")
+assert model.predict(pd.DataFrame({"x": [3.0]})).tolist() == [6.0]
+assert nbtrack.load_model("models:/doubler/Production").predict([{"x": 1.0}]).tolist() == [2.0]
+try:
+    model.predict(pd.DataFrame({"y": [1.0]}))
+except nbtrack.ModelSignatureError as err:
+    assert "missing column 'x'" in str(err), err
+else:
+    raise AssertionError("a missing column was not refused")
+assert [m.artifact_path for m in nbtrack.get_run(run.id).models] == ["model"]
+""",
+    ),
+    Check("the registry widget", "nbtrack.models()", shows=WIDGET_VIEWS),
+    Check("%track models", "%track models name LIKE 'doub%'", shows=WIDGET_VIEWS),
+    Check(
+        "MLflow tutorial code with the import changed",
+        """
+import nbtrack.mlflow as mlflow
+mlflow.set_experiment("mlflow-style")
+with mlflow.start_run(run_name="tutorial") as active:
+    mlflow.log_params({"alpha": 0.5})
+    for step in range(3):
+        mlflow.log_metric("rmse", 1.0 / (step + 1), step=step)
+found = mlflow.search_runs(experiment_names=["mlflow-style"], filter_string="params.alpha = '0.5'")
+assert found["run_id"].tolist() == [active.info.run_id], found
+assert found["metrics.rmse"].tolist() == [1 / 3] and found["status"].tolist() == ["FINISHED"]
+nbtrack.set_experiment("sweep")
+""",
+    ),
+    Check(
         "optional features name the extra to install",
         """
 for call, extra in ((lambda: nbtrack.import_mlflow("sqlite:///x.db"), "mlflow"),
-                    (lambda: nbtrack.search(output="polars"), "polars")):
+                    (lambda: nbtrack.search(output="polars"), "polars"),
+                    (lambda: nbtrack.serve("models:/doubler@champion", port=0), "serve")):
     try:
         call()
     except nbtrack.NbtrackError as err:
@@ -256,6 +300,10 @@ call("restore", ids[1])
 call("compact", "--json")
 failed = call("import-mlflow", "sqlite:///x.db", code=1)
 assert "pip install 'nbtrack[mlflow]'" in failed.stderr, failed.stderr
+assert "doubler" in call("models", "ls").stdout
+assert "Production" in call("models", "show", "doubler").stdout
+failed = call("serve", "models:/doubler@champion", "--port", "0", code=1)
+assert "pip install 'nbtrack[serve]'" in failed.stderr, failed.stderr
 assert call("--version").stdout.startswith("nbtrack ")
 """,
     ),
