@@ -16,6 +16,7 @@ How MLflow's runs map onto nbtrack's:
   time; a run still RUNNING (or SCHEDULED) gets no end event, so nbtrack shows it as crashed (no
   live nbtrack process writes it). Runs deleted in MLflow arrive deleted.
 * params and tags are timestamped at the run's start (MLflow does not time them).
+* then the model registry (``registry=True``): see :mod:`nbtrack.exchange.mlflow_registry`.
 """
 
 from __future__ import annotations
@@ -45,14 +46,24 @@ PAGE_SIZE = 1000
 
 
 def import_mlflow(
-    tracking_uri: str | os.PathLike[str], experiment: str | None = None, artifacts: bool = False
+    tracking_uri: str | os.PathLike[str],
+    experiment: str | None = None,
+    artifacts: bool = False,
+    registry: bool = True,
 ) -> int:
-    """Copy the runs of an MLflow tracking store into the current nbtrack store; returns how
-    many runs were added (runs already there, by run id, are skipped).
+    """Copy the runs of an MLflow tracking store, then its model registry, into the current
+    nbtrack store; returns how many runs were added (runs already there, by run id, are
+    skipped).
 
     ``tracking_uri``: ``sqlite:///path/mlflow.db``, ``file:///path/mlruns`` or a plain path to an
-    ``mlruns`` folder. ``experiment`` limits the import to the experiment of that name.
-    ``artifacts=True`` downloads each run's artifacts into the store. Needs MLflow's client
+    ``mlruns`` folder. ``experiment`` limits the import to the experiment of that name (and the
+    registry to the versions of its runs). ``artifacts=True`` downloads each run's artifacts
+    into the store. ``registry=True`` (the default) also imports MLflow's registered models,
+    their versions (MLflow's numbers), stages, aliases, tags, descriptions and model files, so
+    ``nbtrack.load_model("models:/name@alias")`` works without the MLflow store; versions
+    already in the store are skipped. The number of versions added is what
+    :func:`nbtrack.exchange.mlflow_registry.import_mlflow_registry` returns: call that after
+    ``import_mlflow(..., registry=False)`` to know it. Needs MLflow's client
     (``pip install 'nbtrack[mlflow]'``). See the module docs for how values are mapped.
 
     >>> import nbtrack, tempfile
@@ -72,10 +83,11 @@ def import_mlflow(
     >>> record.experiment, record.status, record.params, record.metrics
     ('wine', 'finished', {'max_depth': 4}, {'acc': 0.9})
     """
-    client = _client(tracking_uri)
+    client, uri = open_client(tracking_uri)
     added = 0
+    experiments = _experiments(client, experiment)
     with importing("mlflow") as job:
-        for exp in _experiments(client, experiment):
+        for exp in experiments:
             for page in _run_pages(client, exp.experiment_id):
                 have = job.existing(r.info.run_id for r in page)
                 rows = _Rows()
@@ -88,6 +100,11 @@ def import_mlflow(
                         have.add(run.info.run_id)  # listed twice across pages: once only
                         added += 1
                 rows.write(job)
+    if registry:
+        from .mlflow_registry import import_registry
+
+        chosen = None if experiment is None else {e.experiment_id for e in experiments}
+        import_registry(client, uri, chosen)
     return added
 
 
@@ -116,7 +133,9 @@ def param_value(text: str) -> Any:
     return text
 
 
-def _client(tracking_uri: str | os.PathLike[str]):  # -> mlflow.tracking.MlflowClient
+def open_client(tracking_uri: str | os.PathLike[str]) -> tuple[Any, str]:
+    """MLflow's client of the tracking store at ``tracking_uri`` (checked to exist), and its
+    URI as MLflow takes it (a plain path becomes a ``file:`` URI)."""
     tracking = optional("mlflow.tracking", "import_mlflow", "mlflow")
     uri = os.fspath(tracking_uri)
     scheme = urlparse(uri).scheme
@@ -140,7 +159,7 @@ def _client(tracking_uri: str | os.PathLike[str]):  # -> mlflow.tracking.MlflowC
                 "import_mlflow('sqlite:////path/to/mlflow.db')"
             )
     try:
-        return tracking.MlflowClient(tracking_uri=uri)
+        return tracking.MlflowClient(tracking_uri=uri), uri
     except Exception as err:
         raise NbtrackError(f"MLflow cannot open the tracking store {uri}: {err}") from err
 

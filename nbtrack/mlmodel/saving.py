@@ -77,9 +77,9 @@ def log_model(
     True
     """
     if run is None:
-        from .. import active
+        from ..active import current
 
-        run = active.current()
+        run = current()
         if run is None:
             raise InactiveRunError(
                 "log_model needs an active run: call it inside `with nbtrack.run():` (or pass "

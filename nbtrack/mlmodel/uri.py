@@ -115,7 +115,7 @@ def _registered(uri: str) -> ModelLocation:
             f"{uri!r} names no version; write models:/<name>/<version|stage|latest> or "
             "models:/<name>@<alias>"
         )
-    from .. import registry
+    from ..registry import resolve
 
-    version = registry.resolve(name, ref)
+    version = resolve(name, ref)
     return ModelLocation(Path(version.path), version.run_id, None, version)

@@ -11,7 +11,8 @@ from .server import main
 
 def run(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m nbtrack.serving", description="Serve a model with MLflow's scoring protocol."
+        prog="python -m nbtrack.serving",
+        description="Serve a model with MLflow's scoring protocol.",
     )
     parser.add_argument("model_uri", metavar="MODEL_URI",
                         help="models:/NAME@ALIAS, runs:/RUN/PATH or a folder")  # fmt: skip

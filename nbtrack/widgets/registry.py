@@ -14,6 +14,8 @@ import anywidget
 import traitlets as t
 
 from ..errors import FilterError, ModelNotFoundError, RegistryError, RunNotFoundError
+from ..query import get_run
+from ..registry import get_model_version, search_model_versions, search_registered_models
 from .base import bundle, follow_store, json_value
 from .formatting import html_cell
 from .saved import SavedView
@@ -62,7 +64,7 @@ class ModelRegistry(SavedView, anywidget.AnyWidget):
         if key:
             name, version = parse_version_key(key)
             try:
-                _registry().get_model_version(name, version)
+                get_model_version(name, version)
             except ModelNotFoundError as err:
                 raise t.TraitError(str(err)) from err
         return key
@@ -130,12 +132,6 @@ def models(filter: str | None = None) -> ModelRegistry:
 
 
 # ---- what the widget sends ------------------------------------------------------------------
-def _registry() -> Any:
-    from .. import registry
-
-    return registry
-
-
 def parse_version_key(key: str) -> tuple[str, int]:
     """``"name/version"`` split into the model's name and the version number.
 
@@ -155,11 +151,10 @@ def parse_version_key(key: str) -> tuple[str, int]:
 def registry_entries(filter: str | None = None) -> list[dict[str, Any]]:
     """The registered models matching ``filter``, each with its versions (newest first) and
     the key metrics of their source runs, as the widget sends them."""
-    registry = _registry()
-    found = registry.search_registered_models(filter or None)
+    found = search_registered_models(filter or None)
     names = {model.name for model in found}
     versions: dict[str, list[Any]] = {name: [] for name in names}
-    for version in registry.search_model_versions() if names else []:
+    for version in search_model_versions() if names else []:
         if version.name in names:
             versions[version.name].append(version)
     runs = run_summaries(v.run_id for group in versions.values() for v in group if v.run_id)
@@ -232,9 +227,7 @@ def run_summaries(run_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
 
 def version_detail(name: str, version: int) -> dict[str, Any]:
     """What the detail pane shows of version ``version`` of model ``name``."""
-    import nbtrack
-
-    found = _registry().get_model_version(name, version)
+    found = get_model_version(name, version)
     signature = found.signature or {}
     detail: dict[str, Any] = {
         "name": found.name,
@@ -254,7 +247,7 @@ def version_detail(name: str, version: int) -> dict[str, Any]:
     }
     if found.run_id:
         try:
-            record = nbtrack.get_run(found.run_id)
+            record = get_run(found.run_id)
         except RunNotFoundError:
             detail["run_note"] = f"run {found.run_id} is no longer in the store"
         else:
