@@ -4,7 +4,7 @@
     nbtrack show RUN [--json]
     nbtrack export PATH [--filter F] [--experiment E] [--artifacts]
     nbtrack import PATH
-    nbtrack import-mlflow URI [--experiment E] [--artifacts]
+    nbtrack import-mlflow URI [--experiment E] [--artifacts] [--no-registry]
     nbtrack sql "SELECT …" [--json]
     nbtrack delete RUN | restore RUN
     nbtrack compact
@@ -131,9 +131,16 @@ def _import(args: argparse.Namespace) -> int:
 
 def _import_mlflow(args: argparse.Namespace) -> int:
     import nbtrack
+    from nbtrack.exchange.mlflow_registry import import_mlflow_registry
 
-    count = nbtrack.import_mlflow(args.uri, experiment=args.experiment, artifacts=args.artifacts)
-    print(f"imported {count} runs from {args.uri}")
+    runs = nbtrack.import_mlflow(
+        args.uri, experiment=args.experiment, artifacts=args.artifacts, registry=False
+    )
+    if args.no_registry:
+        print(f"imported {runs} runs from {args.uri}")
+        return 0
+    versions = import_mlflow_registry(args.uri, experiment=args.experiment)
+    print(f"imported {runs} runs and {versions} model versions from {args.uri}")
     return 0
 
 
@@ -256,10 +263,13 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--artifacts", action="store_true", help="copy artifacts into a bundle")
     imp = command("import", _import, "import an exported bundle folder")
     imp.add_argument("path")
-    mlflow = command("import-mlflow", _import_mlflow, "import runs from an MLflow store")
+    mlflow = command(
+        "import-mlflow", _import_mlflow, "import runs and registered models from an MLflow store"
+    )
     mlflow.add_argument("uri", help="e.g. sqlite:///mlflow.db or ./mlruns")
     mlflow.add_argument("--experiment", "-e", help="only this MLflow experiment")
     mlflow.add_argument("--artifacts", action="store_true", help="copy artifacts too")
+    mlflow.add_argument("--no-registry", action="store_true", help="runs only, no models")
     sql = command("sql", _sql, "run SQL over the views runs, params, metrics, tags, …")
     sql.add_argument("query")
     sql.add_argument("--json", action="store_true", help="JSON records instead of a table")
