@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from figures import show
+
 BENCH_DIR = Path(__file__).resolve().parent
 TARGETS = {"ratio_log_model": (">=", 5.0), "ratio_load_model": (">=", 3.0),
            "register_ms": ("<=", 20.0)}  # fmt: skip
@@ -154,13 +156,7 @@ def main() -> None:
         child = child_nbtrack if args.child == "nbtrack" else child_mlflow
         print(json.dumps(child(args.folder, args.repeats)))
         return
-    result = figures(args.quick)
-    for key, value in result.items():
-        target = TARGETS.get(key)
-        mark = "" if target is None else f"  (target {target[0]} {target[1]:g})"
-        print(f"{key:24} {value:10.2f}{mark}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=1))
+    show(figures(args.quick), TARGETS, args.json)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ import threading
 import time
 from pathlib import Path
 
+from figures import show
+
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 TARGETS = {"serve_p50_ms": ("<=", 5.0)}
@@ -186,13 +188,7 @@ def main() -> None:
     if args.build:
         build_model(args.build)
         return
-    result = figures(args.quick)
-    for key, value in result.items():
-        target = TARGETS.get(key)
-        mark = "" if target is None else f"  (target {target[0]} {target[1]:g})"
-        print(f"{key:24} {value:10.2f}{mark}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=1))
+    show(figures(args.quick), TARGETS, args.json)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
 import { type Part, batched, h, keepingFocus, onChanges, save, statusBadge, widgetRoot } from "./dom";
+import { filterBox, filterError } from "./filter";
 import { formatCell, formatTimestamp } from "./format";
 import type {
   CellValue,
@@ -68,51 +69,6 @@ function valueCell(value: CellValue | undefined, key: string, group: ColumnGroup
     { class: `nbt-cell-${cell.kind}${numeric}`, title: cell.title, "data-column": `${group}.${key}` },
     cell.text,
   );
-}
-
-// --- filter ---------------------------------------------------------------------------------
-
-/** The filter box, built once so that re-renders keep focus and caret (as the run table's). */
-function filterBox(model: Model): Part<HTMLInputElement> {
-  const input = h("input", {
-    type: "text",
-    class: "nbt-filter",
-    placeholder: "filter, e.g. name LIKE 'wine%' and tags.team = 'a'",
-    "aria-label": "filter registered models (Enter applies, Escape reverts)",
-    title: "Enter applies the filter, Escape reverts to the applied one",
-    spellcheck: "false",
-    autocomplete: "off",
-  });
-  const markPending = (): void => {
-    input.classList.toggle("nbt-pending", input.value !== model.get("filter"));
-  };
-  input.addEventListener("input", markPending);
-  input.addEventListener("keydown", (event) => {
-    if (event.key === "Enter") {
-      event.preventDefault();
-      save(model, "filter", input.value);
-    } else if (event.key === "Escape") {
-      input.value = model.get("filter") ?? "";
-    }
-    markPending();
-  });
-  const update = (): void => {
-    if (document.activeElement !== input) input.value = model.get("filter") ?? "";
-    markPending();
-  };
-  update();
-  return { el: input, update };
-}
-
-function filterError(model: Model): Part<HTMLPreElement> {
-  const el = h("pre", { class: "nbt-error", role: "alert" });
-  const update = (): void => {
-    const message = model.get("_filter_error") ?? "";
-    el.textContent = message;
-    el.hidden = message === "";
-  };
-  update();
-  return { el, update };
 }
 
 // --- models and their versions --------------------------------------------------------------
@@ -452,7 +408,11 @@ function detailPane(model: Model): Part<HTMLDivElement> {
 // --- widget ---------------------------------------------------------------------------------
 
 function render({ model, el }: RenderProps<ModelRegistryModel>): () => void {
-  const filter = filterBox(model);
+  const filter = filterBox(
+    model,
+    { placeholder: "filter, e.g. name LIKE 'wine%' and tags.team = 'a'", label: "filter registered models" },
+    (text) => save(model, "filter", text),
+  );
   const error = filterError(model);
   const grid = modelGrid(model);
   const detail = detailPane(model);

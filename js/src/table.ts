@@ -5,6 +5,7 @@
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
 import { type Part, batched, h, keepingFocus, onChanges, save, statusBadge, uniqueId, widgetRoot } from "./dom";
+import { filterBox, filterError } from "./filter";
 import { formatCell, rowsLabel } from "./format";
 import type { ColumnGroup, ColumnInfo, RunTableModel, SortKey, TableRow } from "./models";
 import {
@@ -33,52 +34,6 @@ function saveFromFirstPage<K extends keyof RunTableModel>(model: Model, name: K,
   model.set(name, value);
   model.set("offset", 0); // a new filter or order makes the current page meaningless
   model.save_changes();
-}
-
-// --- filter -------------------------------------------------------------------------------
-
-/** The filter box, built once: re-renders never replace it, so typing keeps focus and caret. */
-function filterBox(model: Model): Part<HTMLInputElement> {
-  const input = h("input", {
-    type: "text",
-    class: "nbt-filter",
-    placeholder: "filter, e.g. metrics.acc > 0.9 and params.lr < 0.01",
-    "aria-label": "filter runs (Enter applies, Escape reverts)",
-    title: "Enter applies the filter, Escape reverts to the applied one",
-    spellcheck: "false",
-    autocomplete: "off",
-  });
-  const markPending = (): void => {
-    input.classList.toggle("nbt-pending", input.value !== model.get("filter"));
-  };
-  input.addEventListener("input", markPending);
-  input.addEventListener("keydown", (event) => {
-    if (event.key === "Enter") {
-      event.preventDefault();
-      saveFromFirstPage(model, "filter", input.value);
-    } else if (event.key === "Escape") {
-      input.value = model.get("filter") ?? "";
-    }
-    markPending();
-  });
-  const update = (): void => {
-    // Never overwrite what the user is typing; a pending edit shows as such instead.
-    if (document.activeElement !== input) input.value = model.get("filter") ?? "";
-    markPending();
-  };
-  update();
-  return { el: input, update };
-}
-
-function filterError(model: Model): Part<HTMLPreElement> {
-  const el = h("pre", { class: "nbt-error", role: "alert" });
-  const update = (): void => {
-    const message = model.get("_filter_error") ?? "";
-    el.textContent = message; // <pre> keeps the caret line under the right character
-    el.hidden = message === "";
-  };
-  update();
-  return { el, update };
 }
 
 // --- column chooser -------------------------------------------------------------------------
@@ -376,7 +331,11 @@ function pager(model: Model): Part<HTMLDivElement> {
 // --- widget ---------------------------------------------------------------------------------
 
 function render({ model, el }: RenderProps<RunTableModel>): () => void {
-  const filter = filterBox(model);
+  const filter = filterBox(
+    model,
+    { placeholder: "filter, e.g. metrics.acc > 0.9 and params.lr < 0.01", label: "filter runs" },
+    (text) => saveFromFirstPage(model, "filter", text),
+  );
   const error = filterError(model);
   const chooser = columnChooser(model);
   const grid = runGrid(model);
