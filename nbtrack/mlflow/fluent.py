@@ -23,7 +23,6 @@ import time
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from .. import tracking
@@ -95,13 +94,8 @@ class ActiveRun(Run):
     def __enter__(self) -> ActiveRun:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._run.__exit__(exc_type, exc, tb)
+    def __exit__(self, *exc_info: Any) -> None:
+        self._run.__exit__(*exc_info)  # ends the run as nbtrack's own ``with`` block does
 
     def __repr__(self) -> str:
         return f"<ActiveRun: run_id={self._run.id!r}, run_name={self._run.name!r}>"

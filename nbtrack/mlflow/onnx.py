@@ -7,95 +7,20 @@ returns the ONNX ModelProto.
 
 from __future__ import annotations
 
-import os
-from typing import Any
-
-from ..mlmodel import ModelInfo
-from . import _flavor
+from ._flavor import Flavor
 from ._unsupported import module_getattr
+from .fluent import autolog as autolog
 
 FLAVOR_NAME = "onnx"
 
-
-def log_model(
-    onnx_model: Any,
-    artifact_path: str | None = None,
-    conda_env: Any = None,
-    code_paths: Any = None,
-    registered_model_name: str | None = None,
-    signature: Any = None,
-    input_example: Any = None,
-    await_registration_for: int = 300,
-    pip_requirements: Any = None,
-    extra_pip_requirements: Any = None,
-    onnx_execution_providers: Any = None,
-    onnx_session_options: Any = None,
-    save_as_external_data: bool = True,
-    metadata: dict[str, Any] | None = None,
-    extra_files: Any = None,
-    name: str | None = None,
-    params: dict[str, Any] | None = None,
-    tags: dict[str, Any] | None = None,
-    model_type: str | None = None,
-    step: int = 0,
-    model_id: str | None = None,
-    **kwargs: Any,
-) -> ModelInfo:
-    """Log an ONNX model into the active run (started if there is none)."""
-    return _flavor.log(
-        FLAVOR_NAME, onnx_model, name, artifact_path, registered_model_name=registered_model_name,
-        signature=signature, input_example=input_example, pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements, metadata=metadata,
-        unsupported={"conda_env": conda_env, "code_paths": code_paths,
-                     "extra_files": extra_files, "params": params, "tags": tags,
-                     "model_type": model_type, "step": step, "model_id": model_id,
-                     "onnx_execution_providers": onnx_execution_providers,
-                     "onnx_session_options": onnx_session_options,
-                     "save_as_external_data": save_as_external_data,
-                     **kwargs},
-    )  # fmt: skip
-
-
-def save_model(
-    onnx_model: Any,
-    path: str | os.PathLike[str],
-    conda_env: Any = None,
-    code_paths: Any = None,
-    mlflow_model: Any = None,
-    signature: Any = None,
-    input_example: Any = None,
-    pip_requirements: Any = None,
-    extra_pip_requirements: Any = None,
-    onnx_execution_providers: Any = None,
-    onnx_session_options: Any = None,
-    save_as_external_data: bool = True,
-    metadata: dict[str, Any] | None = None,
-    extra_files: Any = None,
-    **kwargs: Any,
-) -> ModelInfo:
-    """Save an ONNX model to a folder."""
-    return _flavor.save(
-        FLAVOR_NAME, onnx_model, path, signature=signature, input_example=input_example,
-        pip_requirements=pip_requirements, extra_pip_requirements=extra_pip_requirements,
-        metadata=metadata,
-        unsupported={"conda_env": conda_env, "code_paths": code_paths,
-                     "mlflow_model": mlflow_model, "extra_files": extra_files,
-                     "onnx_execution_providers": onnx_execution_providers,
-                     "onnx_session_options": onnx_session_options,
-                     "save_as_external_data": save_as_external_data,
-                     **kwargs},
-    )  # fmt: skip
-
-
-def load_model(model_uri: Any, dst_path: str | None = None) -> Any:
-    """The ONNX ModelProto at ``model_uri`` (``runs:/``, ``models:/``, a folder)."""
-    return _flavor.load(FLAVOR_NAME, model_uri, dst_path)
-
-
-def autolog(*args: Any, **kwargs: Any) -> None:
-    from .fluent import autolog as refuse
-
-    refuse()
-
+_FLAVOR = Flavor(
+    __name__, FLAVOR_NAME, "onnx_model", "an ONNX model",
+    own="onnx_execution_providers onnx_session_options save_as_external_data",
+)  # fmt: skip
+log_model = _FLAVOR.log_model()
+save_model = _FLAVOR.save_model()
+load_model = _FLAVOR.load_model(
+    "The ONNX ModelProto at ``model_uri`` (``runs:/``, ``models:/``, a folder)."
+)
 
 __getattr__ = module_getattr(__name__, {})

@@ -16,13 +16,13 @@ and files they load through ``artifacts``), and any model loaded for ``predict``
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from ..mlmodel import ModelInfo, PyFuncModel, PythonModel, PythonModelContext
-from . import _flavor
+from .. import mlmodel
+from ..mlmodel import PyFuncModel, PythonModel, PythonModelContext
+from ._flavor import Flavor, refuse_unsupported
 from ._unsupported import module_getattr
-from .exceptions import NotSupportedError
+from .exceptions import NotSupportedError, mlflow_errors
 
 FLAVOR_NAME = "python_function"
 
@@ -51,85 +51,23 @@ def _python_model(python_model: Any) -> Any:
     return python_model
 
 
-def log_model(
-    artifact_path: str | None = None,
-    loader_module: str | None = None,
-    data_path: str | None = None,
-    code_paths: Any = None,
-    infer_code_paths: bool = False,
-    conda_env: Any = None,
-    python_model: Any = None,
-    artifacts: dict[str, Any] | None = None,
-    registered_model_name: str | None = None,
-    signature: Any = None,
-    input_example: Any = None,
-    await_registration_for: int = 300,
-    pip_requirements: Any = None,
-    extra_pip_requirements: Any = None,
-    metadata: dict[str, Any] | None = None,
-    model_config: Any = None,
-    streamable: bool | None = None,
-    resources: Any = None,
-    auth_policy: Any = None,
-    prompts: Any = None,
-    name: str | None = None,
-    params: dict[str, Any] | None = None,
-    tags: dict[str, Any] | None = None,
-    model_type: str | None = None,
-    step: int = 0,
-    model_id: str | None = None,
-    **kwargs: Any,
-) -> ModelInfo:
-    """Log a PythonModel (with its ``artifacts`` files) into the active run."""
-    return _flavor.log(
-        FLAVOR_NAME, _python_model(python_model), name, artifact_path,
-        registered_model_name=registered_model_name, signature=signature,
-        input_example=input_example, pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements, metadata=metadata, artifacts=artifacts,
-        unsupported={"loader_module": loader_module, "data_path": data_path,
-                     "code_paths": code_paths, "infer_code_paths": infer_code_paths,
-                     "conda_env": conda_env, "model_config": model_config,
-                     "streamable": streamable, "resources": resources,
-                     "auth_policy": auth_policy, "prompts": prompts, "params": params,
-                     "tags": tags, "model_type": model_type, "step": step,
-                     "model_id": model_id, **kwargs},
-    )  # fmt: skip
+_FLAVOR = Flavor(
+    __name__, FLAVOR_NAME, "python_model", "a PythonModel (with its ``artifacts`` files)",
+    check=_python_model,
+    log_args="artifact_path loader_module data_path code_paths infer_code_paths conda_env "
+    "python_model artifacts registered_model_name signature input_example "
+    "await_registration_for pip_requirements extra_pip_requirements metadata model_config "
+    "streamable resources auth_policy prompts name params tags model_type step model_id "
+    "**kwargs",
+    save_args="path loader_module data_path code_paths infer_code_paths conda_env mlflow_model "
+    "python_model artifacts signature input_example pip_requirements extra_pip_requirements "
+    "metadata model_config streamable resources auth_policy **kwargs",
+)  # fmt: skip
+log_model = _FLAVOR.log_model()
+save_model = _FLAVOR.save_model()
 
 
-def save_model(
-    path: str | os.PathLike[str],
-    loader_module: str | None = None,
-    data_path: str | None = None,
-    code_paths: Any = None,
-    infer_code_paths: bool = False,
-    conda_env: Any = None,
-    mlflow_model: Any = None,
-    python_model: Any = None,
-    artifacts: dict[str, Any] | None = None,
-    signature: Any = None,
-    input_example: Any = None,
-    pip_requirements: Any = None,
-    extra_pip_requirements: Any = None,
-    metadata: dict[str, Any] | None = None,
-    model_config: Any = None,
-    streamable: bool | None = None,
-    resources: Any = None,
-    auth_policy: Any = None,
-    **kwargs: Any,
-) -> ModelInfo:
-    """Save a PythonModel (with its ``artifacts`` files) to a folder."""
-    return _flavor.save(
-        FLAVOR_NAME, _python_model(python_model), path, signature=signature,
-        input_example=input_example, pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements, metadata=metadata, artifacts=artifacts,
-        unsupported={"loader_module": loader_module, "data_path": data_path,
-                     "code_paths": code_paths, "infer_code_paths": infer_code_paths,
-                     "conda_env": conda_env, "mlflow_model": mlflow_model,
-                     "model_config": model_config, "streamable": streamable,
-                     "resources": resources, "auth_policy": auth_policy, **kwargs},
-    )  # fmt: skip
-
-
+@mlflow_errors
 def load_model(
     model_uri: Any,
     suppress_warnings: bool = False,
@@ -138,8 +76,9 @@ def load_model(
 ) -> PyFuncModel:
     """Any model at ``model_uri`` as a :class:`PyFuncModel`: ``predict`` checks the input
     against the model's signature."""
-    _flavor.refuse_unsupported("mlflow.pyfunc.load_model", {"model_config": model_config})
-    model: PyFuncModel = _flavor.load(None, model_uri, dst_path)
+    options = {"model_config": model_config, "dst_path": dst_path}
+    refuse_unsupported("mlflow.pyfunc.load_model", options)
+    model: PyFuncModel = mlmodel.load_model(model_uri, generic=True)
     return model
 
 

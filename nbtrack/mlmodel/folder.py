@@ -10,10 +10,10 @@ import os
 import secrets
 import shutil
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from ..errors import NbtrackWarning
 from .example import save_example
@@ -48,21 +48,39 @@ def choose_flavor(model: Any, flavor: str | None) -> Flavor:
     return get(flavor) if flavor is not None else detect(model)
 
 
+class ModelOptions(TypedDict, total=False):
+    """What saving or logging a model takes besides the model and its place: an
+    ``input_example`` (the ``signature`` is inferred from it unless given), the
+    ``pip_requirements`` (or ``extra_pip_requirements`` beside the flavor's own), a
+    PythonModel's ``artifacts`` (name -> file or folder) and free ``metadata``."""
+
+    input_example: Any
+    signature: Any
+    pip_requirements: Any
+    extra_pip_requirements: Any
+    artifacts: dict[str, Any] | None
+    metadata: dict[str, Any] | None
+
+
+def check_options(function: str, options: Mapping[str, Any]) -> None:
+    """TypeError, as Python raises it, for a keyword argument that is not a ModelOptions."""
+    for key in options:
+        if key not in ModelOptions.__annotations__:
+            raise TypeError(f"{function}() got an unexpected keyword argument {key!r}")
+
+
 def write_model(
     model: Any,
     folder: Path,
-    *,
     flavor: Flavor,
-    input_example: Any = None,
-    signature: Any = None,
-    pip_requirements: Any = None,
-    extra_pip_requirements: Any = None,
-    artifacts: dict[str, Any] | None = None,
-    metadata: dict[str, Any] | None = None,
+    options: ModelOptions,
+    *,
     run_id: str | None = None,
     artifact_path: str | None = None,
 ) -> ModelMetadata:
     """Write ``model`` into the (empty) ``folder``; returns what its MLmodel file says."""
+    artifacts, input_example = options.get("artifacts"), options.get("input_example")
+    signature, metadata = options.get("signature"), options.get("metadata")
     if artifacts and flavor.name != "python_function":
         raise ValueError("artifacts= is for PythonModel models (flavor='python_function')")
     saved = flavor.save(model, folder, artifacts=artifacts)
@@ -82,7 +100,8 @@ def write_model(
         meta.signature = ModelSignature.coerce(signature)
     meta.save(folder)
     defaults = pinned(saved.packages)
-    write_environment(folder, requirements(defaults, pip_requirements, extra_pip_requirements))
+    wanted = options.get("pip_requirements"), options.get("extra_pip_requirements")
+    write_environment(folder, requirements(defaults, *wanted))
     return meta
 
 

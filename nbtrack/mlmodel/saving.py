@@ -8,10 +8,12 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InactiveRunError
-from .folder import choose_flavor, hidden_folder, write_model
+from .folder import ModelOptions, check_options, choose_flavor, hidden_folder, write_model
 from .info import ModelInfo
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from ..tracking import Run
 
 
@@ -20,16 +22,13 @@ def save_model(
     path: str | Path,
     *,
     flavor: str | None = None,
-    input_example: Any = None,
-    signature: Any = None,
-    pip_requirements: Any = None,
-    extra_pip_requirements: Any = None,
-    artifacts: dict[str, Any] | None = None,
-    metadata: dict[str, Any] | None = None,
+    **options: Unpack[ModelOptions],
 ) -> ModelInfo:
     """Save ``model`` as a model folder (MLflow's MLmodel layout) at ``path``, which must not
     exist yet (or be empty). The flavor is detected from the object unless ``flavor=`` names
-    it; with an ``input_example`` the signature is inferred from it.
+    it. ``options``: the model's ``input_example`` (its ``signature`` is inferred from it unless
+    given), ``pip_requirements`` or ``extra_pip_requirements``, a PythonModel's ``artifacts``
+    and ``metadata`` (see :class:`~nbtrack.mlmodel.folder.ModelOptions`).
 
     >>> import tempfile
     >>> from pathlib import Path
@@ -39,14 +38,11 @@ def save_model(
     >>> sorted(info.flavors), sorted(p.name for p in folder.iterdir())
     (['python_function', 'sklearn'], ['MLmodel', 'conda.yaml', 'model.pkl', 'python_env.yaml', 'requirements.txt'])
     """  # noqa: E501
+    check_options("save_model", options)
     chosen = choose_flavor(model, flavor)
     final = Path(path).expanduser().absolute()
     with hidden_folder(final) as hidden:
-        meta = write_model(
-            model, hidden, flavor=chosen, input_example=input_example, signature=signature,
-            pip_requirements=pip_requirements, extra_pip_requirements=extra_pip_requirements,
-            artifacts=artifacts, metadata=metadata,
-        )  # fmt: skip
+        meta = write_model(model, hidden, chosen, options)
     return ModelInfo.of(meta, str(final), final)
 
 
@@ -55,18 +51,14 @@ def log_model(
     name: str = "model",
     *,
     flavor: str | None = None,
-    input_example: Any = None,
-    signature: Any = None,
-    pip_requirements: Any = None,
-    extra_pip_requirements: Any = None,
-    artifacts: dict[str, Any] | None = None,
-    metadata: dict[str, Any] | None = None,
     registered_model_name: str | None = None,
     run: Run | None = None,
+    **options: Unpack[ModelOptions],
 ) -> ModelInfo:
     """Save ``model`` into the run's artifacts as ``<name>/`` (``run``: the active run by
     default) and record its files with the run; load it back with ``runs:/<run_id>/<name>``.
-    With ``registered_model_name`` it is also registered as a new version of that model.
+    With ``registered_model_name`` it is also registered as a new version of that model;
+    ``options`` as for :func:`save_model`.
 
     >>> import nbtrack, tempfile
     >>> from sklearn.linear_model import LinearRegression
@@ -76,6 +68,7 @@ def log_model(
     >>> info.model_uri == f"runs:/{run.id}/lr"
     True
     """
+    check_options("log_model", options)
     if run is None:
         from ..active import current
 
@@ -97,10 +90,8 @@ def log_model(
         )
     with hidden_folder(final) as hidden:
         meta = write_model(
-            model, hidden, flavor=chosen, input_example=input_example, signature=signature,
-            pip_requirements=pip_requirements, extra_pip_requirements=extra_pip_requirements,
-            artifacts=artifacts, metadata=metadata, run_id=run.id, artifact_path=artifact_path,
-        )  # fmt: skip
+            model, hidden, chosen, options, run_id=run.id, artifact_path=artifact_path
+        )
         rows = _artifact_rows(run.id, hidden, artifact_path)
     run.store.writer.append("artifacts", rows)
     info = ModelInfo.of(meta, f"runs:/{run.id}/{artifact_path}", final)

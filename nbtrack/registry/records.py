@@ -26,8 +26,25 @@ def _millis(moment: datetime | None) -> int | None:
     return None if moment is None else round(moment.timestamp() * 1000)
 
 
+class _Timestamps:
+    """MLflow's ``creation_timestamp`` and ``last_updated_timestamp`` of a record."""
+
+    created_at: datetime | None
+    updated_at: datetime | None
+
+    @property
+    def creation_timestamp(self) -> int | None:
+        """:attr:`created_at` in epoch milliseconds, as MLflow gives it."""
+        return _millis(self.created_at)
+
+    @property
+    def last_updated_timestamp(self) -> int | None:
+        """:attr:`updated_at` in epoch milliseconds, as MLflow gives it."""
+        return _millis(self.updated_at)
+
+
 @dataclass
-class ModelVersion:
+class ModelVersion(_Timestamps):
     """One version of a registered model.
 
     ``path`` is the model folder (load it with ``nbtrack.load_model(f"models:/{name}/{version}")``),
@@ -55,16 +72,6 @@ class ModelVersion:
     def current_stage(self) -> str:
         """MLflow's name for :attr:`stage`."""
         return self.stage
-
-    @property
-    def creation_timestamp(self) -> int | None:
-        """:attr:`created_at` in epoch milliseconds, as MLflow gives it."""
-        return _millis(self.created_at)
-
-    @property
-    def last_updated_timestamp(self) -> int | None:
-        """:attr:`updated_at` in epoch milliseconds, as MLflow gives it."""
-        return _millis(self.updated_at)
 
     @property
     def uri(self) -> str:
@@ -100,7 +107,7 @@ class ModelVersion:
 
 
 @dataclass
-class RegisteredModel:
+class RegisteredModel(_Timestamps):
     """A registered model: its ``aliases`` (alias -> version), ``tags``, ``description`` and
     ``latest_versions`` (the latest version in each stage, as MLflow lists them)."""
 
@@ -111,16 +118,6 @@ class RegisteredModel:
     latest_versions: list[ModelVersion] = field(default_factory=list)
     created_at: datetime | None = None
     updated_at: datetime | None = None
-
-    @property
-    def creation_timestamp(self) -> int | None:
-        """:attr:`created_at` in epoch milliseconds, as MLflow gives it."""
-        return _millis(self.created_at)
-
-    @property
-    def last_updated_timestamp(self) -> int | None:
-        """:attr:`updated_at` in epoch milliseconds, as MLflow gives it."""
-        return _millis(self.updated_at)
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...], latest: list[ModelVersion]) -> RegisteredModel:
