@@ -15,6 +15,7 @@ import traitlets as t
 
 from ..errors import FilterError, ModelNotFoundError, RegistryError, RunNotFoundError
 from ..query import get_run
+from ..query.runs import run_summaries
 from ..registry import get_model_version, search_model_versions, search_registered_models
 from .base import bundle, follow_store, json_value
 from .formatting import html_cell
@@ -202,27 +203,6 @@ def key_metrics(metric_sets: Iterable[dict[str, Any]], limit: int = KEY_METRICS)
     """
     counts = Counter(key for metrics in metric_sets for key in metrics)
     return sorted(counts, key=lambda key: (-counts[key], key))[:limit]
-
-
-def run_summaries(run_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """Each run's name and last metrics, in two queries (runs deleted or unknown left out)."""
-    from ..store import get_store
-
-    wanted = sorted(set(run_ids))
-    if not wanted:
-        return {}
-    with get_store().reader.snapshot() as snap:
-        named = snap.rows("SELECT run_id, name FROM runs WHERE run_id IN (SELECT unnest(?))",
-                          [wanted])  # fmt: skip
-        points = snap.rows(
-            "SELECT run_id, key, value FROM latest_metrics WHERE run_id IN (SELECT unnest(?))",
-            [wanted],
-        )
-    runs: dict[str, dict[str, Any]] = {rid: {"name": name, "metrics": {}} for rid, name in named}
-    for run_id, key, value in points:
-        if run_id in runs:
-            runs[run_id]["metrics"][key] = value
-    return runs
 
 
 def version_detail(name: str, version: int) -> dict[str, Any]:
