@@ -22,6 +22,29 @@ _NOUNS = (
 )  # fmt: skip
 
 
+def stable_run_id(*origin: str) -> str:
+    """A run id made from where an imported run comes from (e.g. its tracker and its id
+    there): importing the same run again gives the same id, so it is found and skipped.
+
+    >>> stable_run_id("wandb", "team/wine/abc123") == stable_run_id("wandb", "team/wine/abc123")
+    True
+    >>> len(stable_run_id("tensorboard", "/logs/run-1"))
+    10
+    """
+    import hashlib
+
+    number = int.from_bytes(hashlib.sha256("\0".join(origin).encode()).digest()[:8], "big")
+    return _base36(number % len(_ALPHABET) ** RUN_ID_LENGTH)
+
+
+def _base36(number: int) -> str:
+    digits = []
+    for _ in range(RUN_ID_LENGTH):
+        number, digit = divmod(number, len(_ALPHABET))
+        digits.append(_ALPHABET[digit])
+    return "".join(digits)
+
+
 def new_run_id() -> str:
     """Ten random base-36 characters, e.g. ``"3fl6ucz1al"``.
 
@@ -29,12 +52,7 @@ def new_run_id() -> str:
     (10, True)
     """
     # One read of the OS's randomness, not one per character (a run's start costs microseconds)
-    number = secrets.randbits(64) % len(_ALPHABET) ** RUN_ID_LENGTH
-    digits = []
-    for _ in range(RUN_ID_LENGTH):
-        number, digit = divmod(number, len(_ALPHABET))
-        digits.append(_ALPHABET[digit])
-    return "".join(digits)
+    return _base36(secrets.randbits(64) % len(_ALPHABET) ** RUN_ID_LENGTH)
 
 
 def new_run_name() -> str:

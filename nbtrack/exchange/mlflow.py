@@ -34,9 +34,7 @@ from urllib.request import url2pathname
 from ..errors import NbtrackError
 from ..extras import optional
 from ..store.artifacts import copy_artifact
-from ..store.schema import COLUMNS, as_row
-from ..store.segments import rows_to_arrow
-from ..values import encode_param
+from .rows import RunRows
 from .segments import Import, importing
 
 WRITER = "import-mlflow"
@@ -204,11 +202,8 @@ def _us(ms: int | None) -> int | None:
     return None if ms is None else int(ms) * 1000
 
 
-class _Rows:
+class _Rows(RunRows):
     """Rows of the store's tables for a page of MLflow runs (times in epoch microseconds)."""
-
-    def __init__(self) -> None:
-        self.tables: dict[str, list[tuple]] = {t: [] for t in COLUMNS}
 
     def add_run(self, client, experiment: str, run) -> None:
         info, data = run.info, run.data
@@ -216,48 +211,24 @@ class _Rows:
         tags = dict(data.tags)
         start = _us(info.start_time if info.start_time is not None else info.end_time) or 0
         end = _us(info.end_time)
-        context = {
-            "run_id": run_id,
-            "experiment": experiment,
-            "name": info.run_name or tags.get("mlflow.runName") or run_id[:10],
-            "parent_run_id": tags.get("mlflow.parentRunId"),
-            "created_at": start,
-            "writer": WRITER,
-            "user": tags.get("mlflow.user") or info.user_id,
-            "source": tags.get("mlflow.source.name"),
-            "git_commit": tags.get("mlflow.source.git.commit"),
-        }
-        self.add("runs", context)
-        for key, text in data.params.items():
-            kind, num, value = encode_param(param_value(text))
-            self.add("params", {"run_id": run_id, "key": key, "type": kind, "num": num,
-                                "text": value, "timestamp": start})  # fmt: skip
+        name = info.run_name or tags.get("mlflow.runName") or run_id[:10]
+        self.run(run_id, experiment, name, start, end, STATUS.get(info.status),
+                 parent_run_id=tags.get("mlflow.parentRunId"), writer=WRITER,
+                 user=tags.get("mlflow.user") or info.user_id,
+                 source=tags.get("mlflow.source.name"),
+                 git_commit=tags.get("mlflow.source.git.commit"))  # fmt: skip
+        self.params(run_id, {key: param_value(text) for key, text in data.params.items()}, start)
         if info.artifact_uri:
             tags["mlflow.artifact_uri"] = info.artifact_uri
-        for key, value in tags.items():
-            self.add("tags", {"run_id": run_id, "key": key, "value": value, "timestamp": start})
+        self.tags(run_id, tags, start)
         for key in data.metrics:
-            for m in client.get_metric_history(run_id, key):
-                self.add("metrics", {"run_id": run_id, "key": key, "step": m.step,
-                                     "timestamp": _us(m.timestamp), "value": m.value})  # fmt: skip
+            history = client.get_metric_history(run_id, key)
+            self.points(run_id, key, ((m.step, _us(m.timestamp), m.value) for m in history))
         for used in getattr(getattr(run, "inputs", None), "dataset_inputs", None) or []:
             self.add("inputs", _input_row(run_id, used, start))
-        ended_at = max(end or start, start)
-        self.add("events", {"run_id": run_id, "timestamp": start, "kind": "started"})
-        ended = STATUS.get(info.status)
-        if ended is not None:
-            self.add("events", {"run_id": run_id, "timestamp": ended_at, "kind": ended})
         if info.lifecycle_stage == "deleted":
-            self.add("events", {"run_id": run_id, "timestamp": ended_at, "kind": "deleted",
-                                "detail": "deleted in MLflow"})  # fmt: skip
-
-    def add(self, table: str, values: dict[str, Any]) -> None:
-        self.tables[table].append(as_row(table, values))
-
-    def write(self, job: Import) -> None:
-        for table, rows in self.tables.items():
-            if rows:
-                job.segments.add(table, rows_to_arrow(table, rows, epoch_micros=True))
+            self.add("events", {"run_id": run_id, "timestamp": max(end or start, start),
+                                "kind": "deleted", "detail": "deleted in MLflow"})  # fmt: skip
 
 
 def _input_row(run_id: str, used: Any, start: int) -> dict[str, Any]:
