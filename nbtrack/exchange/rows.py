@@ -62,7 +62,9 @@ class RunRows:
             self.add("tags", {"run_id": run_id, "key": key, "value": str(value),
                               "timestamp": timestamp})  # fmt: skip
 
-    def points(self, run_id: str, key: str, points: Iterable[tuple[int, int, float]]) -> None:
+    def points(
+        self, run_id: str, key: str, points: Iterable[tuple[int, int | None, float]]
+    ) -> None:
         """Metric ``key``'s history: ``(step, timestamp, value)`` points."""
         rows = self.tables["metrics"]
         rows.extend((run_id, key, step, time, float(value)) for step, time, value in points)
