@@ -48,7 +48,15 @@ from .tracking import (
 
 if TYPE_CHECKING:
     from . import pyfunc
-    from .exchange import export, import_mlflow, import_runs
+    from .exchange import (
+        export,
+        import_csv,
+        import_mlflow,
+        import_runs,
+        import_tensorboard,
+        import_trackio,
+        import_wandb,
+    )
     from .mlmodel import ModelInfo, load_model, log_model, save_model
     from .query import (
         RunDiff,
@@ -105,6 +113,10 @@ _LAZY = {
     "export": "exchange",
     "import_mlflow": "exchange",
     "import_runs": "exchange",
+    "import_csv": "exchange",
+    "import_tensorboard": "exchange",
+    "import_trackio": "exchange",
+    "import_wandb": "exchange",
     "ModelInfo": "mlmodel",
     "load_model": "mlmodel",
     "log_model": "mlmodel",
@@ -165,8 +177,12 @@ __all__ = [
     "get_registered_model",
     "get_run",
     "history",
+    "import_csv",
     "import_mlflow",
     "import_runs",
+    "import_tensorboard",
+    "import_trackio",
+    "import_wandb",
     "load_ipython_extension",
     "load_model",
     "log",

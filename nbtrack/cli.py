@@ -5,6 +5,8 @@
     nbtrack export PATH [--filter F] [--experiment E] [--artifacts]
     nbtrack import PATH
     nbtrack import-mlflow URI [--experiment E] [--artifacts] [--no-registry]
+    nbtrack import-tensorboard LOGDIR | import-wandb PATH | import-trackio PROJECT [-e E]
+    nbtrack import-csv PATH [--run-column C] [--step-column C] [--param-column C]… [-e E]
     nbtrack sql "SELECT …" [--json]
     nbtrack delete RUN | restore RUN
     nbtrack compact
@@ -144,6 +146,31 @@ def _import_mlflow(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_from(name: str) -> Callable[[argparse.Namespace], int]:
+    """The command running importer ``nbtrack.<name>(args.source, experiment=args.experiment)``."""
+
+    def command(args: argparse.Namespace) -> int:
+        import nbtrack
+
+        count = getattr(nbtrack, name)(args.source, experiment=args.experiment)
+        print(f"imported {count} runs from {args.source}")
+        return 0
+
+    return command
+
+
+def _import_csv(args: argparse.Namespace) -> int:
+    import nbtrack
+
+    count = nbtrack.import_csv(
+        args.path, run_column=args.run_column, step_column=args.step_column,
+        experiment=args.experiment, time_column=args.time_column,
+        param_columns=args.param_column or (), key_column=args.key_column,
+    )  # fmt: skip
+    print(f"imported {count} runs from {args.path}")
+    return 0
+
+
 def _sql(args: argparse.Namespace) -> int:
     import duckdb
 
@@ -228,6 +255,13 @@ def _serve(args: argparse.Namespace) -> int:
     return serve_main(args.model_uri, host=args.host, port=args.port, workers=args.workers)
 
 
+# import-<name> SOURCE: nbtrack.import_<name>(SOURCE, experiment=…)
+IMPORTERS = (
+    ("tensorboard", "logdir", "a TensorBoard log folder"),
+    ("wandb", "path", "W&B run folders (a wandb/ folder, or one run's)"),
+    ("trackio", "project", "a trackio project (its name, or its .db file)"),
+)
+
 # Commands that read a store refuse one that does not exist (rather than show it empty).
 _NEEDS_STORE = {"ls", "show", "export", "sql", "delete", "restore", "compact", "models"}
 
@@ -270,6 +304,18 @@ def parser() -> argparse.ArgumentParser:
     mlflow.add_argument("--experiment", "-e", help="only this MLflow experiment")
     mlflow.add_argument("--artifacts", action="store_true", help="copy artifacts too")
     mlflow.add_argument("--no-registry", action="store_true", help="runs only, no models")
+    for name, source, what in IMPORTERS:
+        cmd = command(f"import-{name}", _import_from(f"import_{name}"), f"import runs from {what}")
+        cmd.add_argument("source", metavar=source.upper(), help=what)
+        cmd.add_argument("--experiment", "-e", help="put the runs in this experiment")
+    csv = command("import-csv", _import_csv, "import metrics from a CSV file (wide or long)")
+    csv.add_argument("path")
+    csv.add_argument("--run-column", help="the column naming the run (default: one run)")
+    csv.add_argument("--step-column", help="the column of steps (default: row order)")
+    csv.add_argument("--time-column", help="ISO times or epoch seconds")
+    csv.add_argument("--param-column", action="append", help="a column holding a param (repeat)")
+    csv.add_argument("--key-column", help="long layout: the column naming the metric")
+    csv.add_argument("--experiment", "-e", help="put the runs in this experiment")
     sql = command("sql", _sql, "run SQL over the views runs, params, metrics, tags, …")
     sql.add_argument("query")
     sql.add_argument("--json", action="store_true", help="JSON records instead of a table")

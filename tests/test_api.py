@@ -22,6 +22,8 @@ DOCUMENTED = {
     "load_ipython_extension", "unload_ipython_extension",
     # store maintenance and exchange
     "compact", "export", "import_runs", "import_mlflow",
+    # moving in from other trackers
+    "import_tensorboard", "import_wandb", "import_trackio", "import_csv",
     # models, the registry and serving
     "save_model", "log_model", "load_model", "ModelInfo", "pyfunc", "models", "serve",
     "register_model", "create_registered_model", "get_registered_model", "get_model_version",

@@ -115,7 +115,8 @@ def test_errors_go_to_stderr_with_a_non_zero_exit(tmp_store: Path, tmp_path: Pat
 def test_help_lists_every_command() -> None:
     done = nbtrack_cli("--help")
     for command in ("ls", "show", "export", "import", "import-mlflow", "sql", "delete",
-                    "restore", "compact", "models", "serve"):  # fmt: skip
+                    "restore", "compact", "models", "serve", "import-tensorboard",
+                    "import-wandb", "import-trackio", "import-csv"):  # fmt: skip
         assert command in done.stdout
 
 
@@ -171,3 +172,21 @@ def test_serve_a_model_that_does_not_resolve_is_one_line_and_exit_1(tmp_store: P
     done = nbtrack_cli("--store", str(tmp_store), "serve", "models:/wine@champion", "--port", "0")
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "has no alias 'champion'" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_import_csv_and_an_importer_given_the_wrong_folder(tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    data = tmp_path / "sweep.csv"
+    data.write_text("run,epoch,lr,loss\na,0,0.1,1.0\na,1,0.1,0.5\nb,0,0.2,0.9\n")
+    command = ("--store", store, "import-csv", str(data), "--run-column", "run",
+               "--step-column", "epoch", "--param-column", "lr", "-e", "csv")  # fmt: skip
+    assert nbtrack_cli(*command).stdout.strip() == f"imported 2 runs from {data}"
+    assert nbtrack_cli(*command).stdout.strip() == f"imported 0 runs from {data}"
+    listed = json.loads(nbtrack_cli("--store", store, "ls", "--json", "-e", "csv").stdout)
+    assert sorted((r["name"], r["params.lr"], r["metrics.loss"]) for r in listed) == [
+        ("a", 0.1, 0.5), ("b", 0.2, 0.9)]  # fmt: skip
+    empty = tmp_path / "logs"
+    empty.mkdir()
+    wrong = nbtrack_cli("--store", store, "import-tensorboard", str(empty))
+    assert wrong.returncode == 1 and "holds no TensorBoard event files" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
