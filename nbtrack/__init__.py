@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from . import pyfunc
     from .exchange import (
         export,
+        export_mlflow,
         import_csv,
         import_mlflow,
         import_runs,
@@ -114,6 +115,7 @@ _LAZY = {
     "import_mlflow": "exchange",
     "import_runs": "exchange",
     "import_csv": "exchange",
+    "export_mlflow": "exchange",
     "import_tensorboard": "exchange",
     "import_trackio": "exchange",
     "import_wandb": "exchange",
@@ -170,6 +172,7 @@ __all__ = [
     "diff",
     "end_run",
     "export",
+    "export_mlflow",
     "flush",
     "get_latest_versions",
     "get_model_version",

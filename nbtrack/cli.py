@@ -7,6 +7,7 @@
     nbtrack import-mlflow URI [--experiment E] [--artifacts] [--no-registry]
     nbtrack import-tensorboard LOGDIR | import-wandb PATH | import-trackio PROJECT [-e E]
     nbtrack import-csv PATH [--run-column C] [--step-column C] [--param-column C]… [-e E]
+    nbtrack export-mlflow URI [--filter F] [--experiment E] [--no-artifacts]
     nbtrack sql "SELECT …" [--json]
     nbtrack delete RUN | restore RUN
     nbtrack compact
@@ -171,6 +172,16 @@ def _import_csv(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_mlflow(args: argparse.Namespace) -> int:
+    import nbtrack
+
+    count = nbtrack.export_mlflow(
+        args.uri, args.filter, args.experiment, artifacts=not args.no_artifacts
+    )
+    print(f"exported {count} runs to {args.uri}")
+    return 0
+
+
 def _sql(args: argparse.Namespace) -> int:
     import duckdb
 
@@ -263,7 +274,9 @@ IMPORTERS = (
 )
 
 # Commands that read a store refuse one that does not exist (rather than show it empty).
-_NEEDS_STORE = {"ls", "show", "export", "sql", "delete", "restore", "compact", "models"}
+_NEEDS_STORE = {
+    "ls", "show", "export", "export-mlflow", "sql", "delete", "restore", "compact", "models",
+}  # fmt: skip
 
 
 def parser() -> argparse.ArgumentParser:
@@ -316,6 +329,10 @@ def parser() -> argparse.ArgumentParser:
     csv.add_argument("--param-column", action="append", help="a column holding a param (repeat)")
     csv.add_argument("--key-column", help="long layout: the column naming the metric")
     csv.add_argument("--experiment", "-e", help="put the runs in this experiment")
+    to_mlflow = command("export-mlflow", _export_mlflow, "copy runs into an MLflow store or server")
+    to_mlflow.add_argument("uri", help="e.g. http://127.0.0.1:5000 or sqlite:///mlflow.db")
+    selection(to_mlflow)
+    to_mlflow.add_argument("--no-artifacts", action="store_true", help="leave artifacts out")
     sql = command("sql", _sql, "run SQL over the views runs, params, metrics, tags, …")
     sql.add_argument("query")
     sql.add_argument("--json", action="store_true", help="JSON records instead of a table")

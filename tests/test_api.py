@@ -23,7 +23,7 @@ DOCUMENTED = {
     # store maintenance and exchange
     "compact", "export", "import_runs", "import_mlflow",
     # moving in from other trackers
-    "import_tensorboard", "import_wandb", "import_trackio", "import_csv",
+    "import_tensorboard", "import_wandb", "import_trackio", "import_csv", "export_mlflow",
     # models, the registry and serving
     "save_model", "log_model", "load_model", "ModelInfo", "pyfunc", "models", "serve",
     "register_model", "create_registered_model", "get_registered_model", "get_model_version",

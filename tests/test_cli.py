@@ -116,7 +116,7 @@ def test_help_lists_every_command() -> None:
     done = nbtrack_cli("--help")
     for command in ("ls", "show", "export", "import", "import-mlflow", "sql", "delete",
                     "restore", "compact", "models", "serve", "import-tensorboard",
-                    "import-wandb", "import-trackio", "import-csv"):  # fmt: skip
+                    "import-wandb", "import-trackio", "import-csv", "export-mlflow"):  # fmt: skip
         assert command in done.stdout
 
 
