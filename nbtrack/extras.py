@@ -24,6 +24,9 @@ def optional(module: str, feature: str, extra: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError as err:
-        raise NbtrackError(
-            f"{feature} needs {module.split('.')[0]}: pip install 'nbtrack[{extra}]'"
-        ) from err
+        raise missing(module, feature, extra) from err
+
+
+def missing(module: str, feature: str, extra: str) -> NbtrackError:
+    """The error saying that ``feature`` needs ``module``, installed with ``extra``."""
+    return NbtrackError(f"{feature} needs {module.split('.')[0]}: pip install 'nbtrack[{extra}]'")

@@ -239,6 +239,24 @@ assert [m.artifact_path for m in nbtrack.get_run(run.id).models] == ["model"]
 """,
     ),
     Check("the registry widget", "nbtrack.models()", shows=WIDGET_VIEWS),
+    Check(
+        "import a CSV of metrics, and W&B code with the import changed",
+        """
+from pathlib import Path
+Path("sweep.csv").write_text("run,epoch,lr,loss\\na,0,0.1,1.0\\na,1,0.1,0.5\\nb,0,0.2,0.9\\n")
+assert nbtrack.import_csv("sweep.csv", run_column="run", step_column="epoch",
+                          param_columns=["lr"], experiment="csv") == 2
+assert nbtrack.import_csv("sweep.csv", run_column="run", step_column="epoch",
+                          param_columns=["lr"], experiment="csv") == 0
+import nbtrack.wandb as wandb
+run = wandb.init(project="bare-wandb", config={"lr": 0.1})
+for step in range(3):
+    wandb.log({"loss": 1 / (step + 1)})
+wandb.finish()
+assert nbtrack.get_run(run.id).params == {"lr": 0.1}
+assert len(nbtrack.history(run.id, "loss")) == 3
+""",
+    ),
     Check("%track models", "%track models name LIKE 'doub%'", shows=WIDGET_VIEWS),
     Check(
         "MLflow tutorial code with the import changed",
@@ -258,9 +276,16 @@ nbtrack.set_experiment("sweep")
     Check(
         "optional features name the extra to install",
         """
+from pathlib import Path
+Path("tb/run-1").mkdir(parents=True, exist_ok=True)
+Path("tb/run-1/events.out.tfevents.1.host").write_bytes(b"")
+Path("wandb/run-20260101_000000-abc/run-abc.wandb").parent.mkdir(parents=True, exist_ok=True)
+Path("wandb/run-20260101_000000-abc/run-abc.wandb").write_bytes(b"")
 for call, extra in ((lambda: nbtrack.import_mlflow("sqlite:///x.db"), "mlflow"),
                     (lambda: nbtrack.search(output="polars"), "polars"),
-                    (lambda: nbtrack.serve("models:/doubler@champion", port=0), "serve")):
+                    (lambda: nbtrack.serve("models:/doubler@champion", port=0), "serve"),
+                    (lambda: nbtrack.import_tensorboard("tb"), "tensorboard"),
+                    (lambda: nbtrack.import_wandb("wandb"), "wandb")):
     try:
         call()
     except nbtrack.NbtrackError as err:

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NbtrackError
-from ..extras import optional
+from ..extras import missing
 from ..names import stable_run_id
 from ..store.artifacts import copy_artifact
 from .rows import RunRows
@@ -237,9 +237,8 @@ def micros(text: str) -> int:
 def _core() -> str:
     """The path of ``wandb-core``, the W&B client's reader of transaction logs."""
     spec = importlib.util.find_spec("wandb")  # found without importing wandb (slow)
-    if spec is None or spec.origin is None:
-        optional("wandb", "import_wandb", "wandb")  # raises, naming the extra
-        raise AssertionError  # pragma: no cover
+    if spec is None or spec.origin is None:  # (a wandb/ folder of runs is no package)
+        raise missing("wandb", "import_wandb", "wandb")
     core = Path(spec.origin).parent / "bin" / "wandb-core"
     if not core.is_file():
         raise NbtrackError(
