@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import models as models_bench  # (these three import the standard library only, too)
+import models as models_bench  # (these four import the standard library only, too)
 import serve as serve_bench
+import tb_import as tb_bench
 from display import TARGETS as DISPLAY_TARGETS
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -73,6 +74,7 @@ TARGETS: dict[str, tuple[str, float]] = {
     **{key: ("<=", target) for key, target in DISPLAY_TARGETS.items()},
     **models_bench.TARGETS,
     **serve_bench.TARGETS,
+    **tb_bench.TARGETS,
 }
 UNITS = {"_us": "µs", "_ms": "ms", "_per_s": "runs/s", "_mb_10m": "MB", "_s": "s", "_kb": "KB"}
 
@@ -738,16 +740,19 @@ DISPLAY_NOTES = {
 }
 
 
-def model_figures(quick: bool, report: Report) -> None:
-    """Models, the registry and the scoring server, each beside MLflow doing the same
-    (bench/models.py and bench/serve.py, whose docstrings say what each figure times)."""
-    for key, value in {**models_bench.figures(quick), **serve_bench.figures(quick)}.items():
-        what = MODEL_NOTES.get(key.removeprefix("mlflow_").removeprefix("ratio_"), "")
+def side_by_side_figures(quick: bool, report: Report) -> None:
+    """Models, the registry and the scoring server beside MLflow doing the same, and the
+    TensorBoard import beside tbparse (bench/models.py, serve.py and tb_import.py, whose
+    docstrings say what each figure times)."""
+    benches = (models_bench, serve_bench, tb_bench)
+    figures = {key: value for bench in benches for key, value in bench.figures(quick).items()}
+    for key, value in figures.items():
+        what = SIDE_NOTES.get(key.removeprefix("mlflow_").removeprefix("ratio_"), "")
         side = {"mlflow_": "MLflow: ", "ratio_": "how many times faster nbtrack is: "}
         report.add(key, value, side.get(key.split("_")[0] + "_", "") + what)
 
 
-MODEL_NOTES = {
+SIDE_NOTES = {
     "log_model_ms": "log_model of a 100-tree forest with an input example, warm",
     "log_model": "log_model of a 100-tree forest",
     "load_model_ms": "load_model('models:/forest@champion'), warm",
@@ -757,6 +762,9 @@ MODEL_NOTES = {
     "serve_p50_ms": "one-row /invocations to a warm server, p50 of 1,000",
     "serve_rps": "one-row requests per second, 8 concurrent clients",
     "serve_p50": "p50 of one-row /invocations",
+    "import_tb_100k_s": "import_tensorboard of 100 runs x 1,000 points, a fresh store",
+    "tbparse_100k_s": "tbparse reading the same logs into pandas",
+    "tbparse": "than tbparse on the same logs",
 }
 
 
@@ -964,7 +972,7 @@ def main(argv: list[str] | None = None) -> int:
     exchange_figures(sizes, report)
     widget_figures(sizes, report)
     display_figures(args.quick, report)
-    model_figures(args.quick, report)
+    side_by_side_figures(args.quick, report)
     if args.vs_mlflow:
         mlflow_figures(sizes, report, {f.key: f.value for f in report.figures})
     mode = "quick" if args.quick else "full"
