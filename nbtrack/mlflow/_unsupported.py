@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..adapters import missing_names, unsupported
 from .exceptions import MissingAttributeError
 
 _TRACING = "tracing (GenAI traces and spans) is not part of nbtrack"
@@ -106,23 +107,13 @@ TOP_LEVEL: dict[str, str] = {
 }  # fmt: skip
 
 
+COVERS = "MLflow's tracking, models (sklearn, pyfunc, xgboost, lightgbm, onnx) and registry APIs"
+
+
 def message(qualified: str, hint: str | None) -> str:
-    if hint is None:
-        return (
-            f"{qualified} is not part of nbtrack.mlflow: it covers MLflow's tracking, models "
-            "(sklearn, pyfunc, xgboost, lightgbm, onnx) and registry APIs; for anything else "
-            "use nbtrack's own API (see nbtrack's README)"
-        )
-    return f"{qualified} is not supported by nbtrack.mlflow: {hint}"
+    return unsupported(qualified, hint, "nbtrack.mlflow", COVERS)
 
 
 def module_getattr(module: str, hints: Mapping[str, str]) -> Callable[[str], Any]:
     """A module ``__getattr__`` raising the clear error for each name ``module`` lacks."""
-    shown = "mlflow" + module.removeprefix("nbtrack.mlflow")
-
-    def __getattr__(name: str) -> Any:
-        if name.startswith("_"):  # Python's and tools' own probes (__path__, _repr_html_)
-            raise AttributeError(f"module {module!r} has no attribute {name!r}")
-        raise MissingAttributeError(message(f"{shown}.{name}", hints.get(name)))
-
-    return __getattr__
+    return missing_names(module, hints, message, MissingAttributeError)

@@ -17,7 +17,7 @@ import shutil
 import tempfile
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -402,6 +402,11 @@ class Run:
             self._end("finished", None)
 
     def _end(self, status: str, detail: str | None) -> None:
+        self._close(lambda: self._nbtrack_run.end(status, detail))
+
+    def _close(self, end: Callable[[], None]) -> None:
+        """Write what is pending (the open row, summaries, saved files), then ``end()`` the
+        nbtrack run, once."""
         from . import _session
 
         if self._finished:
@@ -411,7 +416,7 @@ class Run:
         finally:
             self._finished = True
             _session.forget(self)
-            self._nbtrack_run.end(status, detail)
+            end()
 
     def wrap_up(self) -> None:
         """Write what W&B writes at the end: the pending row, the summaries of defined
@@ -451,16 +456,8 @@ class Run:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        from . import _session
-
-        if self._finished:
-            return
-        try:
-            self.wrap_up()
-        finally:
-            self._finished = True
-            _session.forget(self)
-            self._nbtrack_run.__exit__(exc_type, exc, tb)  # finished, failed or interrupted
+        # finished, failed or interrupted, as the nbtrack run's own block decides
+        self._close(lambda: self._nbtrack_run.__exit__(exc_type, exc, tb))
 
     def watch(self, *args: Any, **kwargs: Any) -> None:
         from . import watch

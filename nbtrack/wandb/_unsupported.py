@@ -10,9 +10,10 @@ log summary statistics as metrics (wandb.log({"w/mean":
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..adapters import missing_names, unsupported
 from .errors import MissingAttributeError
 
 _SWEEPS = (
@@ -95,23 +96,16 @@ TOP_LEVEL: dict[str, str] = {
 }  # fmt: skip
 
 
+COVERS = (
+    "W&B's tracking calls (init, log, config, summary, define_metric, finish, Image, Table, "
+    "save, Artifact)"
+)
+
+
 def message(qualified: str, hint: str | None) -> str:
-    if hint is None:
-        return (
-            f"{qualified} is not part of nbtrack.wandb: it covers W&B's tracking calls (init, "
-            "log, config, summary, define_metric, finish, Image, Table, save, Artifact); for "
-            "anything else use nbtrack's own API (see nbtrack's README)"
-        )
-    return f"{qualified} is not supported by nbtrack.wandb: {hint}"
+    return unsupported(qualified, hint, "nbtrack.wandb", COVERS)
 
 
-def module_getattr(module: str, hints: dict[str, str]) -> Callable[[str], Any]:
+def module_getattr(module: str, hints: Mapping[str, str]) -> Callable[[str], Any]:
     """A module ``__getattr__`` raising the clear error for each name ``module`` lacks."""
-    shown = "wandb" + module.removeprefix("nbtrack.wandb")
-
-    def __getattr__(name: str) -> Any:
-        if name.startswith("_"):  # Python's and tools' own probes (__path__, _repr_html_)
-            raise AttributeError(f"module {module!r} has no attribute {name!r}")
-        raise MissingAttributeError(message(f"{shown}.{name}", hints.get(name)))
-
-    return __getattr__
+    return missing_names(module, hints, message, MissingAttributeError)
