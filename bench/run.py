@@ -29,8 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import models as models_bench  # (these four import the standard library only, too)
+import autolog as autolog_bench  # (these five import the standard library only, too)
+import models as models_bench
 import serve as serve_bench
+import system_metrics as system_bench
 import tb_import as tb_bench
 from display import TARGETS as DISPLAY_TARGETS
 
@@ -75,6 +77,8 @@ TARGETS: dict[str, tuple[str, float]] = {
     **models_bench.TARGETS,
     **serve_bench.TARGETS,
     **tb_bench.TARGETS,
+    **autolog_bench.TARGETS,
+    **system_bench.TARGETS,
 }
 UNITS = {"_us": "µs", "_ms": "ms", "_per_s": "runs/s", "_mb_10m": "MB", "_s": "s", "_kb": "KB"}
 
@@ -741,10 +745,11 @@ DISPLAY_NOTES = {
 
 
 def side_by_side_figures(quick: bool, report: Report) -> None:
-    """Models, the registry and the scoring server beside MLflow doing the same, and the
-    TensorBoard import beside tbparse (bench/models.py, serve.py and tb_import.py, whose
-    docstrings say what each figure times)."""
-    benches = (models_bench, serve_bench, tb_bench)
+    """Models, the registry, the scoring server and autolog beside MLflow doing the same, the
+    TensorBoard import beside tbparse, and the system metrics sampler's cost (bench/models.py,
+    serve.py, tb_import.py, autolog.py and system_metrics.py, whose docstrings say what each
+    figure times)."""
+    benches = (models_bench, serve_bench, tb_bench, autolog_bench, system_bench)
     figures = {key: value for bench in benches for key, value in bench.figures(quick).items()}
     for key, value in figures.items():
         what = SIDE_NOTES.get(key.removeprefix("mlflow_").removeprefix("ratio_"), "")
@@ -765,6 +770,9 @@ SIDE_NOTES = {
     "import_tb_100k_s": "import_tensorboard of 100 runs x 1,000 points, a fresh store",
     "tbparse_100k_s": "tbparse reading the same logs into pandas",
     "tbparse": "than tbparse on the same logs",
+    "autolog_sklearn_overhead_ms": "added to LogisticRegression().fit on the wine data",
+    "autolog": "added time of autolog on that fit",
+    "system_metrics_cpu_pct": "CPU the sampler costs at a 1 s interval",
 }
 
 

@@ -48,6 +48,7 @@ from .tracking import (
 
 if TYPE_CHECKING:
     from . import pyfunc
+    from .autologging import autolog
     from .exchange import (
         export,
         export_mlflow,
@@ -116,6 +117,7 @@ _LAZY = {
     "import_runs": "exchange",
     "import_csv": "exchange",
     "export_mlflow": "exchange",
+    "autolog": "autologging",
     "import_tensorboard": "exchange",
     "import_trackio": "exchange",
     "import_wandb": "exchange",
@@ -160,6 +162,7 @@ __all__ = [
     "StoreWarning",
     "__version__",
     "active_run",
+    "autolog",
     "cell_runs",
     "compact",
     "compare",

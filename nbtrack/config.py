@@ -20,11 +20,22 @@ END_FLUSH_DELAY_S = 0.1
 # Generous on purpose: a long GIL-holding C call must not make a healthy run look dead. On the
 # writer's own host a dead pid is noticed at once, without waiting for the timeout.
 HEARTBEAT_TIMEOUT_S = 30.0
+# System metrics (``run(system_metrics=True)``) are sampled this often unless told otherwise.
+SYSTEM_METRICS_INTERVAL_S = 5.0
 
 
 def _env_float(name: str, default: float) -> float:
     raw = os.environ.get(name)
     return float(raw) if raw else default
+
+
+def _env_switch(name: str) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"${name} must be 1 or 0 (true/false, yes/no, on/off); got {raw!r}")
 
 
 @dataclass
@@ -40,6 +51,28 @@ class Settings:
     heartbeat_timeout: float = field(
         default_factory=lambda: _env_float("NBTRACK_HEARTBEAT_TIMEOUT", HEARTBEAT_TIMEOUT_S)
     )
+
+    def system_metrics(self, requested: bool | float | None = None) -> float | None:
+        """Seconds between system-metric samples for a run asking ``requested``, or None (off).
+
+        ``None`` follows ``$NBTRACK_SYSTEM_METRICS`` (``1``/``true``/``yes``/``on``), ``True``
+        samples every ``$NBTRACK_SYSTEM_METRICS_INTERVAL`` seconds (default 5), a number every
+        that many seconds.
+
+        >>> settings.system_metrics(0.5), settings.system_metrics(False)
+        (0.5, None)
+        """
+        if requested is None:
+            requested = _env_switch("NBTRACK_SYSTEM_METRICS")
+        if requested is False:
+            return None
+        if requested is True:
+            requested = _env_float("NBTRACK_SYSTEM_METRICS_INTERVAL", SYSTEM_METRICS_INTERVAL_S)
+        if isinstance(requested, bool) or not isinstance(requested, (int, float)):
+            raise TypeError(f"system_metrics takes True, False or seconds; got {requested!r}")
+        if not requested > 0:
+            raise ValueError(f"system metrics need an interval above 0 s; got {requested!r}")
+        return float(requested)
 
     def store_path(self) -> Path:
         """The store root: ``set_store(path)``, else ``$NBTRACK_STORE``, else ``./.nbtrack``."""

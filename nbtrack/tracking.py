@@ -34,6 +34,7 @@ from .store import Store, get_store, open_stores
 from .store.artifacts import copy_artifact
 from .store.buffers import MetricSeries
 from .store.schema import END_STATES
+from .system_metrics import SystemMetrics
 from .values import check_key, encode_param, metric_value
 
 # Points one series may buffer before the logging thread flushes itself: a loop logging faster
@@ -75,6 +76,7 @@ class Run:
         self._series: dict[str, MetricSeries] = {}
         self._status = "running"
         self._owner_pid = os.getpid()
+        self._sampler: SystemMetrics | None = None
 
     def __repr__(self) -> str:
         return f"<Run {self.name!r} id={self.id} experiment={self.experiment!r} {self._status}>"
@@ -223,6 +225,9 @@ class Run:
             return
         for child in reversed(active.nested_in(self)):
             child.end(status)
+        sampler, self._sampler = self._sampler, None
+        if sampler is not None:
+            sampler.stop()  # its last sample goes in while the run is still running
         with _lifecycle:
             if self._status != "running":
                 return
@@ -281,12 +286,16 @@ def start_run(
     tags: Mapping[str, Any] | None = None,
     parent: Run | str | None = None,
     context: Mapping[str, Any] | None = None,
+    system_metrics: bool | float | None = None,
 ) -> Run:
     """Start a run and make it the active one; it nests under the run active before it.
 
     ``parent`` (a Run or run id) overrides the automatic nesting; ``parent=nbtrack.TOP_LEVEL``
     starts a run with no parent while others are active. ``context`` adds source
     columns (``notebook``, ``cell_id``, ``code``, ...) for integrations such as ``%%track``.
+    ``system_metrics=True`` (or a number of seconds) samples CPU, memory, disk, network and
+    GPUs as ``system/…`` metrics while the run is active (see ``nbtrack/system_metrics.py``);
+    the default follows ``$NBTRACK_SYSTEM_METRICS``.
     Raises :class:`nbtrack.StoreError` when the store folder cannot be written.
 
     >>> import nbtrack, tempfile
@@ -303,6 +312,8 @@ def start_run(
     parent_id = None if parent is TOP_LEVEL else parent.id if isinstance(parent, Run) else parent
     run = Run(store, new_run_id(), name or new_run_name(), experiment or settings.experiment,
               parent_id)  # fmt: skip
+    interval = settings.system_metrics(system_metrics)
+    sampler = None if interval is None else SystemMetrics(run, interval)  # psutil, or raise
     info: dict[str, Any] = {
         **source_context(),
         "run_id": run.id,
@@ -324,6 +335,9 @@ def start_run(
         run.log_params(params)
     if tags:
         run.set_tags(tags)
+    if sampler is not None:
+        run._sampler = sampler
+        sampler.start()
     return run
 
 
@@ -333,8 +347,12 @@ def run(
     params: Mapping[str, Any] | None = None,
     tags: Mapping[str, Any] | None = None,
     parent: Run | str | None = None,
+    system_metrics: bool | float | None = None,
 ) -> Run:
     """Start a run for a ``with`` block: it ends when the block does.
+
+    ``system_metrics=True`` (every 5 s) or a number of seconds logs ``system/cpu_percent``,
+    ``system/rss_mb``, … while the run is active, as :func:`start_run` says.
 
     >>> import nbtrack, tempfile
     >>> nbtrack.set_store(tempfile.mkdtemp())
@@ -343,7 +361,7 @@ def run(
     >>> run.status
     'finished'
     """
-    return start_run(name, experiment, params, tags, parent)
+    return start_run(name, experiment, params, tags, parent, system_metrics=system_metrics)
 
 
 def active_run() -> Run | None:

@@ -24,6 +24,8 @@ DOCUMENTED = {
     "compact", "export", "import_runs", "import_mlflow",
     # moving in from other trackers
     "import_tensorboard", "import_wandb", "import_trackio", "import_csv", "export_mlflow",
+    # autologging
+    "autolog",
     # models, the registry and serving
     "save_model", "log_model", "load_model", "ModelInfo", "pyfunc", "models", "serve",
     "register_model", "create_registered_model", "get_registered_model", "get_model_version",

@@ -108,7 +108,9 @@ def begin(shell: Any, options: Any, tags: dict[str, str], raw_cell: str, info: A
         "execution_count": _execution_count(shell),
         "code": raw_cell,
     }
-    run = start_run(options.name, options.experiment, params, tags, context=context)
+    system = True if getattr(options, "system", False) else None  # None: $NBTRACK_SYSTEM_METRICS
+    run = start_run(options.name, options.experiment, params, tags, context=context,
+                    system_metrics=system)  # fmt: skip
     live = LivePlot(run, options.live) if options.live else None
     return TrackedCell(run, info, options.params, options.inputs, live)
 

@@ -56,6 +56,10 @@ class TrackMagics(Magics):
         "--live", type=_keys, default=None, metavar="KEY[,KEY…]",
         help="show the latest values of these metrics under the cell while it runs",
     )  # fmt: skip
+    @argument(
+        "--system", action="store_true",
+        help="log CPU, memory, disk, network and GPU use as system/... metrics while it runs",
+    )  # fmt: skip
     @cell_magic("track")  # type: ignore[arg-type]  # (IPython types the marker as taking Never)
     def track_cell(self, line: str, cell: str) -> None:
         """Run the cell as an nbtrack run.
@@ -93,13 +97,16 @@ class TrackMagics(Magics):
         ``%track plot KEY… [-r RUN,RUN] [-x step|time|relative]``  metric curves
         ``%track compare RUN RUN…``               runs side by side
         ``%track models [FILTER]``                the model registry widget
+        ``%track autolog [off]``                  autologging of training calls on (or off)
         """
         command, _, text = line.strip().partition(" ")
         if command == "models":  # the rest of the line is a filter, quotes and all
             return _models(self.shell, text)
         words = shlex.split(line)
         if not words:
-            raise UsageError("usage: %track start|end|ls|store|export|table|plot|compare|models …")
+            raise UsageError(
+                "usage: %track start|end|ls|store|export|table|plot|compare|models|autolog …"
+            )
         command, rest = words[0], words[1:]
         handler = _LINE_COMMANDS.get(command)
         if handler is None:
@@ -245,6 +252,21 @@ def _compare(shell: Any, args: list[str]) -> Any:
     return nbtrack.compare(*args)
 
 
+def _autolog(shell: Any, args: list[str]) -> None:
+    from ..autologging import autolog, enabled
+
+    parser = _sub_parser("autolog")
+    parser.add_argument("state", nargs="?", choices=("on", "off"), default="on")
+    parser.add_argument("--no-models", action="store_true", help="do not log fitted models")
+    options = parser.parse_args(args)
+    if options.state == "off":
+        autolog(disable=True)
+        print("autolog off")
+        return
+    autolog(log_models=not options.no_models)
+    print(f"autolog on: {', '.join(enabled()) or 'no supported library is installed'}")
+
+
 def _models(shell: Any, text: str) -> Any:
     """``%track models name LIKE 'wine%'``: the filter is the rest of the line as typed (or
     one quoted string holding it)."""
@@ -270,5 +292,6 @@ _LINE_COMMANDS = {
     "table": _table,
     "plot": _plot,
     "compare": _compare,
+    "autolog": _autolog,
     "models": lambda shell, args: _models(shell, shlex.join(args)),
 }
