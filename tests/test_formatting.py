@@ -94,8 +94,9 @@ def encoded(value: Any) -> Any:
 @pytest.fixture(scope="module")
 def format_js(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder holding js/src/format.ts as an ES module, and the runner beside it."""
-    if shutil.which("node") is None or not ESBUILD.exists():
-        pytest.skip("needs node and the front end's dependencies (npm install in js/)")
+    assert shutil.which("node") and ESBUILD.exists(), (
+        "needs node and the front end's dependencies (npm install in js/)"
+    )
     folder = tmp_path_factory.mktemp("format-js")
     subprocess.run([str(ESBUILD), "src/format.ts", "--bundle", "--format=esm",
                     f"--outfile={folder / 'format.mjs'}", "--log-level=warning"],

@@ -18,8 +18,6 @@ from nbtrack.errors import NbtrackError
 from nbtrack.exchange.wandb import import_wandb
 from nbtrack.names import stable_run_id
 
-pytest.importorskip("wandb")
-
 FINISHED = """
 import wandb
 run = wandb.init(project="wine", name="baseline", config={"lr": 0.01, "epochs": 3,

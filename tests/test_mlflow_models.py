@@ -5,6 +5,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import mlflow
+import mlflow.models
+import mlflow.pyfunc
+import mlflow.sklearn
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,12 +20,6 @@ from sklearn.preprocessing import StandardScaler
 import nbtrack
 from nbtrack.errors import ModelSignatureError
 from nbtrack.mlmodel import PythonModel, infer_signature, load_model, log_model, save_model
-
-pytest.importorskip("mlflow")
-import mlflow
-import mlflow.models
-import mlflow.pyfunc
-import mlflow.sklearn
 
 logging.getLogger("mlflow").setLevel(logging.ERROR)
 
@@ -91,8 +89,8 @@ def test_mlflow_loads_nbtrack_python_model(tmp_path, iris):
 
 
 def test_mlflow_loads_nbtrack_xgboost(tmp_path, iris):
-    xgb = pytest.importorskip("xgboost")
     import mlflow.xgboost
+    import xgboost as xgb
 
     X, y = iris
     model = xgb.XGBClassifier(n_estimators=5, max_depth=2).fit(X, y)
@@ -103,7 +101,7 @@ def test_mlflow_loads_nbtrack_xgboost(tmp_path, iris):
 
 
 def test_mlflow_loads_nbtrack_lightgbm(tmp_path, iris):
-    lgb = pytest.importorskip("lightgbm")
+    import lightgbm as lgb
     import mlflow.lightgbm
 
     X, y = iris
@@ -119,9 +117,8 @@ def test_mlflow_loads_nbtrack_lightgbm(tmp_path, iris):
 
 
 def test_mlflow_loads_nbtrack_onnx(tmp_path, iris):
-    pytest.importorskip("onnxruntime")
-    skl2onnx = pytest.importorskip("skl2onnx")
     import mlflow.onnx
+    import skl2onnx
 
     X, y = iris
     sk = LogisticRegression(max_iter=1000).fit(X.to_numpy(), y)
@@ -162,8 +159,8 @@ def test_nbtrack_loads_mlflow_python_model(tmp_path, iris):
 
 
 def test_nbtrack_loads_mlflow_xgboost(tmp_path, iris):
-    xgb = pytest.importorskip("xgboost")
     import mlflow.xgboost
+    import xgboost as xgb
 
     X, y = iris
     model = xgb.XGBClassifier(n_estimators=5, max_depth=2).fit(X, y)
@@ -180,7 +177,7 @@ def test_nbtrack_loads_mlflow_xgboost(tmp_path, iris):
 
 
 def test_nbtrack_loads_mlflow_lightgbm(tmp_path, iris):
-    lgb = pytest.importorskip("lightgbm")
+    import lightgbm as lgb
     import mlflow.lightgbm
 
     X, y = iris
@@ -198,9 +195,9 @@ def test_nbtrack_loads_mlflow_lightgbm(tmp_path, iris):
 
 
 def test_nbtrack_loads_mlflow_onnx(tmp_path, iris):
-    onnx = pytest.importorskip("onnx")
-    skl2onnx = pytest.importorskip("skl2onnx")
     import mlflow.onnx
+    import onnx
+    import skl2onnx
 
     X, y = iris
     sk = LogisticRegression(max_iter=1000).fit(X.to_numpy(), y)

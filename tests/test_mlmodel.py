@@ -129,7 +129,8 @@ def test_python_model_without_context_argument(tmp_path):
 
 
 def test_xgboost_round_trip(tmp_path, iris):
-    xgb = pytest.importorskip("xgboost")
+    import xgboost as xgb
+
     X, y = iris
     model = xgb.XGBClassifier(n_estimators=5, max_depth=2).fit(X, y)
     info = save_model(model, tmp_path / "m", input_example=X.head(2))
@@ -149,7 +150,8 @@ def test_xgboost_round_trip(tmp_path, iris):
 
 
 def test_lightgbm_round_trip(tmp_path, iris):
-    lgb = pytest.importorskip("lightgbm")
+    import lightgbm as lgb
+
     X, y = iris
     model = lgb.LGBMClassifier(n_estimators=5, verbose=-1).fit(X, y)
     save_model(model, tmp_path / "m", input_example=X.head(2))
@@ -168,8 +170,9 @@ def test_lightgbm_round_trip(tmp_path, iris):
 
 
 def test_onnx_round_trip(tmp_path, iris):
-    onnx = pytest.importorskip("onnx")
-    skl2onnx = pytest.importorskip("skl2onnx")
+    import onnx
+    import skl2onnx
+
     X, y = iris
     sk = LogisticRegression(max_iter=500).fit(X.to_numpy(), y)
     features = X.to_numpy(dtype=np.float32)

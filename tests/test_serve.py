@@ -175,7 +175,6 @@ def test_responses_are_mlflows(server: str, wine: Any, model_dir: Path) -> None:
     """MLflow's own scoring function, on the same folder, answers every payload the same;
     rows without column names MLflow refuses for a model with named columns, nbtrack takes
     them in the signature's order."""
-    pytest.importorskip("mlflow")
     import mlflow.pyfunc
     from mlflow.exceptions import MlflowException
     from mlflow.pyfunc import scoring_server
