@@ -16,7 +16,6 @@ varies more than the overhead), after one untimed warm-up fit of each kind.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -26,7 +25,7 @@ import time
 import warnings
 from typing import Any
 
-from figures import show
+from figures import side_by_side_main
 
 TARGETS = {"ratio_autolog": (">=", 10.0)}
 
@@ -58,6 +57,7 @@ def _overhead(on: Any, off: Any, repeats: int) -> float:
 
 
 def child_nbtrack(folder: str, repeats: int) -> float:
+    warnings.filterwarnings("ignore")  # LogisticRegression's ConvergenceWarning
     import nbtrack
     from nbtrack.autologging import autolog
 
@@ -68,6 +68,7 @@ def child_nbtrack(folder: str, repeats: int) -> float:
 
 
 def child_mlflow(folder: str, repeats: int) -> float:
+    warnings.filterwarnings("ignore")  # LogisticRegression's ConvergenceWarning, MLflow's
     import mlflow
     import mlflow.sklearn
 
@@ -104,19 +105,8 @@ def figures(quick: bool = False) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--json", help="also write the figures to this file")
-    parser.add_argument("--child", choices=("nbtrack", "mlflow"), help=argparse.SUPPRESS)
-    parser.add_argument("--folder", help=argparse.SUPPRESS)
-    parser.add_argument("--repeats", type=int, default=40, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        warnings.filterwarnings("ignore")  # LogisticRegression's ConvergenceWarning, MLflow's
-        child = child_nbtrack if args.child == "nbtrack" else child_mlflow
-        print(json.dumps(child(args.folder, args.repeats)))
-        return
-    show(figures(args.quick), TARGETS, args.json)
+    children = {"nbtrack": child_nbtrack, "mlflow": child_mlflow}
+    side_by_side_main(__doc__, figures, TARGETS, children, repeats=40)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ untimed warm-up call of each kind.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -28,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from figures import show
+from figures import side_by_side_main
 
 BENCH_DIR = Path(__file__).resolve().parent
 TARGETS = {"ratio_log_model": (">=", 5.0), "ratio_load_model": (">=", 3.0),
@@ -145,18 +144,8 @@ def figures(quick: bool = False) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--json", help="also write the figures to this file")
-    parser.add_argument("--child", choices=("nbtrack", "mlflow"), help=argparse.SUPPRESS)
-    parser.add_argument("--folder", help=argparse.SUPPRESS)
-    parser.add_argument("--repeats", type=int, default=15, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        child = child_nbtrack if args.child == "nbtrack" else child_mlflow
-        print(json.dumps(child(args.folder, args.repeats)))
-        return
-    show(figures(args.quick), TARGETS, args.json)
+    children = {"nbtrack": child_nbtrack, "mlflow": child_mlflow}
+    side_by_side_main(__doc__, figures, TARGETS, children, repeats=15)
 
 
 if __name__ == "__main__":
