@@ -9,7 +9,9 @@ Every message says what is wrong and what to do about it::
     ├── FilterError (ValueError)      a search filter does not parse
     ├── ModelNotFoundError (LookupError) a model URI, model or version resolves to nothing
     ├── ModelSignatureError (ValueError) input to a model does not match its signature
-    └── RegistryError                 a registry change that cannot be made (name taken, bad stage)
+    ├── RegistryError                 a registry change that cannot be made (name taken, bad stage)
+    └── ProjectError (ValueError)     a notebook, script or MLproject cannot be run as asked
+        └── SweepError                a sweep's space, method or target is not usable
 
     NbtrackWarning (UserWarning)
     └── StoreWarning                  a store problem that tracking survived (rows kept, retried)
@@ -55,6 +57,17 @@ class ModelSignatureError(NbtrackError, ValueError):
 
 class RegistryError(NbtrackError):
     """A model registry change that cannot be made (a name already taken, an unknown stage)."""
+
+
+class ProjectError(NbtrackError, ValueError):
+    """A notebook, script or MLproject folder cannot be run as asked (a missing or wrongly typed
+    parameter, an unknown entry point, an environment that cannot be built); raised before
+    anything runs."""
+
+
+class SweepError(ProjectError):
+    """A sweep's space, method or target is not usable (e.g. ``--grid`` over a continuous
+    range)."""
 
 
 class NbtrackWarning(UserWarning):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 from typing import Any
@@ -92,3 +93,22 @@ def decode_param(kind: str | None, num: float | None, text: str | None) -> Any:
     if kind == "json":
         return json.loads(str(text))
     return text
+
+
+def parse_literal(text: str) -> Any:
+    """A value given on a command line, typed the way Python would read it: ``0.01`` is a
+    float, ``3`` an int, ``[64,64]`` a list, ``true``/``false`` booleans, ``none`` None, and
+    anything else (``rf``, ``adam``) the string itself.
+
+    >>> [parse_literal(t) for t in ("0.01", "3", "[64,64]", "true", "none", "rf", "'3'")]
+    [0.01, 3, [64, 64], True, None, 'rf', '3']
+    """
+    lowered = text.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("none", "null"):
+        return None
+    try:
+        return ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return text
