@@ -22,11 +22,14 @@ from .errors import (
     ModelSignatureError,
     NbtrackError,
     NbtrackWarning,
+    ProjectError,
     RegistryError,
+    RunFailedError,
     RunNotFoundError,
     StoreError,
     StoreWarning,
 )
+from .handoff import params
 from .tracking import (
     TOP_LEVEL,
     Run,
@@ -72,6 +75,7 @@ if TYPE_CHECKING:
         search,
         sql,
     )
+    from .projects import run_notebook
     from .registry import (
         ModelVersion,
         RegisteredModel,
@@ -127,6 +131,7 @@ _LAZY = {
     "save_model": "mlmodel",
     "models": "widgets",
     "serve": "serving",
+    "run_notebook": "projects",
     **dict.fromkeys(
         (
             "ModelVersion", "RegisteredModel", "create_registered_model", "delete_alias",
@@ -152,11 +157,13 @@ __all__ = [
     "ModelVersion",
     "NbtrackError",
     "NbtrackWarning",
+    "ProjectError",
     "RegisteredModel",
     "RegistryError",
     "Run",
     "RunDiff",
     "RunNotFoundError",
+    "RunFailedError",
     "RunRecord",
     "StoreError",
     "StoreWarning",
@@ -200,11 +207,13 @@ __all__ = [
     "log_param",
     "log_params",
     "models",
+    "params",
     "plot",
     "pyfunc",
     "register_model",
     "restore_run",
     "run",
+    "run_notebook",
     "save_model",
     "search",
     "search_model_versions",

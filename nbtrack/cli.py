@@ -13,6 +13,8 @@
     nbtrack compact
     nbtrack models ls [--filter F] [--json] | models show NAME [--json]
     nbtrack serve MODEL_URI [--host H] [--port P] [--workers N]
+    nbtrack run TARGET [-p KEY=VALUE]… [-e EXPERIMENT | -e ENTRY_POINT] [--name N] [--kernel K]
+                [--cwd DIR] [--timeout S] [--output OUT.ipynb] [--env-manager local|venv]
 
 ``--store PATH`` (or ``$NBTRACK_STORE``) picks the store; default ``./.nbtrack``. Exit codes:
 0 success, 1 an nbtrack error (bad filter, unknown run, store problem), 2 bad arguments.
@@ -260,6 +262,46 @@ def _models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _params(items: Sequence[str] | None) -> dict[str, Any]:
+    """``["lr=0.01", "layers=[64,64]"]`` as typed params."""
+    from .values import parse_literal
+
+    params = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"parameters are KEY=VALUE, e.g. -p lr=0.01; got {item!r}")
+        params[key.strip()] = parse_literal(value)
+    return params
+
+
+def _run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .errors import RunFailedError
+    from .projects import Options, Target, launch
+
+    folder = Path(args.target).is_dir()
+    entry_point = args.entry_point or (args.e if folder else None)
+    experiment = args.experiment or (None if folder else args.e)
+    options = Options(
+        kernel=args.kernel, cwd=Path(args.cwd) if args.cwd else None, timeout=args.timeout,
+        output=Path(args.output) if args.output else None, env_manager=args.env_manager,
+    )  # fmt: skip
+    target = Target.open(args.target, entry_point)
+    try:
+        run = launch(
+            target, _params(args.param), experiment=experiment, name=args.name, options=options
+        )
+    except RunFailedError as err:
+        print(f"nbtrack: {err}", file=sys.stderr)
+        return 130 if err.run.status == "interrupted" else 1  # type: ignore[attr-defined]
+    except KeyboardInterrupt:
+        return 130
+    print(f"run {run.name!r} ({run.id}) {run.status}", file=sys.stderr)
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     from .serving import main as serve_main
 
@@ -358,6 +400,30 @@ def parser() -> argparse.ArgumentParser:
         "--port", "-p", type=int, default=5000, help="port (default 5000; 0: any free)"
     )
     serve.add_argument("--workers", "-w", type=int, default=1, help="worker processes (default 1)")
+    run = command("run", _run, "run a notebook, a script or an MLproject folder as a run")
+    run.add_argument("target", help="a notebook (.ipynb), a script (.py) or an MLproject folder")
+    run.add_argument(
+        "--param", "-p", "-P", action="append", metavar="KEY=VALUE",
+        help="a parameter, typed like Python (0.01, 3, [64,64], rf); repeat for more",
+    )  # fmt: skip
+    run.add_argument(
+        "-e", dest="e", metavar="NAME",
+        help="the experiment; for an MLproject folder, the entry point (as in mlflow run)",
+    )  # fmt: skip
+    run.add_argument("--experiment", help="the experiment of the run")
+    run.add_argument("--entry-point", help="the MLproject entry point (default main)")
+    run.add_argument("--name", help="the run's name")
+    run.add_argument("--kernel", help="notebooks: the kernel to use (default: the notebook's)")
+    run.add_argument("--cwd", help="the folder to run in (default: the target's)")
+    run.add_argument(
+        "--timeout", type=float,
+        help="seconds a notebook cell (or a script, a command) may take before it is stopped",
+    )  # fmt: skip
+    run.add_argument("--output", help="notebooks: also save the executed notebook here")
+    run.add_argument(
+        "--env-manager", choices=("local", "venv"), default="local",
+        help="MLproject folders: this environment, or a venv built from the project's files",
+    )  # fmt: skip
     return p
 
 

@@ -43,7 +43,9 @@ class Settings:
     """Process-wide settings; change them with :func:`nbtrack.set_store` or the environment."""
 
     store: Path | None = None
-    experiment: str = "default"
+    experiment: str = field(
+        default_factory=lambda: os.environ.get("NBTRACK_EXPERIMENT") or "default"
+    )
     flush_interval: float = field(
         default_factory=lambda: _env_float("NBTRACK_FLUSH_INTERVAL", FLUSH_INTERVAL_S)
     )
@@ -94,7 +96,8 @@ def set_store(path: str | os.PathLike[str]) -> None:
 
 
 def set_experiment(name: str) -> None:
-    """Make ``name`` the experiment of runs started without one (default ``"default"``).
+    """Make ``name`` the experiment of runs started without one (default ``$NBTRACK_EXPERIMENT``,
+    else ``"default"``).
 
     >>> import nbtrack
     >>> nbtrack.set_experiment("wine")

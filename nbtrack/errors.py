@@ -10,8 +10,9 @@ Every message says what is wrong and what to do about it::
     ├── ModelNotFoundError (LookupError) a model URI, model or version resolves to nothing
     ├── ModelSignatureError (ValueError) input to a model does not match its signature
     ├── RegistryError                 a registry change that cannot be made (name taken, bad stage)
-    └── ProjectError (ValueError)     a notebook, script or MLproject cannot be run as asked
-        └── SweepError                a sweep's space, method or target is not usable
+    ├── ProjectError (ValueError)     a notebook, script or MLproject cannot be run as asked
+    │   └── SweepError                a sweep's space, method or target is not usable
+    └── RunFailedError                a launched notebook, script or project ran and failed
 
     NbtrackWarning (UserWarning)
     └── StoreWarning                  a store problem that tracking survived (rows kept, retried)
@@ -68,6 +69,22 @@ class ProjectError(NbtrackError, ValueError):
 class SweepError(ProjectError):
     """A sweep's space, method or target is not usable (e.g. ``--grid`` over a continuous
     range)."""
+
+
+class RunFailedError(NbtrackError):
+    """A notebook, script or MLproject launched as a run (``nbtrack.run_notebook``,
+    ``nbtrack run``) ran and failed or was stopped; ``.run`` is that run (ended, the executed
+    notebook or the output kept with it) and ``.detail`` what went wrong."""
+
+    def __init__(self, run: object, detail: str | None) -> None:
+        self.run = run
+        self.detail = detail or ""
+        name, run_id = getattr(run, "name", "?"), getattr(run, "id", "?")
+        status = getattr(run, "status", "failed")
+        first = self.detail.strip().splitlines()[0] if self.detail.strip() else status
+        super().__init__(
+            f"run {name!r} ({run_id}) {status}: {first}; `nbtrack show {run_id}` has the rest"
+        )
 
 
 class NbtrackWarning(UserWarning):

@@ -23,7 +23,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from . import active
+from . import active, handoff
 from .config import settings
 from .context import source_context
 from .datasets import describe
@@ -77,6 +77,14 @@ class Run:
         self._status = "running"
         self._owner_pid = os.getpid()
         self._sampler: SystemMetrics | None = None
+
+    @classmethod
+    def borrowed(cls, store: Store, run_id: str, name: str, experiment: str) -> Run:
+        """A run another process started and will end (see ``handoff.py``): this process logs
+        to it, and ending it here does nothing."""
+        run = cls(store, run_id, name, experiment, None)
+        run._owner_pid = -1
+        return run
 
     def __repr__(self) -> str:
         return f"<Run {self.name!r} id={self.id} experiment={self.experiment!r} {self._status}>"
@@ -308,7 +316,7 @@ def start_run(
     store.writer.start()  # creates the store; raises StoreError before anything is logged
     watch(end_active_runs)
     if parent is None:
-        parent = active.current()
+        parent = active_run()
     parent_id = None if parent is TOP_LEVEL else parent.id if isinstance(parent, Run) else parent
     run = Run(store, new_run_id(), name or new_run_name(), experiment or settings.experiment,
               parent_id)  # fmt: skip
@@ -365,8 +373,9 @@ def run(
 
 
 def active_run() -> Run | None:
-    """The innermost active run, or None."""
-    return active.current()
+    """The innermost active run; in a notebook or script launched by ``nbtrack run`` or a
+    sweep with no run of its own, the run it was launched as; else None."""
+    return active.current() or handoff.attached()
 
 
 def end_run(status: str = "finished") -> None:
