@@ -349,6 +349,35 @@ def start_run(
     return run
 
 
+def resume_run(run_id: str) -> Run:
+    """Reopen the ended run ``run_id`` in this process (a sweep continued after an
+    interruption): it is ``running`` again until it ends again, and active like a started one.
+
+    >>> import nbtrack, tempfile
+    >>> nbtrack.set_store(tempfile.mkdtemp())
+    >>> with nbtrack.run("long") as first:
+    ...     first.log(loss=0.5, step=0)
+    >>> with resume_run(first.id) as again:
+    ...     again.log(loss=0.25, step=1)
+    >>> record = nbtrack.get_run(first.id)
+    >>> record.status, record.metrics["loss"]
+    ('finished', 0.25)
+    """
+    from .query import get_run
+
+    record = get_run(run_id)
+    store = get_store()
+    store.writer.start()
+    watch(end_active_runs)
+    run = Run(store, record.id, record.name, record.experiment, record.parent_id)
+    store.writer.append("events", [{"run_id": run.id, "timestamp": time.time(),
+                                    "kind": "resumed", "detail": store.writer.id}])  # fmt: skip
+    with _lifecycle:
+        store.writer.active_runs += 1
+    active.push(run)
+    return run
+
+
 def run(
     name: str | None = None,
     experiment: str | None = None,

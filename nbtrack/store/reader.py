@@ -108,22 +108,24 @@ CREATE OR REPLACE VIEW _run_rows AS
     SELECT * EXCLUDE (_seg) FROM _c_runs UNION ALL BY NAME SELECT * FROM _p_runs;
 CREATE OR REPLACE VIEW _states AS
     SELECT run_id,
-        max_by(kind, ("timestamp", kind <> 'started'))
-            FILTER (WHERE kind = 'started' OR kind IN ({_ENDS})) AS state,
+        max_by(kind, ("timestamp", kind NOT IN ('started', 'resumed')))
+            FILTER (WHERE kind IN ('started', 'resumed', {_ENDS})) AS state,
         max("timestamp") FILTER (WHERE kind IN ({_ENDS})) AS end_time,
         max_by(detail, "timestamp") FILTER (WHERE kind IN ({_ENDS})) AS error,
+        max_by(detail, "timestamp") FILTER (WHERE kind = 'resumed') AS resumed_by,
         coalesce(max_by(kind, "timestamp") FILTER (WHERE kind IN ('deleted', 'restored'))
             = 'deleted', false) AS deleted
     FROM events GROUP BY run_id;
 CREATE OR REPLACE VIEW _v_runs AS
     SELECT r.run_id, r.experiment, r.name,
-        CASE WHEN s.state IS NULL OR s.state = 'started'
-             THEN CASE WHEN r.writer IN (SELECT writer FROM _dead) THEN 'crashed'
-                       ELSE 'running' END
+        CASE WHEN s.state IS NULL OR s.state IN ('started', 'resumed')
+             THEN CASE WHEN coalesce(s.resumed_by, r.writer) IN (SELECT writer FROM _dead)
+                       THEN 'crashed' ELSE 'running' END
              ELSE s.state END AS status,
         r.created_at AS start_time, s.end_time,
         epoch(s.end_time) - epoch(r.created_at) AS duration,
-        coalesce(s.deleted, false) AS deleted, s.error,
+        coalesce(s.deleted, false) AS deleted,
+        CASE WHEN s.state IN ('started', 'resumed') THEN NULL ELSE s.error END AS error,
         r.* EXCLUDE (run_id, experiment, name, created_at)
     FROM _run_rows r LEFT JOIN _m_states s USING (run_id);
 CREATE OR REPLACE VIEW _v_params AS
@@ -299,8 +301,9 @@ class Reader:
         self._register_dead(set())
         self._define_metrics_view([])
         self._con.execute("CREATE TABLE _m_states AS SELECT * FROM (VALUES (NULL::VARCHAR, "
-                         "NULL::VARCHAR, NULL::TIMESTAMPTZ, NULL::VARCHAR, NULL::BOOLEAN)) "
-                         "t(run_id, state, end_time, error, deleted) WHERE false")  # fmt: skip
+                         "NULL::VARCHAR, NULL::TIMESTAMPTZ, NULL::VARCHAR, NULL::VARCHAR, "
+                         "NULL::BOOLEAN)) t(run_id, state, end_time, error, resumed_by, deleted) "
+                         "WHERE false")  # fmt: skip
         for table in LAZY:
             self._define_raw(table, [])
         # what the raw views hold when they read the cache: segments must read the same
@@ -533,8 +536,11 @@ class Reader:
     # ---- liveness -------------------------------------------------------------------------
     def _dead_writers(self) -> set[str]:
         rows = self._con.execute(
-            "SELECT DISTINCT r.writer, r.host, r.pid FROM _run_rows r LEFT JOIN _m_states s "
-            "USING (run_id) WHERE s.state IS NULL OR s.state = 'started'"
+            # a resumed run is written by the writer that resumed it (host and pid unknown)
+            "SELECT DISTINCT coalesce(s.resumed_by, r.writer), "
+            "if(s.resumed_by IS NULL, r.host, NULL), if(s.resumed_by IS NULL, r.pid, NULL) "
+            "FROM _run_rows r LEFT JOIN _m_states s USING (run_id) "
+            "WHERE s.state IS NULL OR s.state IN ('started', 'resumed')"
         ).fetchall()
         own = self._own_writer()
         dead = set()
