@@ -28,6 +28,8 @@ from .errors import (
     RunNotFoundError,
     StoreError,
     StoreWarning,
+    SweepError,
+    TrialPruned,
 )
 from .handoff import params
 from .tracking import (
@@ -63,6 +65,7 @@ if TYPE_CHECKING:
         import_wandb,
     )
     from .mlmodel import ModelInfo, load_model, log_model, save_model
+    from .projects import run_notebook
     from .query import (
         RunDiff,
         RunRecord,
@@ -75,7 +78,6 @@ if TYPE_CHECKING:
         search,
         sql,
     )
-    from .projects import run_notebook
     from .registry import (
         ModelVersion,
         RegisteredModel,
@@ -98,6 +100,7 @@ if TYPE_CHECKING:
     )
     from .serving import serve
     from .store.compaction import compact
+    from .sweeps import sweep
     from .widgets import compare, models, plot, table
 
 # The read side needs DuckDB and pandas; they load on first use so `import nbtrack` stays fast.
@@ -132,6 +135,7 @@ _LAZY = {
     "models": "widgets",
     "serve": "serving",
     "run_notebook": "projects",
+    "sweep": "sweeps",
     **dict.fromkeys(
         (
             "ModelVersion", "RegisteredModel", "create_registered_model", "delete_alias",
@@ -162,11 +166,13 @@ __all__ = [
     "RegistryError",
     "Run",
     "RunDiff",
-    "RunNotFoundError",
     "RunFailedError",
+    "RunNotFoundError",
     "RunRecord",
     "StoreError",
     "StoreWarning",
+    "SweepError",
+    "TrialPruned",
     "__version__",
     "active_run",
     "autolog",
@@ -227,6 +233,7 @@ __all__ = [
     "set_tags",
     "sql",
     "start_run",
+    "sweep",
     "table",
     "transition_stage",
     "unload_ipython_extension",

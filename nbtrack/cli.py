@@ -15,6 +15,8 @@
     nbtrack serve MODEL_URI [--host H] [--port P] [--workers N]
     nbtrack run TARGET [-p KEY=VALUE]… [-e EXPERIMENT | -e ENTRY_POINT] [--name N] [--kernel K]
                 [--cwd DIR] [--timeout S] [--output OUT.ipynb] [--env-manager local|venv]
+    nbtrack sweep TARGET -p lr=0.001,0.01 -p depth=2:8 [--grid | --random N | --optuna N]
+                  [--metric M] [--goal min|max] [-j WORKERS] [--name N] | sweep --resume NAME
 
 ``--store PATH`` (or ``$NBTRACK_STORE``) picks the store; default ``./.nbtrack``. Exit codes:
 0 success, 1 an nbtrack error (bad filter, unknown run, store problem), 2 bad arguments.
@@ -275,19 +277,29 @@ def _params(items: Sequence[str] | None) -> dict[str, Any]:
     return params
 
 
-def _run(args: argparse.Namespace) -> int:
+def _launching(args: argparse.Namespace) -> tuple[Any, str | None, str | None]:
+    """The project Options, entry point and experiment of ``run`` and ``sweep``: ``-e`` is the
+    entry point for an MLproject folder (as in ``mlflow run``), else the experiment."""
     from pathlib import Path
 
-    from .errors import RunFailedError
-    from .projects import Options, Target, launch
+    from .projects import Options
 
-    folder = Path(args.target).is_dir()
+    folder = bool(args.target) and Path(args.target).is_dir()
     entry_point = args.entry_point or (args.e if folder else None)
     experiment = args.experiment or (None if folder else args.e)
     options = Options(
         kernel=args.kernel, cwd=Path(args.cwd) if args.cwd else None, timeout=args.timeout,
-        output=Path(args.output) if args.output else None, env_manager=args.env_manager,
+        output=Path(args.output) if getattr(args, "output", None) else None,
+        env_manager=args.env_manager,
     )  # fmt: skip
+    return options, entry_point, experiment
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .errors import RunFailedError
+    from .projects import Target, launch
+
+    options, entry_point, experiment = _launching(args)
     target = Target.open(args.target, entry_point)
     try:
         run = launch(
@@ -299,6 +311,39 @@ def _run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 130
     print(f"run {run.name!r} ({run.id}) {run.status}", file=sys.stderr)
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from .sweeps import TrialResult, sweep
+    from .sweeps.space import Space
+
+    if not args.target and not args.resume:
+        raise ValueError("give a TARGET to sweep, or --resume NAME")
+    options, entry_point, experiment = _launching(args)
+    method, n_trials = "grid", args.grid
+    if args.random is not None:
+        method, n_trials = "random", args.random
+    elif args.optuna is not None:
+        method, n_trials = "optuna", args.optuna
+
+    def report(trial: TrialResult) -> None:
+        value = "" if trial.value is None else f" {args.metric or 'value'}={trial.value:.6g}"
+        params = ", ".join(f"{k}={v!r}" for k, v in trial.params.items())
+        print(f"trial {trial.number} {trial.state}{value}  ({params})", file=sys.stderr)
+
+    try:
+        result = sweep(
+            args.target, Space.from_cli(args.param or []) if not args.resume else None,
+            method=method, n_trials=n_trials, metric=args.metric, goal=args.goal,
+            n_jobs=args.jobs, name=args.resume or args.name, experiment=experiment,
+            seed=args.seed, resume=bool(args.resume), prune=not args.no_prune, options=options,
+            entry_point=entry_point, on_trial=report,
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        print("nbtrack: sweep interrupted; continue it with --resume NAME", file=sys.stderr)
+        return 130
+    print(result)
     return 0
 
 
@@ -406,25 +451,48 @@ def parser() -> argparse.ArgumentParser:
         "--param", "-p", "-P", action="append", metavar="KEY=VALUE",
         help="a parameter, typed like Python (0.01, 3, [64,64], rf); repeat for more",
     )  # fmt: skip
-    run.add_argument(
+    launching(run)
+    run.add_argument("--output", help="notebooks: also save the executed notebook here")
+    sweep = command("sweep", _sweep, "run a notebook, script or MLproject over a space of params")
+    sweep.add_argument("target", nargs="?", help="a notebook, a script or an MLproject folder")
+    sweep.add_argument(
+        "--param", "-p", "-P", action="append", metavar="KEY=SPACE",
+        help="a param's values: a,b,c  2:8  uniform(lo,hi)  loguniform(lo,hi)  choice(a,b)",
+    )  # fmt: skip
+    methods = sweep.add_mutually_exclusive_group()
+    methods.add_argument("--grid", nargs="?", type=int, const=None, metavar="N",
+                         help="every combination (the default; N: the first N)")  # fmt: skip
+    methods.add_argument("--random", type=int, metavar="N", help="N random draws")
+    methods.add_argument("--optuna", type=int, metavar="N", help="N trials of Optuna's TPE")
+    sweep.add_argument("--metric", "-m", help="the metric that says which trial is best")
+    sweep.add_argument("--goal", choices=("min", "max"), default="min", help="default min")
+    sweep.add_argument("--jobs", "-j", type=int, default=1, help="trials run at once")
+    sweep.add_argument("--resume", metavar="NAME", help="continue the sweep NAME")
+    sweep.add_argument("--seed", type=int, help="seed of random draws and Optuna's sampler")
+    sweep.add_argument("--no-prune", action="store_true", help="optuna: never stop trials early")
+    launching(sweep)
+    return p
+
+
+def launching(cmd: argparse.ArgumentParser) -> None:
+    """The options of ``run`` and ``sweep`` saying how a target runs."""
+    cmd.add_argument(
         "-e", dest="e", metavar="NAME",
         help="the experiment; for an MLproject folder, the entry point (as in mlflow run)",
     )  # fmt: skip
-    run.add_argument("--experiment", help="the experiment of the run")
-    run.add_argument("--entry-point", help="the MLproject entry point (default main)")
-    run.add_argument("--name", help="the run's name")
-    run.add_argument("--kernel", help="notebooks: the kernel to use (default: the notebook's)")
-    run.add_argument("--cwd", help="the folder to run in (default: the target's)")
-    run.add_argument(
+    cmd.add_argument("--experiment", help="the experiment of the run")
+    cmd.add_argument("--entry-point", help="the MLproject entry point (default main)")
+    cmd.add_argument("--name", help="the run's name")
+    cmd.add_argument("--kernel", help="notebooks: the kernel to use (default: the notebook's)")
+    cmd.add_argument("--cwd", help="the folder to run in (default: the target's)")
+    cmd.add_argument(
         "--timeout", type=float,
         help="seconds a notebook cell (or a script, a command) may take before it is stopped",
     )  # fmt: skip
-    run.add_argument("--output", help="notebooks: also save the executed notebook here")
-    run.add_argument(
+    cmd.add_argument(
         "--env-manager", choices=("local", "venv"), default="local",
         help="MLproject folders: this environment, or a venv built from the project's files",
     )  # fmt: skip
-    return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,7 +12,8 @@ Every message says what is wrong and what to do about it::
     ├── RegistryError                 a registry change that cannot be made (name taken, bad stage)
     ├── ProjectError (ValueError)     a notebook, script or MLproject cannot be run as asked
     │   └── SweepError                a sweep's space, method or target is not usable
-    └── RunFailedError                a launched notebook, script or project ran and failed
+    ├── RunFailedError                a launched notebook, script or project ran and failed
+    └── TrialPruned                   a sweep trial the pruner stopped early (its log call raises)
 
     NbtrackWarning (UserWarning)
     └── StoreWarning                  a store problem that tracking survived (rows kept, retried)
@@ -85,6 +86,12 @@ class RunFailedError(NbtrackError):
         super().__init__(
             f"run {name!r} ({run_id}) {status}: {first}; `nbtrack show {run_id}` has the rest"
         )
+
+
+class TrialPruned(NbtrackError):  # Optuna's name, for the same thing
+    """Raised by the logging call of a sweep trial that the pruner stops (``--optuna``): the
+    trial ends early, ``interrupted`` with the reason, and the sweep goes on. Code that catches
+    every exception around its training loop should let it through."""
 
 
 class NbtrackWarning(UserWarning):

@@ -62,7 +62,12 @@ def attached() -> Run | None:
         store.writer.start()
         name = os.environ.get(RUN_NAME) or run_id
         experiment = os.environ.get(EXPERIMENT) or "default"
-        _attached = (run_id, Run.borrowed(store, run_id, name, experiment))
+        run = Run.borrowed(store, run_id, name, experiment)
+        if os.environ.get("NBTRACK_TRIAL"):  # a sweep's trial: its metric goes to the pruner
+            from .sweeps.pruning import Watch
+
+            run._watch = Watch.from_environ()
+        _attached = (run_id, run)
     return _attached[1]
 
 

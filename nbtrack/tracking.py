@@ -18,7 +18,7 @@ import os
 import threading
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -77,6 +77,9 @@ class Run:
         self._status = "running"
         self._owner_pid = os.getpid()
         self._sampler: SystemMetrics | None = None
+        # Sees every metric value logged to the run and to runs started inside it in this
+        # process: a sweep trial reports its metric to the pruner (see sweeps/pruning.py).
+        self._watch: Callable[[str, float, int], None] | None = None
 
     @classmethod
     def borrowed(cls, store: Store, run_id: str, name: str, experiment: str) -> Run:
@@ -135,6 +138,9 @@ class Run:
             series.values.append(value)
             if len(series.values) >= PENDING_LIMIT:
                 self._writer.flush_behind()
+        if self._watch is not None:
+            for series, value in checked:
+                self._watch(series.key, value, series.next_step - 1)
 
     # ---- params, tags, artifacts -----------------------------------------------------------
     def log_param(self, key: str, value: Any) -> None:
@@ -339,6 +345,8 @@ def start_run(
     with _lifecycle:
         store.writer.active_runs += 1
     active.push(run)
+    if isinstance(parent, Run):
+        run._watch = parent._watch
     if params:
         run.log_params(params)
     if tags:

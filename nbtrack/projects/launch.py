@@ -9,6 +9,7 @@ with its outputs (as far as it got), or the process's output is stored with the 
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from ..tracking import Run
 
 KINDS = ("notebook", "script", "mlproject")
+# a sweep trial that raised TrialPruned, as a notebook's failure or a script's last line says
+_PRUNED_LINE = re.compile(r"^(?:cell \d+ of \d+ raised |(?:\w+\.)*)TrialPruned:? ?(.*)$")
 ENV_MANAGERS = ("local", "venv")
 
 
@@ -174,11 +177,13 @@ def launch(
     parent: Run | str | None = None,
     options: Options | None = None,
     check: bool = True,
+    env: Mapping[str, str] | None = None,
 ) -> Run:
     """Run ``target`` (see :class:`Target`) with ``params`` as one run, and return it ended.
 
     A failed target raises :class:`nbtrack.RunFailedError` carrying the run unless ``check``
-    is False; Ctrl-C ends the run ``interrupted`` and propagates.
+    is False; Ctrl-C ends the run ``interrupted`` and propagates. ``env``: more environment
+    variables for the target.
     """
     from ..store import get_store
     from ..tracking import start_run
@@ -191,17 +196,34 @@ def launch(
         name, experiment, params=values, tags={**spec.tags(options), **(tags or {})},
         parent=parent, context=spec.context(),
     )  # fmt: skip
-    env = {
-        **os.environ, **env_vars,
+    environ = {
+        **os.environ, **env_vars, **(env or {}),
         **handoff.environ(run.id, run.name, run.experiment, values),
         "NBTRACK_STORE": str(get_store().root), "PYTHONUNBUFFERED": "1",
     }  # fmt: skip
     try:
-        status, detail = spec.execute(run, values, options, env)
+        status, detail = spec.execute(run, values, options, environ)
     except BaseException as exc:
         run.end(*outcome(type(exc), exc, exc.__traceback__))
         raise
+    if status == "failed" and (pruned := pruned_detail(detail)):
+        status, detail = "interrupted", pruned
     run.end(status, detail)
     if check and status != "finished":
         raise RunFailedError(run, detail)
     return run
+
+
+def pruned_detail(detail: str | None) -> str | None:
+    """The pruning message when a trial's failure detail says it raised TrialPruned, else None.
+
+    >>> pruned_detail("cell 4 of 6 raised TrialPruned: pruned at step 3: loss=0.5")
+    'pruned at step 3: loss=0.5'
+    >>> pruned_detail("Traceback ...\\nnbtrack.sweeps.pruning.TrialPruned: pruned at step 1")
+    'pruned at step 1'
+    """
+    for line in reversed((detail or "").splitlines()):
+        match = _PRUNED_LINE.match(line.strip())
+        if match:
+            return match.group(1) or "pruned"
+    return None

@@ -15,12 +15,14 @@ layers = [64, 64]
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ..errors import ProjectError
+from .processes import interrupt_pid, interruptible
 from .progress import Progress
 
 PARAMETERS_TAG = "parameters"
@@ -75,7 +77,6 @@ def execute(
     """Run every cell of ``nb`` in place (outputs kept, also of a failing cell) in a new
     kernel with environment ``env``; returns the run's (status, detail)."""
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     where = {index: k for k, index in enumerate(code, 1)}
@@ -86,21 +87,38 @@ def execute(
         if progress is not None:
             progress.update(where.get(cell_index, 0), cell.source)
 
-    name = kernel or nb.metadata.get("kernelspec", {}).get("name") or "python3"
-    client = NotebookClient(
-        nb, timeout=timeout, kernel_name=name, resources={"metadata": {"path": str(cwd)}},
-        on_cell_execute=started,
-    )  # fmt: skip
+    with contextlib.ExitStack() as running:
+
+        def kernel_started(notebook: Any) -> None:  # the sweep's Ctrl-C reaches the kernel
+            pid = getattr(client.km.provisioner, "pid", None) if client.km else None
+            running.enter_context(interruptible(interrupt_pid(pid)))
+
+        name = kernel or nb.metadata.get("kernelspec", {}).get("name") or "python3"
+        client = NotebookClient(
+            nb, timeout=timeout, kernel_name=name, resources={"metadata": {"path": str(cwd)}},
+            on_cell_execute=started, on_notebook_start=kernel_started,
+        )  # fmt: skip
+        return _outcome(client, env, where, reached, len(code), timeout)
+
+
+def _outcome(
+    client: Any, env: Mapping[str, str], where: dict[int, int], reached: list[int], cells: int,
+    timeout: float | None,
+) -> tuple[str, str | None]:  # fmt: skip
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
     try:
         client.execute(env=dict(env))
     except CellExecutionError as err:
         cell = where.get(reached[0], "?")
-        return "failed", f"cell {cell} of {len(code)} raised {err.ename}: {err.evalue}\n" + (
+        if err.ename == "KeyboardInterrupt":
+            return "interrupted", f"KeyboardInterrupt in cell {cell} of {cells}"
+        return "failed", f"cell {cell} of {cells} raised {err.ename}: {err.evalue}\n" + (
             _ANSI.sub("", err.traceback or "")
         )
     except CellTimeoutError:
         cell = where.get(reached[0], "?")
-        return "failed", f"cell {cell} of {len(code)} ran longer than the {timeout} s timeout"
+        return "failed", f"cell {cell} of {cells} ran longer than the {timeout} s timeout"
     except DeadKernelError as err:
         return "failed", f"the kernel died at cell {where.get(reached[0], '?')}: {err}"
     return "finished", None

@@ -7,18 +7,57 @@ last lines.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import subprocess
 import sys
 import threading
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 TAIL_LINES = 30
 STOP_GRACE_S = 10.0
+
+# How to interrupt each child process running now: a sweep stopped with Ctrl-C (or the
+# notebook's interrupt button, which signals the kernel alone) passes it on to every trial.
+_interrupts: dict[int, Callable[[], None]] = {}
+_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def interruptible(interrupt: Callable[[], None]) -> Iterator[None]:
+    """While the block runs, :func:`interrupt_children` calls ``interrupt``."""
+    key = id(interrupt)
+    with _lock:
+        _interrupts[key] = interrupt
+    try:
+        yield
+    finally:
+        with _lock:
+            _interrupts.pop(key, None)
+
+
+def interrupt_children() -> None:
+    """Interrupt every child process this process is running, as Ctrl-C would."""
+    with _lock:
+        interrupts = list(_interrupts.values())
+    for interrupt in interrupts:
+        with contextlib.suppress(OSError):  # it has just ended
+            interrupt()
+
+
+def interrupt_pid(pid: int | None) -> Callable[[], None]:
+    """A function sending SIGINT to process ``pid`` (nothing for None)."""
+
+    def interrupt() -> None:
+        if pid is not None:
+            os.kill(pid, signal.SIGINT)
+
+    return interrupt
 
 
 def script_args(params: Mapping[str, Any]) -> list[str]:
@@ -66,13 +105,14 @@ def run_process(
             timer.start()
         try:
             assert proc.stdout is not None
-            for line in proc.stdout:
-                out.write(line)
-                tail.append(line)
-                if echo:
-                    sys.stdout.write(line)
-                    sys.stdout.flush()
-            code = proc.wait()
+            with interruptible(interrupt_pid(proc.pid)):
+                for line in proc.stdout:
+                    out.write(line)
+                    tail.append(line)
+                    if echo:
+                        sys.stdout.write(line)
+                        sys.stdout.flush()
+                code = proc.wait()
         except BaseException:
             _stop(proc)
             raise

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from .reader import Reader
 
 
+_inherited: list[object] = []  # readers a forked child inherited, never touched
+
+
 class Store:
     """One store folder, with this process's writer and reader for it (both created lazily)."""
 
@@ -26,7 +29,11 @@ class Store:
 
     def after_fork(self) -> None:
         self._lock = threading.Lock()
-        self._reader = None  # a DuckDB connection must not cross a fork
+        # A DuckDB connection must not cross a fork, nor be closed in the child (its threads
+        # did not cross: closing it there crashes the process). The child keeps it, unused.
+        if self._reader is not None:
+            _inherited.append(self._reader)
+        self._reader = None
         if self._writer is not None:
             self._writer.after_fork()
 

@@ -1,0 +1,143 @@
+"""Running one trial of a sweep: a function here or in a forked worker, or a launched target.
+
+Every kind ends the same way, as an :class:`Outcome`: the trial run's status and detail, and
+the value of the sweep's metric (the function's return value, else the last value logged).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import numbers
+import os
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..errors import TrialPruned
+from ..exits import outcome
+from ..projects.processes import interrupt_pid, interruptible
+from .pruning import Watch
+from .samplers import COMPLETE, FAILED, INTERRUPTED, PRUNED
+
+if TYPE_CHECKING:
+    from ..projects import Options, Target
+    from ..tracking import Run
+
+
+@dataclass
+class Outcome:
+    """How a trial ended: its run's status and detail, and the metric's value."""
+
+    status: str
+    detail: str | None = None
+    value: float | None = None
+    pruned: bool = False
+
+    @property
+    def state(self) -> str:
+        if self.pruned:
+            return PRUNED
+        return {"finished": COMPLETE, "failed": FAILED}.get(self.status, INTERRUPTED)
+
+
+def _call(fn: Callable[..., Any], params: Mapping[str, Any], watch: Watch) -> Outcome:
+    """``fn(**params)`` in the trial's run (active in this process); never raises but
+    KeyboardInterrupt and SystemExit."""
+    try:
+        returned = fn(**params)
+    except TrialPruned as err:
+        return Outcome("interrupted", str(err), watch.last, pruned=True)
+    except Exception as err:
+        if type(err).__name__ == "TrialPruned":  # optuna.TrialPruned raised by the function
+            return Outcome("interrupted", str(err) or "pruned", watch.last, pruned=True)
+        return Outcome("failed", "".join(traceback.format_exception(err)), watch.last)
+    if isinstance(returned, numbers.Real) and not isinstance(returned, bool):
+        return Outcome("finished", None, float(returned))
+    return Outcome("finished", None, watch.last)
+
+
+def run_here(fn: Callable[..., Any], run: Run, params: Mapping[str, Any], watch: Watch) -> Outcome:
+    """The trial in this process and thread; Ctrl-C propagates after the run ends."""
+    run._watch = watch
+    try:
+        result = _call(fn, params, watch)
+    except BaseException as exc:
+        run._watch = None
+        run.end(*outcome(type(exc), exc, exc.__traceback__))
+        raise
+    return _finish(run, result, watch)
+
+
+def run_forked(
+    fn: Callable[..., Any], run: Run, params: Mapping[str, Any], watch: Watch
+) -> Outcome:
+    """The trial in a forked worker process (the function is not pickled: the fork has it);
+    the run is ended here, by the process that started it."""
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    worker = context.Process(target=_worker, args=(fn, run, params, watch.spec, send))
+    worker.start()
+    send.close()
+    with interruptible(interrupt_pid(worker.pid)):
+        try:
+            result: Outcome = receive.recv()
+        except EOFError:
+            result = Outcome("failed", f"the worker process died (exit code {worker.exitcode})")
+        finally:
+            worker.join()
+    return _finish(run, result, watch)
+
+
+def _worker(
+    fn: Callable[..., Any], run: Run, params: Mapping[str, Any], spec: Any, send: Any
+) -> None:
+    from .. import active
+    from ..tracking import flush
+
+    watch = Watch.from_spec(spec)
+    run._watch = watch
+    active.push(run)  # ended by the parent: this process only logs to it
+    try:
+        result = _call(fn, params, watch)
+    except KeyboardInterrupt:
+        result = Outcome("interrupted", "KeyboardInterrupt", watch.last)
+    except SystemExit as exc:
+        result = Outcome(*outcome(SystemExit, exc, None), watch.last)
+    try:
+        flush()
+    except Exception as err:
+        result = Outcome("failed", f"the trial's logging could not be written: {err}")
+    send.send(result)
+    os._exit(0)
+
+
+def run_target(
+    target: Target,
+    params: Mapping[str, Any],
+    *,
+    parent: Run,
+    name: str,
+    tags: Mapping[str, Any],
+    options: Options,
+    watch: Watch,
+) -> tuple[Run, Outcome]:
+    """The trial as a launched notebook, script or MLproject entry point."""
+    from ..projects import launch
+    from ..query import get_run
+
+    run = launch(target, params, name=name, tags=tags, parent=parent, options=options,
+                 check=False, env=watch.environ())  # fmt: skip
+    record = get_run(run.id)
+    value = record.metrics.get(watch.metric) if watch.metric else None
+    pruned = record.status == "interrupted" and (record.error or "").startswith("pruned")
+    return run, Outcome(record.status, record.error, value, pruned=pruned)
+
+
+def _finish(run: Run, result: Outcome, watch: Watch) -> Outcome:
+    run._watch = None
+    metric, value = watch.metric, result.value
+    if result.status == "finished" and metric and value is not None and watch.last != value:
+        run.log_metric(metric, value)  # the function returned it and did not log it
+    run.end(result.status, result.detail)
+    return result
