@@ -79,6 +79,10 @@ class Target:
     def resolve(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """The params the run gets: an MLproject entry point's, checked and with its defaults
         filled in (a ProjectError before anything runs), else ``params`` as given."""
+        if self.kind == "notebook":
+            from .notebooks import read_notebook
+
+            read_notebook(self.path)  # a file that is no notebook fails before the run starts
         if self.kind != "mlproject":
             return dict(params)
         return self._entry().resolve(params)
