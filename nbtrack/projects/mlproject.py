@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import shlex
 import string
 from collections.abc import Mapping
@@ -156,13 +157,14 @@ class EntryPoint:
 
     def _wrong(self, param: Parameter, value: Any, origin: str, need: str) -> ProjectError:
         return ProjectError(
-            f"parameter {param.name!r} of entry point {self.name!r} is a {param.type}, but "
+            f"parameter {param.name!r} of entry point {self.name!r} has type {param.type}, but "
             f"{origin} was {value!r} ({type(value).__name__}); pass {need}"
         )
 
 
 def _number(value: Any, integer: bool) -> float | int | None:
-    """``value`` as a float (or an int when ``integer``), or None when it is not one."""
+    """``value`` as a float (or an int when ``integer``), or None when it is not one. Numbers
+    of any kind count (numpy's too); strings are parsed; booleans are not numbers here."""
     if isinstance(value, bool):
         return None
     if isinstance(value, str):
@@ -171,12 +173,13 @@ def _number(value: Any, integer: bool) -> float | int | None:
             return int(text) if integer else float(text)
         except ValueError:
             return None
-    if isinstance(value, int):
-        return value if integer else float(value)
-    if isinstance(value, float):
+    if isinstance(value, numbers.Integral):
+        return int(value) if integer else float(value)
+    if isinstance(value, numbers.Real):
+        number = float(value)
         if not integer:
-            return value
-        return int(value) if math.isfinite(value) and value.is_integer() else None
+            return number
+        return int(number) if math.isfinite(number) and number.is_integer() else None
     return None
 
 

@@ -95,7 +95,7 @@ class Sweep:
 
 
 def sweep(
-    target: Callable[..., Any] | str | os.PathLike[str],
+    target: Callable[..., Any] | str | os.PathLike[str] | None,
     space: Mapping[str, Any] | Space | None = None,
     *,
     method: str = "grid",
@@ -119,7 +119,8 @@ def sweep(
     ``optuna`` (both need ``n_trials``; optuna needs ``metric`` and the ``optuna`` extra).
     ``metric`` and ``goal`` (``min`` or ``max``) say what is best. ``name`` names the sweep run
     (default: generated); with ``resume=True`` the sweep of that name continues where it
-    stopped, with the space and settings it was started with. ``prune``: let Optuna's median
+    stopped, with the space and settings it was started with (``target=None``: the notebook,
+    script or folder it ran). ``prune``: let Optuna's median
     pruner stop trials that log a poor intermediate metric. ``options`` and ``entry_point``:
     how a notebook, script or MLproject target runs (see ``nbtrack.projects``). ``on_trial``
     is called with each :class:`TrialResult` as the trial ends.
@@ -163,10 +164,15 @@ def sweep(
             options={"entry_point": entry_point, "prune": prune},
         )  # fmt: skip
         spec.save(root)
+    if target is None and spec.target.startswith("python:"):
+        raise SweepError(
+            f"sweep {spec.name!r} ran the function {spec.target[7:]}; resume it from Python: "
+            f"nbtrack.sweep(fn, name={spec.name!r}, resume=True)"
+        )
     if callable(target):
         runnable: Callable[..., Any] | Target = target
     else:
-        runnable = ProjectTarget.open(target, spec.options.get("entry_point"))
+        runnable = ProjectTarget.open(target or spec.target, spec.options.get("entry_point"))
     driver = _Driver(spec, run, runnable, options or ProjectOptions(), max(1, n_jobs), root)
     driver.on_trial = on_trial
     return driver.run()
