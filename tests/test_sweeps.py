@@ -69,13 +69,11 @@ def test_a_grid_sweep_of_a_function_runs_every_combination_as_child_runs(tmp_sto
 
 
 def test_random_sweeps_draw_the_same_params_for_the_same_seed(tmp_store):
-    seen: list[list[dict]] = []
-    for name in ("a", "b"):
-        draws: list[dict] = []
-        nbtrack.sweep(lambda lr, opt: draws.append({"lr": lr, "opt": opt}),
+    seen: list[list[dict]] = [[], []]
+    for name, draws in zip(("a", "b"), seen, strict=True):
+        nbtrack.sweep(lambda lr, opt, draws=draws: draws.append({"lr": lr, "opt": opt}),
                       {"lr": "loguniform(1e-4,1e-1)", "opt": "adam,sgd"}, method="random",
                       n_trials=5, seed=7, name=name)  # fmt: skip
-        seen.append(draws)
     assert seen[0] == seen[1] and len({d["lr"] for d in seen[0]}) == 5
     assert all(1e-4 <= d["lr"] <= 1e-1 and d["opt"] in ("adam", "sgd") for d in seen[0])
 
