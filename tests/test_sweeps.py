@@ -219,3 +219,18 @@ def test_bad_sweeps_are_clear_errors_before_any_trial(tmp_store):
     with pytest.raises(nbtrack.SweepError, match="already in the store; continue it"):
         nbtrack.sweep(fn, {"x": [1]}, name="taken")
     assert len(nbtrack.search("tags.`nbtrack.kind` = 'sweep'")) == 1
+
+
+def test_compare_of_a_sweep_shows_its_trials_as_they_finish(tmp_store):
+    with nbtrack.run(
+        "sweep", tags={"nbtrack.kind": "sweep", "nbtrack.sweep.metric": "loss"}
+    ) as sweep:
+        view = nbtrack.compare(sweep)
+        assert view.runs == [] and view.metric == "loss"
+        for depth in (1, 2, 3):
+            with nbtrack.run(f"trial-{depth}", params={"depth": depth}):
+                nbtrack.log(loss=1 / depth)
+        nbtrack.flush()
+        wait_for(lambda: len(view.runs) == 3, "the view to pick up the three trials")
+        wait_for(lambda: view._sweep, "the sweep view to be drawn")
+    assert {p["key"] for p in view._sweep["params"]} == {"depth"}

@@ -101,6 +101,19 @@ def resolve_ids(runs: Iterable[RunRef]) -> list[str]:
     return list(dict.fromkeys(r if r in exact else resolve_id(reader, r) for r in wanted))
 
 
+def child_ids(run_id: str) -> list[str]:
+    """The ids of the runs started inside run ``run_id`` (a sweep's trials), oldest first."""
+    return list(
+        get_store()
+        .reader.query(
+            "SELECT run_id FROM runs WHERE parent_run_id = ? AND NOT deleted ORDER BY start_time",
+            [run_id],
+        )
+        .column("run_id")
+        .to_pylist()
+    )
+
+
 def get_run(run_id: RunRef) -> RunRecord:
     """Everything recorded about one run; ``run_id`` may be a unique prefix.
 

@@ -72,6 +72,11 @@ class Sweep:
     trials: list[TrialResult] = field(default_factory=list)
 
     @property
+    def id(self) -> str:
+        """The sweep run's id (so that a Sweep goes wherever a run does: ``compare(sweep)``)."""
+        return self.run.id
+
+    @property
     def best(self) -> TrialResult | None:
         """The complete trial with the best value of the metric (None without one)."""
         scored = [t for t in self.trials if t.state == COMPLETE and t.value is not None]

@@ -55,11 +55,18 @@ def compare(
     """Runs side by side (params diff, metrics, overlaid curves, code diff); for 3 runs or
     more, also a parallel-coordinates chart and a param-vs-metric scatter where dragging
     selects runs (``.selected``). ``runs``: run ids, runs, lists of them, or a RunTable (its
-    selected rows); ``experiment`` and ``filter`` add the runs they match. ``metric`` and
-    ``param`` choose what the sweep view shows first.
+    selected rows); ``experiment`` and ``filter`` add the runs they match. One sweep (its run
+    or the :func:`nbtrack.sweep` result), or any run with runs inside it, compares those: the
+    trials, joined by new ones as they finish. ``metric`` and ``param`` choose what the sweep
+    view shows first (for a sweep, its metric).
 
-    >>> import nbtrack
-    >>> nbtrack.compare("3fl6ucz1al", "r4htzx3z26")  # doctest: +SKIP
-    >>> nbtrack.compare(experiment="wine", metric="f1")  # doctest: +SKIP
+    >>> import nbtrack, tempfile
+    >>> nbtrack.set_store(tempfile.mkdtemp())
+    >>> result = nbtrack.sweep(lambda depth: 1 / depth, {"depth": "1:4"}, metric="loss")
+    >>> view = nbtrack.compare(result)
+    >>> len(view.runs), view.metric
+    (4, 'loss')
+    >>> nbtrack.compare(*view.runs[:2]).runs == view.runs[:2]
+    True
     """
     return Compare(*runs, experiment=experiment, filter=filter, metric=metric, param=param)

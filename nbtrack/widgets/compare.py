@@ -14,7 +14,14 @@ from typing import Any
 import anywidget
 import traitlets as t
 
-from ..query.runs import RunRecord, get_run, metric_summaries, resolve_ids, runs_version
+from ..query.runs import (
+    RunRecord,
+    child_ids,
+    get_run,
+    metric_summaries,
+    resolve_ids,
+    runs_version,
+)
 from ..query.search import RunQuery
 from .base import bundle, follow_store, higher_is_better, json_value
 from .curves import CurveTraits
@@ -67,7 +74,12 @@ class Compare(SavedView, anywidget.AnyWidget, CurveTraits):
     ) -> None:
         table = runs[0] if len(runs) == 1 and isinstance(runs[0], RunTable) else None
         ids = [] if table is not None else compared_ids(runs, experiment, filter)
-        if table is None and not 2 <= len(ids) <= MAX_RUNS:
+        # one run with runs inside it (a sweep and its trials): compare those, as they come
+        self._parent = ids[0] if len(ids) == 1 and _has_children(ids[0]) else None
+        if self._parent is not None:
+            ids = child_ids(self._parent)
+            metric = metric or get_run(self._parent).tags.get("nbtrack.sweep.metric")
+        elif table is None and not 2 <= len(ids) <= MAX_RUNS:
             raise ValueError(f"compare takes 2 to {MAX_RUNS} runs; got {len(ids)}")
         super().__init__(x=x, smoothing=smoothing, metric=metric or "", param=param or "")
         self.records: list[RunRecord] = []
@@ -94,6 +106,11 @@ class Compare(SavedView, anywidget.AnyWidget, CurveTraits):
     def refresh(self) -> None:
         """Read the runs again if anything of theirs changed (the live thread calls this when
         the store changes: other runs' logging costs one small query, not a new sweep)."""
+        if self._parent is not None:
+            trials = child_ids(self._parent)[:MAX_RUNS]
+            if trials != self.runs:
+                self.runs = trials  # (its observer refreshes again)
+                return
         seen = (tuple(self.runs), runs_version(self.runs))
         if seen == self._seen:
             return
@@ -175,6 +192,10 @@ class Compare(SavedView, anywidget.AnyWidget, CurveTraits):
                 f"<tr><th colspan='99'>params</th></tr>{params}"
                 f"<tr><th colspan='99'>metrics (last; best in bold)</th></tr>{metrics}"
                 "</tbody></table>")  # fmt: skip
+
+
+def _has_children(run_id: str) -> bool:
+    return bool(child_ids(run_id)) or get_run(run_id).tags.get("nbtrack.kind") == "sweep"
 
 
 def compared_ids(
