@@ -146,8 +146,9 @@ def sweep(
         if goal not in ("min", "max"):
             raise SweepError(f"goal is 'min' or 'max'; got {goal!r}")
         check_method(method, n_trials, metric)
-        if space is None:
-            raise SweepError("a sweep needs a space, e.g. {'lr': 'loguniform(1e-4,1e-1)'}")
+        if space is None or target is None:
+            raise SweepError("a sweep needs a target and a space, e.g. "
+                             "nbtrack.sweep(train, {'lr': 'loguniform(1e-4,1e-1)'})")  # fmt: skip
         parsed = Space.parse(space)
         if method == "grid":
             parsed.grid()  # a continuous param is an error before anything runs
