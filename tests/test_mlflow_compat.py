@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import script_env
+from helpers import script_env, wait_for
 
 import nbtrack
 import nbtrack.mlflow as mlflow
@@ -391,8 +391,10 @@ def test_client_runs(tmp_store: Path) -> None:
 
     with pytest.raises(NotSupportedError, match="not running in this process"):
         client.log_metric(run_id, "loss", 0.1)  # the run has ended
-    with pytest.raises(NotSupportedError, match="cannot reopen"):
-        mlflow.start_run(run_id=run_id)
+    with mlflow.start_run(run_id=run_id):  # reopened, as MLflow does
+        mlflow.log_metric("loss", 0.2, step=3)
+    reopened = client.get_run(run_id)
+    assert reopened.info.status == "FINISHED" and reopened.data.metrics["loss"] == 0.2
     with pytest.raises(MlflowException, match="no run 'nope'") as raised:
         client.get_run("nope")
     assert isinstance(raised.value, RunNotFoundError)
@@ -547,8 +549,8 @@ def test_what_nbtrack_lacks_says_the_nbtrack_way(tmp_store: Path) -> None:
         MlflowClient().rename_registered_model("a", "b")
     with pytest.raises(NotSupportedError, match="append-only"):
         mlflow.delete_tag("x")
-    with pytest.raises(NotSupportedError, match="system metrics"):
-        mlflow.start_run(log_system_metrics=True)
+    with pytest.raises(NotSupportedError, match="each system-metrics sample"):
+        mlflow.set_system_metrics_samples_before_logging(10)
     # tools that probe a module (hasattr, IPython, pytest) see plain absence
     assert not hasattr(mlflow, "start_span") and not hasattr(mlflow, "__wrapped__")
     assert not hasattr(MlflowClient(), "rename_experiment")
@@ -583,3 +585,19 @@ def test_each_thread_has_its_own_mlflow_run(tmp_store: Path) -> None:
         run = mlflow.get_run(run_id)
         assert run.data.params == {"lr": str(lr)} and run.data.metrics == {"loss": lr * 10}
         assert run.data.tags["mlflow.parentRunId"] == sweep.info.run_id  # nbtrack nests them
+
+
+def test_system_metrics_switches_map_onto_nbtracks_sampler(tmp_store):
+    mlflow.set_tracking_uri(str(tmp_store))
+    mlflow.enable_system_metrics_logging()
+    mlflow.set_system_metrics_sampling_interval(0.1)
+    try:
+        with mlflow.start_run() as sampled:
+            wait_for(lambda: nbtrack.history(sampled.info.run_id, "system/cpu_percent").shape[0]
+                     >= 2, "two system-metric samples")  # fmt: skip
+        with mlflow.start_run(log_system_metrics=False) as quiet:
+            pass
+    finally:
+        mlflow.disable_system_metrics_logging()
+        mlflow.set_system_metrics_sampling_interval(None)
+    assert not any(k.startswith("system/") for k in nbtrack.get_run(quiet.info.run_id).metrics)

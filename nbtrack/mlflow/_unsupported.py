@@ -28,7 +28,11 @@ _LOGGED_MODELS = (
     "artifacts (mlflow.<flavor>.log_model returns its runs:/ URI); register it with "
     "mlflow.register_model"
 )
-_SYSTEM_METRICS = "system metrics are not recorded by nbtrack"
+_SYSTEM_METRICS = (
+    "nbtrack logs each system-metrics sample as it is taken, from the run's own process: "
+    "mlflow.enable_system_metrics_logging() and set_system_metrics_sampling_interval(s) are "
+    "what it offers"
+)
 _WORKSPACES = "nbtrack has no server, so no workspaces or login: runs go to a store folder"
 _EXPERIMENT_TAGS = (
     "nbtrack experiments are names and carry no tags: tag the runs (mlflow.set_tags) and "
@@ -57,7 +61,10 @@ TOP_LEVEL: dict[str, str] = {
     "delete_experiment_tag": _EXPERIMENT_TAGS,
     "rename_experiment": "experiment names are part of each run's record and cannot change",
     "run": "MLflow Projects are not part of nbtrack: run the script or notebook itself",
-    "projects": "MLflow Projects are not part of nbtrack: run the script or notebook itself",
+    "projects": (
+        "run an MLproject folder with `nbtrack run DIR -e ENTRY_POINT -P key=value "
+        "[--env-manager venv]` (a notebook or a script too: nbtrack.run_notebook)"
+    ),
     "deployments": "use nbtrack serve MODEL_URI (or nbtrack.serve) to serve a model over HTTP",
     "gateway": "the AI gateway is not part of nbtrack",
     "genai": "GenAI evaluation is not part of nbtrack",
@@ -70,11 +77,8 @@ TOP_LEVEL: dict[str, str] = {
     "create_workspace": _WORKSPACES,
     "update_workspace": _WORKSPACES,
     "delete_workspace": _WORKSPACES,
-    "enable_system_metrics_logging": _SYSTEM_METRICS,
-    "disable_system_metrics_logging": _SYSTEM_METRICS,
     "set_system_metrics_node_id": _SYSTEM_METRICS,
     "set_system_metrics_samples_before_logging": _SYSTEM_METRICS,
-    "set_system_metrics_sampling_interval": _SYSTEM_METRICS,
     "system_metrics": _SYSTEM_METRICS,
     "set_telemetry_client": "nbtrack sends no telemetry",
     "telemetry": "nbtrack sends no telemetry",

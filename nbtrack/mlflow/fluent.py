@@ -220,10 +220,6 @@ def start_run(
     >>> mlflow.get_run(run.info.run_id).data.params
     {'n_estimators': '100'}
     """
-    if log_system_metrics:
-        raise NotSupportedError(
-            "system metrics are not recorded by nbtrack: leave log_system_metrics out"
-        )
     active = tracking.active_run()
     if run_id is not None:
         return _resume(run_id, active)
@@ -245,8 +241,9 @@ def start_run(
     experiment = _experiments.name_of(experiment_id) if experiment_id is not None else None
     start_ms = int(time.time() * 1000)
     run = tracking.start_run(
-        run_name, experiment, tags=all_tags or None, parent=parent_run_id or None
-    )
+        run_name, experiment, tags=all_tags or None, parent=parent_run_id or None,
+        system_metrics=_system_metrics(log_system_metrics),
+    )  # fmt: skip
     remember(run)
     return ActiveRun(run, start_ms)
 
@@ -264,16 +261,46 @@ def remember(run: tracking.Run) -> None:
 
 
 def _resume(run_id: str, active: tracking.Run | None) -> ActiveRun:
+    """The run ``run_id``: still running here, or reopened (it ended, or another process
+    started it)."""
     run = _started.get(run_id)
     if run is None and active is not None and active.id == run_id:
         run = active
     if run is None or run.status != "running":
-        raise NotSupportedError(
-            f"nbtrack cannot reopen run {run_id!r}: a run is written only while it runs, by "
-            "the process that started it. Start a new run (mlflow.start_run()); pass "
-            "parent_run_id= to link it to the earlier one"
-        )
+        run = tracking.resume_run(run_id)
+        remember(run)
     return ActiveRun(run, None)
+
+
+_system_metrics_default: bool | None = None  # enable_/disable_system_metrics_logging()
+_system_metrics_interval: float | None = None  # set_system_metrics_sampling_interval()
+
+
+def _system_metrics(requested: bool | None) -> bool | float | None:
+    """What ``log_system_metrics`` asks of nbtrack's sampler (None: $NBTRACK_SYSTEM_METRICS)."""
+    wanted = _system_metrics_default if requested is None else requested
+    if wanted and _system_metrics_interval is not None:
+        return _system_metrics_interval
+    return wanted
+
+
+def enable_system_metrics_logging() -> None:
+    """Sample system metrics (CPU, memory, disk, network, GPUs) in every run started from now
+    on, as ``system/…`` metrics; nbtrack needs its ``system`` extra (psutil) for this."""
+    global _system_metrics_default
+    _system_metrics_default = True
+
+
+def disable_system_metrics_logging() -> None:
+    """Stop sampling system metrics in runs started from now on."""
+    global _system_metrics_default
+    _system_metrics_default = False
+
+
+def set_system_metrics_sampling_interval(interval: float | None) -> None:
+    """Seconds between system-metric samples (None: nbtrack's default, 5)."""
+    global _system_metrics_interval
+    _system_metrics_interval = interval
 
 
 def end_run(status: str = "FINISHED") -> None:
