@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import autolog as autolog_bench  # (these five import the standard library only, too)
+import autolog as autolog_bench  # (these six import the standard library only, too)
 import models as models_bench
+import projects as projects_bench
 import serve as serve_bench
 import system_metrics as system_bench
 import tb_import as tb_bench
@@ -79,6 +80,7 @@ TARGETS: dict[str, tuple[str, float]] = {
     **tb_bench.TARGETS,
     **autolog_bench.TARGETS,
     **system_bench.TARGETS,
+    **projects_bench.TARGETS,
 }
 UNITS = {"_us": "µs", "_ms": "ms", "_per_s": "runs/s", "_mb_10m": "MB", "_s": "s", "_kb": "KB"}
 
@@ -746,10 +748,10 @@ DISPLAY_NOTES = {
 
 def side_by_side_figures(quick: bool, report: Report) -> None:
     """Models, the registry, the scoring server and autolog beside MLflow doing the same, the
-    TensorBoard import beside tbparse, and the system metrics sampler's cost (bench/models.py,
-    serve.py, tb_import.py, autolog.py and system_metrics.py, whose docstrings say what each
-    figure times)."""
-    benches = (models_bench, serve_bench, tb_bench, autolog_bench, system_bench)
+    TensorBoard import beside tbparse, the system metrics sampler's cost, and what nbtrack run and
+    sweeps add to papermill and Optuna (bench/models.py, serve.py, tb_import.py, autolog.py,
+    system_metrics.py and projects.py, whose docstrings say what each figure times)."""
+    benches = (models_bench, serve_bench, tb_bench, autolog_bench, system_bench, projects_bench)
     figures = {key: value for bench in benches for key, value in bench.figures(quick).items()}
     for key, value in figures.items():
         what = SIDE_NOTES.get(key.removeprefix("mlflow_").removeprefix("ratio_"), "")
@@ -773,6 +775,12 @@ SIDE_NOTES = {
     "autolog_sklearn_overhead_ms": "added to LogisticRegression().fit on the wine data",
     "autolog": "added time of autolog on that fit",
     "system_metrics_cpu_pct": "CPU the sampler costs at a 1 s interval",
+    "run_notebook_overhead_s": "nbtrack run of a 3-cell notebook minus papermill on it (CLIs)",
+    "run_notebook_s": "nbtrack run of that notebook, from the command line",
+    "papermill_s": "papermill on the same notebook, from the command line",
+    "sweep_trial_overhead_ms": "per trial of a 200-trial Optuna sweep minus a bare Optuna loop",
+    "optuna_trial_ms": "per trial of the bare Optuna loop",
+    "sweep_grid_trial_ms": "per trial of a 200-trial grid sweep of a function",
 }
 
 
