@@ -2,9 +2,10 @@
 
 ``autolog()`` patches each supported library that is installed, now if it is imported, else
 as soon as it is; ``autolog(disable=True)`` puts back the libraries' original functions. One
-module per library (``sklearn.py``) does the patching, sharing ``patching.py`` (reversible
-patches, post-import hooks) and ``session.py`` (the run of one training call, failures turned
-into one warning).
+module per library (``sklearn.py``, ``xgboost.py``, ``lightgbm.py``, ``keras.py``; each says what
+it logs) does the patching, sharing ``patching.py`` (reversible patches, post-import hooks) and
+``session.py`` (the run of one training call, failures turned into one warning, metrics logged
+step by step).
 
 >>> import nbtrack, tempfile
 >>> from sklearn.datasets import load_wine
@@ -35,7 +36,12 @@ from . import session as sessions
 from .patching import Patches, cancel_hooks, when_imported
 
 # library name -> (the top-level module it patches, nbtrack's module for it)
-INTEGRATIONS = {"sklearn": ("sklearn", ".sklearn")}
+INTEGRATIONS = {
+    "sklearn": ("sklearn", ".sklearn"),
+    "xgboost": ("xgboost", ".xgboost"),
+    "lightgbm": ("lightgbm", ".lightgbm"),
+    "keras": ("keras", ".keras"),
+}
 
 _patches: dict[str, Patches] = {}
 _waiting: set[str] = set()
@@ -50,15 +56,21 @@ def autolog(
     max_tuning_runs: int | None = None,
     silent: bool = False,
     libraries: Collection[str] | None = None,
+    log_every_n_steps: int | None = None,
 ) -> None:
     """Turn autologging on (again, with these settings) or, with ``disable=True``, off.
 
-    A training call (scikit-learn's ``fit``) logs to the active run, or to a run of its own
-    when none is active: params, training metrics, and the fitted model (``log_models``).
-    ``log_post_training_metrics``: ``model.score(X_test, y_test)`` after the fit is logged to
-    the model's run. ``max_tuning_runs``: child runs a hyperparameter search logs (the best
-    ones; default: every candidate). ``silent``: no warnings when logging fails (the training
-    goes on either way). ``libraries``: some of ``INTEGRATIONS`` only.
+    A training call (scikit-learn's ``fit``, ``xgboost.train``, ``lightgbm.train`` and their
+    scikit-learn APIs, Keras 3's ``Model.fit``) logs to the active run, or to a run of its own
+    when none is active: params, metrics, and the trained model (``log_models``; not for Keras,
+    which has no model flavor yet). ``log_training_metrics``: scikit-learn's metrics on the
+    training data (``training_accuracy_score``, …); the per-iteration and per-epoch metrics the
+    other libraries report are always logged. ``log_post_training_metrics``:
+    ``model.score(X_test, y_test)`` after a scikit-learn fit is logged to the model's run.
+    ``max_tuning_runs``: child runs a hyperparameter search logs (the best ones; default: every
+    candidate). ``silent``: no warnings when logging fails (the training goes on either way).
+    ``libraries``: some of ``INTEGRATIONS`` only. ``log_every_n_steps``: Keras also logs the
+    metrics of every n-th batch, as ``batch_<metric>`` (default: epochs only).
 
     >>> import nbtrack, tempfile
     >>> from sklearn.linear_model import LogisticRegression
@@ -76,6 +88,15 @@ def autolog(
         raise ValueError(
             f"autolog supports {', '.join(INTEGRATIONS)}; got {', '.join(sorted(unknown))}"
         )
+    if log_every_n_steps is not None and (
+        isinstance(log_every_n_steps, bool)
+        or not isinstance(log_every_n_steps, int)
+        or log_every_n_steps < 1
+    ):
+        raise ValueError(
+            f"log_every_n_steps must be a positive int (log every n-th batch) or None (epochs "
+            f"only); got {log_every_n_steps!r}"
+        )
     with _lock:
         cancel_hooks()
         _waiting.clear()
@@ -84,8 +105,9 @@ def autolog(
         if disable:
             return
         sessions.settings = sessions.Settings(
-            log_models, log_training_metrics, log_post_training_metrics, max_tuning_runs, silent
-        )
+            log_models, log_training_metrics, log_post_training_metrics, max_tuning_runs, silent,
+            log_every_n_steps,
+        )  # fmt: skip
         for library, (module, _) in INTEGRATIONS.items():
             if libraries is not None and library not in libraries:
                 continue

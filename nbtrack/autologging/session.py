@@ -3,7 +3,9 @@
 A :class:`Session` finds the run to log to (starting one when none is active, ended after the
 training), runs the training with nested autologging switched off, and turns every failure of
 its own logging into one warning: the training's result, or its exception, reaches the caller
-unchanged.
+unchanged. A :class:`StepLogger` logs the metrics a training reports as it goes (per boosting
+round, per epoch); :func:`flat_params`, :func:`free_name` and :func:`log_text` are the pieces
+the libraries' modules share.
 
 >>> import nbtrack, tempfile
 >>> nbtrack.set_store(tempfile.mkdtemp())
@@ -18,11 +20,13 @@ unchanged.
 from __future__ import annotations
 
 import contextlib
+import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import NbtrackWarning
@@ -44,6 +48,7 @@ class Settings:
     log_post_training_metrics: bool = True
     max_tuning_runs: int | None = None
     silent: bool = False
+    log_every_n_steps: int | None = None
 
 
 settings = Settings()
@@ -156,3 +161,98 @@ def log_late_metric(run: Run, key: str, value: Any) -> None:
     series.closed = True
     _post_steps[(run.id, key)] = step + 1
     writer.request_flush()
+
+
+# ---- shared by the libraries' modules -----------------------------------------------------------
+def flat_params(params: Mapping[Any, Any], prefix: str = "") -> dict[str, Any]:
+    """``params`` with nested mappings spread out as ``outer__inner`` keys (the way scikit-learn
+    names nested params), every key a string.
+
+    >>> flat_params({"eta": 0.1, "tree": {"depth": 3, "leaves": {"max": 8}}})
+    {'eta': 0.1, 'tree__depth': 3, 'tree__leaves__max': 8}
+    """
+    flat: dict[str, Any] = {}
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            flat.update(flat_params(value, f"{name}__"))
+        else:
+            flat[name] = value
+    return flat
+
+
+def free_name(run: Run, name: str, suffix: str = "") -> str:
+    """``name + suffix``, else ``name_1 + suffix``, …: the first not taken in ``run``'s artifacts
+    (a second training logged to one run keeps the first one's files)."""
+    folder = run.store.layout.artifacts / run.id
+    free, n = name, 0
+    while (folder / f"{free}{suffix}").exists():
+        n += 1
+        free = f"{name}_{n}"
+    return f"{free}{suffix}"
+
+
+def log_text(run: Run, name: str, suffix: str, text: str) -> str:
+    """Log ``text`` as the artifact ``free_name(run, name, suffix)``; return that name."""
+    target = free_name(run, name, suffix)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / target
+        path.write_text(text, encoding="utf-8")
+        run.log_artifact(path)
+    return target
+
+
+class StepLogger:
+    """Logs the metrics a training reports step by step to its session's run, as they come.
+
+    A value nbtrack rejects (or any failure logging it) is noted for the session's warning once
+    per key, and that key is left out from then on; the other keys, and the training, go on.
+    ``history`` keeps each step's values (a few floats per step) for a later look back, such as
+    the metrics of an early-stopped training's best iteration.
+
+    >>> import nbtrack, tempfile, warnings
+    >>> nbtrack.set_store(tempfile.mkdtemp())
+    >>> session = Session("train")
+    >>> def train():
+    ...     steps = StepLogger(session)
+    ...     for i in range(3):
+    ...         steps.log({"valid-loss": 1 / (i + 1), "valid-note": "text"}, step=i)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     session.train(train, lambda s: None, lambda s, result: None)
+    >>> len(caught), "'valid-note' at step 0" in str(caught[0].message)
+    (1, True)
+    >>> nbtrack.history(session.run.id)["key"].unique().tolist()
+    ['valid-loss']
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.history: dict[int, dict[str, Any]] = {}
+        self.last_step: int | None = None
+        self._failed: set[str] = set()
+        self._broken = False
+
+    def log(self, values: Mapping[str, Any], step: int) -> None:
+        """Log ``values`` at ``step`` (an iteration, an epoch) to the session's run."""
+        run = self.session.run
+        if run is None:
+            return
+        self.history[step] = dict(values)
+        self.last_step = step if self.last_step is None else max(step, self.last_step)
+        for key, value in values.items():
+            if key in self._failed:
+                continue
+            try:
+                run.log_metric(key, value, step=step)
+            except Exception as err:
+                self._failed.add(key)
+                self.session.problems.append(
+                    f"logging metric {key!r} at step {step}: {type(err).__name__}: {err}"
+                )
+
+    def fail(self, doing: str, err: Exception) -> None:
+        """Note a failure to read a step's metrics, once (the training calls back every step)."""
+        if not self._broken:
+            self._broken = True
+            self.session.problems.append(f"{doing}: {type(err).__name__}: {err}")
