@@ -12,7 +12,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -182,12 +182,14 @@ def launch(
     options: Options | None = None,
     check: bool = True,
     env: Mapping[str, str] | None = None,
+    before_end: Callable[[Run], None] | None = None,
 ) -> Run:
     """Run ``target`` (see :class:`Target`) with ``params`` as one run, and return it ended.
 
     A failed target raises :class:`nbtrack.RunFailedError` carrying the run unless ``check``
     is False; Ctrl-C ends the run ``interrupted`` and propagates. ``env``: more environment
-    variables for the target.
+    variables for the target; ``before_end(run)`` is called once the target is done, while
+    the run is still running.
     """
     from ..store import get_store
     from ..tracking import start_run
@@ -212,6 +214,8 @@ def launch(
         raise
     if status == "failed" and (pruned := pruned_detail(detail)):
         status, detail = "interrupted", pruned
+    if before_end is not None:
+        before_end(run)
     run.end(status, detail)
     if check and status != "finished":
         raise RunFailedError(run, detail)

@@ -114,6 +114,22 @@ def child_ids(run_id: str) -> list[str]:
     )
 
 
+def last_child_metric(run_id: str, key: str) -> float | None:
+    """The last value of metric ``key`` logged in a run started inside run ``run_id`` (the
+    latest such run), or None: a sweep trial whose notebook logs in ``%%track`` cells."""
+    rows = (
+        get_store()
+        .reader.query(
+            "SELECT m.value FROM latest_metrics m JOIN runs r USING (run_id) "
+            "WHERE r.parent_run_id = ? AND m.key = ? ORDER BY r.start_time DESC LIMIT 1",
+            [run_id, key],
+        )
+        .column("value")
+        .to_pylist()
+    )
+    return float(rows[0]) if rows else None
+
+
 def get_run(run_id: RunRef) -> RunRecord:
     """Everything recorded about one run; ``run_id`` may be a unique prefix.
 

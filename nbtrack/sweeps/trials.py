@@ -125,9 +125,19 @@ def run_target(
     """The trial as a launched notebook, script or MLproject entry point."""
     from ..projects import launch
     from ..query import get_run
+    from ..query.runs import last_child_metric
+
+    def lift_metric(run: Run) -> None:
+        """A notebook that logs in ``%%track`` cells logs the metric in runs inside the trial:
+        the last such value becomes the trial's own."""
+        metric = watch.metric
+        if metric and metric not in get_run(run.id).metrics:
+            value = last_child_metric(run.id, metric)
+            if value is not None:
+                run.log_metric(metric, value)
 
     run = launch(target, params, name=name, tags=tags, parent=parent, options=options,
-                 check=False, env=watch.environ())  # fmt: skip
+                 check=False, env=watch.environ(), before_end=lift_metric)  # fmt: skip
     record = get_run(run.id)
     value = record.metrics.get(watch.metric) if watch.metric else None
     pruned = record.status == "interrupted" and (record.error or "").startswith("pruned")
