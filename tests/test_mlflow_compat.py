@@ -533,10 +533,8 @@ def test_registry_through_the_client(tmp_store: Path) -> None:
 
 
 def test_what_nbtrack_lacks_says_the_nbtrack_way(tmp_store: Path) -> None:
-    with pytest.raises(NotSupportedError, match="%%track"):
-        mlflow.autolog()
-    with pytest.raises(NotSupportedError, match="%%track"):
-        mlflow.sklearn.autolog()
+    with pytest.raises(NotSupportedError, match="has no extra_tags: leave it out"):
+        mlflow.autolog(extra_tags={"a": "b"})
     with pytest.raises(NotSupportedError, match="tracing"):
         mlflow.start_span("x")
     with pytest.raises(NotSupportedError, match="ONNX"):
@@ -601,3 +599,24 @@ def test_system_metrics_switches_map_onto_nbtracks_sampler(tmp_store):
         mlflow.disable_system_metrics_logging()
         mlflow.set_system_metrics_sampling_interval(None)
     assert not any(k.startswith("system/") for k in nbtrack.get_run(quiet.info.run_id).metrics)
+
+
+def test_mlflow_autolog_is_nbtracks(tmp_store: Path) -> None:
+    from sklearn.linear_model import LinearRegression
+
+    from nbtrack.autologging import enabled
+
+    mlflow.set_tracking_uri(str(tmp_store))
+    try:
+        mlflow.autolog(exclude_flavors=["keras"], log_input_examples=True)
+        assert enabled() == ["lightgbm", "sklearn", "xgboost"]
+        mlflow.sklearn.autolog(log_models=False)
+        assert enabled() == ["sklearn"]
+        with mlflow.start_run() as run:
+            LinearRegression().fit([[0], [1], [2]], [0, 1, 2])
+        logged = mlflow.get_run(run.info.run_id)
+        assert logged.data.params["fit_intercept"] == "True"
+        assert logged.data.metrics["training_r2_score"] == pytest.approx(1.0)
+    finally:
+        mlflow.autolog(disable=True)
+    assert enabled() == []

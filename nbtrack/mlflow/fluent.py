@@ -21,7 +21,7 @@ import os
 import threading
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -637,14 +637,44 @@ def search_runs(
 
 
 # ---- not available ---------------------------------------------------------------------------
-def autolog(*args: Any, **kwargs: Any) -> None:
-    """Not available yet: log explicitly (see the message)."""
-    raise NotSupportedError(
-        "autologging is not available in nbtrack yet: log explicitly inside the run with "
-        "mlflow.log_params(model.get_params()) and mlflow.log_metrics({...}) (or nbtrack.log), "
-        "or mark the notebook cell with %%track to record its params, and log the model with "
-        "mlflow.sklearn.log_model"
+# MLflow's autolog keywords: passed on to nbtrack.autolog, or accepted as changing nothing here
+# (nbtrack always records signatures and datasets it can; it patches every supported version).
+_AUTOLOG_PASSED = ("disable", "log_models", "silent", "max_tuning_runs",
+                   "log_post_training_metrics", "log_every_n_steps")  # fmt: skip
+_AUTOLOG_ACCEPTED = ("log_input_examples", "log_model_signatures", "log_datasets", "log_traces",
+                     "exclusive", "disable_for_unsupported_versions", "serialization_format",
+                     "pos_label", "log_every_epoch", "save_graph")  # fmt: skip
+
+
+def autolog_for(library: str | None) -> Callable[..., None]:
+    """``mlflow.autolog`` (``library=None``: every library nbtrack autologs, less
+    ``exclude_flavors``) or ``mlflow.<library>.autolog``, as nbtrack.autolog."""
+
+    def autolog(**kwargs: Any) -> None:
+        from ..autologging import INTEGRATIONS
+        from ..autologging import autolog as nbtrack_autolog
+
+        excluded = set(kwargs.pop("exclude_flavors", None) or ())
+        unknown = set(kwargs) - set(_AUTOLOG_PASSED) - set(_AUTOLOG_ACCEPTED)
+        if unknown:
+            raise NotSupportedError(
+                f"nbtrack's autolog has no {', '.join(sorted(unknown))}: leave "
+                f"{'it' if len(unknown) == 1 else 'them'} out (register a model with "
+                "mlflow.register_model, tag runs with mlflow.set_tags)"
+            )
+        passed = {k: v for k, v in kwargs.items() if k in _AUTOLOG_PASSED}
+        libraries = [library] if library else [n for n in INTEGRATIONS if n not in excluded]
+        nbtrack_autolog(libraries=libraries, **passed)
+
+    autolog.__doc__ = (
+        f"Autolog {library or 'every library nbtrack supports'} with nbtrack.autolog: MLflow's "
+        "keywords disable, log_models, silent, max_tuning_runs, log_post_training_metrics and "
+        "log_every_n_steps are followed; the other usual ones are accepted."
     )
+    return autolog
+
+
+autolog = autolog_for(None)
 
 
 def _warn_ignored_environment() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ._flavor import Flavor
 from ._unsupported import module_getattr
-from .fluent import autolog as autolog
+from .fluent import autolog_for
 
 FLAVOR_NAME = "lightgbm"
 
@@ -19,5 +19,7 @@ load_model = _FLAVOR.load_model(
     "The Booster (or LGBMClassifier/LGBMRegressor) logged at ``model_uri`` (``runs:/``, "
     "``models:/``, a folder)."
 )
+
+autolog = autolog_for("lightgbm")
 
 __getattr__ = module_getattr(__name__, {})

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ._flavor import Flavor
 from ._unsupported import module_getattr
-from .fluent import autolog as autolog
+from .fluent import autolog_for
 
 FLAVOR_NAME = "sklearn"
 
@@ -32,5 +32,7 @@ save_model = _FLAVOR.save_model()
 load_model = _FLAVOR.load_model(
     "The fitted estimator at ``model_uri`` (``runs:/``, ``models:/``, a folder)."
 )
+
+autolog = autolog_for("sklearn")
 
 __getattr__ = module_getattr(__name__, {})
