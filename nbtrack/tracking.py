@@ -80,6 +80,7 @@ class Run:
         # Sees every metric value logged to the run and to runs started inside it in this
         # process: a sweep trial reports its metric to the pruner (see sweeps/pruning.py).
         self._watch: Callable[[str, float, int], None] | None = None
+        self._autolog_undo: Callable[[], None] | None = None  # start_run(autolog=...)
 
     @classmethod
     def borrowed(cls, store: Store, run_id: str, name: str, experiment: str) -> Run:
@@ -242,6 +243,9 @@ class Run:
         sampler, self._sampler = self._sampler, None
         if sampler is not None:
             sampler.stop()  # its last sample goes in while the run is still running
+        undo, self._autolog_undo = self._autolog_undo, None
+        if undo is not None:
+            undo()
         with _lifecycle:
             if self._status != "running":
                 return
@@ -301,6 +305,7 @@ def start_run(
     parent: Run | str | None = None,
     context: Mapping[str, Any] | None = None,
     system_metrics: bool | float | None = None,
+    autolog: bool | None = None,
 ) -> Run:
     """Start a run and make it the active one; it nests under the run active before it.
 
@@ -309,7 +314,10 @@ def start_run(
     columns (``notebook``, ``cell_id``, ``code``, ...) for integrations such as ``%%track``.
     ``system_metrics=True`` (or a number of seconds) samples CPU, memory, disk, network and
     GPUs as ``system/…`` metrics while the run is active (see ``nbtrack/system_metrics.py``);
-    the default follows ``$NBTRACK_SYSTEM_METRICS``.
+    the default follows ``$NBTRACK_SYSTEM_METRICS``. ``autolog=True`` turns autologging
+    (:func:`nbtrack.autolog`) on while the run is active and back off as it ends; ``False``
+    turns it off as long; ``None`` leaves it as it is. (Autologging patches libraries for the
+    whole process, so training in other threads meanwhile is recorded too.)
     Raises :class:`nbtrack.StoreError` when the store folder cannot be written.
 
     >>> import nbtrack, tempfile
@@ -354,6 +362,10 @@ def start_run(
     if sampler is not None:
         run._sampler = sampler
         sampler.start()
+    if autolog is not None:
+        from .autologging import switched
+
+        run._autolog_undo = switched(autolog)
     return run
 
 
@@ -393,11 +405,13 @@ def run(
     tags: Mapping[str, Any] | None = None,
     parent: Run | str | None = None,
     system_metrics: bool | float | None = None,
+    autolog: bool | None = None,
 ) -> Run:
     """Start a run for a ``with`` block: it ends when the block does.
 
     ``system_metrics=True`` (every 5 s) or a number of seconds logs ``system/cpu_percent``,
-    ``system/rss_mb``, … while the run is active, as :func:`start_run` says.
+    ``system/rss_mb``, … while the run is active, as :func:`start_run` says; ``autolog=True``
+    autologs the training inside the block (:func:`nbtrack.autolog`), and only there.
 
     >>> import nbtrack, tempfile
     >>> nbtrack.set_store(tempfile.mkdtemp())
@@ -406,7 +420,9 @@ def run(
     >>> run.status
     'finished'
     """
-    return start_run(name, experiment, params, tags, parent, system_metrics=system_metrics)
+    return start_run(
+        name, experiment, params, tags, parent, system_metrics=system_metrics, autolog=autolog
+    )
 
 
 def active_run() -> Run | None:

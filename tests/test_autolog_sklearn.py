@@ -22,6 +22,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 import nbtrack
 from nbtrack.autologging import autolog
+from nbtrack.autologging import enabled as autolog_enabled
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -262,13 +263,36 @@ def test_track_autolog_in_a_kernel(tmp_store: Path, tmp_path: Path) -> None:
     )
     cells = run_cells(
         ["%load_ext nbtrack", "%track autolog", fit, "%track autolog off", fit,
-         "%track autolog sideways"],
+         "%track autolog sideways", f"%%track --autolog\n{fit}",
+         "import nbtrack.autologging\nprint(nbtrack.autologging.enabled())"],
         tmp_store, tmp_path,
     )  # fmt: skip
     assert not any(errors(c) for c in cells[:5]), [text(c) for c in cells]
+    assert not errors(cells[6])
+    assert text(cells[7]).strip() == "[]"  # on only while the cell ran
+    cell_run = nbtrack.search("params.max_depth = 2 and lineage IS NOT NULL")
     assert text(cells[1]).strip() == "autolog on: keras, lightgbm, sklearn, xgboost"
     assert text(cells[3]).strip() == "autolog off"
     assert "invalid choice" in text(cells[5])
-    (run,) = records()
+    runs = records()
+    assert len(runs) == 2 and len(cell_run) == 1
+    (run,) = [r for r in runs if r.id != cell_run["run_id"][0]]
     assert run.params["max_depth"] == 2
     assert run.metrics["DecisionTreeClassifier_score_X"] == float(text(cells[2]))
+
+
+def test_a_run_with_autolog_records_the_training_inside_it_only() -> None:
+    autolog(disable=True)
+    X, y = load_iris(return_X_y=True)
+    with nbtrack.run("tree", autolog=True) as run:
+        DecisionTreeClassifier(max_depth=3).fit(X, y)
+    assert autolog_enabled() == []
+    DecisionTreeClassifier(max_depth=4).fit(X, y)  # after the run: not recorded
+    (record,) = records()
+    assert record.id == run.id and record.params["max_depth"] == 3
+    autolog()
+    with nbtrack.run("quiet", autolog=False):
+        DecisionTreeClassifier(max_depth=5).fit(X, y)
+        assert autolog_enabled() == []
+    assert autolog_enabled() == ["keras", "lightgbm", "sklearn", "xgboost"]
+    assert [r.name for r in records()] == ["tree", "quiet"]

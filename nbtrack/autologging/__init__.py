@@ -22,6 +22,7 @@ step by step).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 import importlib.util
@@ -29,7 +30,7 @@ import sys
 import threading
 import types
 import warnings
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from ..errors import NbtrackWarning
 from . import session as sessions
@@ -140,3 +141,33 @@ def _enable(library: str, module: types.ModuleType) -> None:
     with _lock:
         _waiting.discard(library)
         _patches[library] = patches
+
+
+def switched(on: bool) -> Callable[[], None]:
+    """Turn autologging on (as ``autolog()`` does, unless it is on already) or off for a while;
+    returns the function that puts back what was there (the libraries and settings): a run
+    started with ``autolog=True`` or ``False`` calls it as it ends.
+
+    >>> undo = switched(True)
+    >>> enabled()
+    ['keras', 'lightgbm', 'sklearn', 'xgboost']
+    >>> undo()
+    >>> enabled()
+    []
+    """
+    before, kept = enabled(), sessions.settings
+    if bool(before) == on:
+        return lambda: None
+    if on:
+        autolog()
+    else:
+        autolog(disable=True)
+
+    def undo() -> None:
+        if before:
+            fields = dataclasses.asdict(kept)
+            autolog(libraries=before, **fields)
+        else:
+            autolog(disable=True)
+
+    return undo

@@ -109,8 +109,9 @@ def begin(shell: Any, options: Any, tags: dict[str, str], raw_cell: str, info: A
         "code": raw_cell,
     }
     system = True if getattr(options, "system", False) else None  # None: $NBTRACK_SYSTEM_METRICS
+    autolog = True if getattr(options, "autolog", False) else None  # None: as it is
     run = start_run(options.name, options.experiment, params, tags, context=context,
-                    system_metrics=system)  # fmt: skip
+                    system_metrics=system, autolog=autolog)  # fmt: skip
     live = LivePlot(run, options.live) if options.live else None
     return TrackedCell(run, info, options.params, options.inputs, live)
 

@@ -60,6 +60,10 @@ class TrackMagics(Magics):
         "--system", action="store_true",
         help="log CPU, memory, disk, network and GPU use as system/... metrics while it runs",
     )  # fmt: skip
+    @argument(
+        "--autolog", action="store_true",
+        help="autolog scikit-learn, XGBoost, LightGBM and Keras training while the cell runs",
+    )  # fmt: skip
     @cell_magic("track")  # type: ignore[arg-type]  # (IPython types the marker as taking Never)
     def track_cell(self, line: str, cell: str) -> None:
         """Run the cell as an nbtrack run.
