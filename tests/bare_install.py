@@ -42,7 +42,7 @@ CHECKS = [
         "nothing but the required dependencies is installed",
         """
 import importlib.util
-extras = [m for m in ("scipy", "sklearn", "polars", "mlflow", "pytest", "nbclient")
+extras = [m for m in ("scipy", "sklearn", "polars", "mlflow", "pytest", "optuna", "keras")
           if importlib.util.find_spec(m)]
 assert not extras, f"not a bare install: {extras} are importable"
 """,
@@ -285,7 +285,9 @@ for call, extra in ((lambda: nbtrack.import_mlflow("sqlite:///x.db"), "mlflow"),
                     (lambda: nbtrack.search(output="polars"), "polars"),
                     (lambda: nbtrack.serve("models:/doubler@champion", port=0), "serve"),
                     (lambda: nbtrack.import_tensorboard("tb"), "tensorboard"),
-                    (lambda: nbtrack.import_wandb("wandb"), "wandb")):
+                    (lambda: nbtrack.import_wandb("wandb"), "wandb"),
+                    (lambda: nbtrack.sweep(lambda x: x, {"x": "uniform(0,1)"}, method="optuna",
+                                           n_trials=2, metric="x"), "optuna")):
     try:
         call()
     except nbtrack.NbtrackError as err:
@@ -294,6 +296,29 @@ for call, extra in ((lambda: nbtrack.import_mlflow("sqlite:///x.db"), "mlflow"),
         assert "\\n" not in message, message
     else:
         raise AssertionError(f"no error without the {extra} extra")
+""",
+    ),
+    Check(
+        "a notebook and a script as runs, and sweeps of them",
+        """
+import nbformat, subprocess, sys
+from pathlib import Path
+cells = [nbformat.v4.new_code_cell(c) for c in ("lr = 0.1", "import nbtrack; nbtrack.log(loss=lr)")]
+cells[0].metadata["tags"] = ["parameters"]
+nbformat.write(nbformat.v4.new_notebook(cells=cells), "train.ipynb")
+launched = nbtrack.run_notebook("train.ipynb", {"lr": 0.5}, experiment="projects", progress=False)
+assert nbtrack.get_run(launched.id).metrics == {"loss": 0.5}
+Path("fit.py").write_text("import nbtrack\\nnbtrack.log(score=nbtrack.params()['x'] * 2)\\n")
+cli = str(Path(sys.executable).with_name("nbtrack"))
+args = ["sweep", "fit.py", "-p", "x=1:3", "--metric", "score", "--goal", "max", "-j", "2",
+        "-e", "projects"]
+done = subprocess.run([cli, "--store", "s", *args], capture_output=True, text=True, timeout=300)
+assert done.returncode == 0, done.stderr
+assert "best score=6" in done.stdout, done.stdout
+result = nbtrack.sweep(lambda depth: 1 / depth, {"depth": [1, 2, 4]}, metric="loss",
+                       experiment="projects")
+assert result.best.params == {"depth": 4}, result
+assert len(nbtrack.search("tags.`nbtrack.kind` = 'sweep'", experiment="projects")) == 2
 """,
     ),
     Check(

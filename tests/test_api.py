@@ -26,6 +26,9 @@ DOCUMENTED = {
     "import_tensorboard", "import_wandb", "import_trackio", "import_csv", "export_mlflow",
     # autologging
     "autolog",
+    # notebooks and scripts as runs, sweeps
+    "run_notebook", "params", "sweep", "ProjectError", "RunFailedError", "SweepError",
+    "TrialPruned",
     # models, the registry and serving
     "save_model", "log_model", "load_model", "ModelInfo", "pyfunc", "models", "serve",
     "register_model", "create_registered_model", "get_registered_model", "get_model_version",

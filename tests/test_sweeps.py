@@ -78,11 +78,13 @@ def test_random_sweeps_draw_the_same_params_for_the_same_seed(tmp_store):
     assert all(1e-4 <= d["lr"] <= 1e-1 and d["opt"] in ("adam", "sgd") for d in seen[0])
 
 
-def test_forked_workers_run_trials_in_parallel_processes(tmp_store):
+def test_forked_workers_run_trials_in_parallel_processes(tmp_store, tmp_path):
     nbtrack.search()  # the parent has a DuckDB connection open when it forks
-    pids = set()
 
     def train(x):
+        (tmp_path / f"started-{x}").touch()
+        # a trial waits for another to run beside it: run one at a time, they would never end
+        wait_for(lambda: len(list(tmp_path.glob("started-*"))) >= 2, "a trial in parallel")
         nbtrack.log(value=x * 2)
         nbtrack.log_param("pid", os.getpid())
         return x * 2
@@ -92,8 +94,20 @@ def test_forked_workers_run_trials_in_parallel_processes(tmp_store):
     pids = {r["params.pid"] for r in rows}
     assert sorted(r["params.x"] for r in rows) == list(range(1, 9))
     assert Counter(r["status"] for r in rows) == {"finished": 8}
-    assert os.getpid() not in pids and len(pids) == 8  # each trial in a process of its own
+    assert os.getpid() not in pids and 2 <= len(pids) <= 4  # the trials ran in the 4 workers
     assert result.best.value == 16 and nbtrack.get_run(result.run.id).metrics["value"] == 16
+
+
+def test_an_optuna_sweep_in_parallel_workers_prunes_and_finishes(tmp_store):
+    def objective(x):
+        for step in range(5):
+            nbtrack.log(loss=(x - 2) ** 2 + 1 / (step + 1), step=step)
+
+    result = nbtrack.sweep(objective, {"x": "uniform(-10,10)"}, method="optuna", n_trials=16,
+                           metric="loss", n_jobs=2, seed=0)  # fmt: skip
+    assert len(result.trials) == 16 and result.run.status == "finished"
+    assert {t.state for t in result.trials} <= {"complete", "pruned"}
+    assert len(trials_of(result.run.id)) == 16
 
 
 def test_optuna_prunes_trials_that_log_a_poor_intermediate_metric(tmp_store):
@@ -234,3 +248,14 @@ def test_compare_of_a_sweep_shows_its_trials_as_they_finish(tmp_store):
         wait_for(lambda: len(view.runs) == 3, "the view to pick up the three trials")
         wait_for(lambda: view._sweep, "the sweep view to be drawn")
     assert {p["key"] for p in view._sweep["params"]} == {"depth"}
+
+
+def test_trials_go_to_the_sweep_s_experiment(tmp_store, tmp_path):
+    write_script(tmp_path / "fit.py", "import nbtrack\nnbtrack.log(score=nbtrack.params()['x'])\n")
+    nbtrack.set_experiment("elsewhere")
+    try:
+        nbtrack.sweep(lambda x: x, {"x": [1, 2]}, metric="score", experiment="tuning")
+        nbtrack.sweep(tmp_path / "fit.py", {"x": [3]}, metric="score", experiment="tuning")
+    finally:
+        nbtrack.set_experiment("default")
+    assert set(nbtrack.search()["experiment"]) == {"tuning"}

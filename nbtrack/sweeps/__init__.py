@@ -38,7 +38,7 @@ from .pruning import Watch
 from .samplers import COMPLETE, INTERRUPTED, Grid, OptunaSearch, RandomSearch, Trial, check_method
 from .space import Space, choice, int_uniform, loguniform, uniform
 from .state import SweepSpec
-from .trials import Outcome, run_forked, run_here, run_target
+from .trials import ForkedWorkers, Outcome, run_here, run_target
 
 if TYPE_CHECKING:
     from ..projects import Options, Target
@@ -179,7 +179,13 @@ def sweep(
         runnable: Callable[..., Any] | Target = target
     else:
         runnable = ProjectTarget.open(target or spec.target, spec.options.get("entry_point"))
-    driver = _Driver(spec, run, runnable, options or ProjectOptions(), max(1, n_jobs), root)
+    try:
+        driver = _Driver(spec, run, runnable, options or ProjectOptions(), max(1, n_jobs), root)
+    except BaseException as exc:
+        from ..exits import outcome
+
+        run.end(*outcome(type(exc), exc, exc.__traceback__))
+        raise
     driver.on_trial = on_trial
     return driver.run()
 
@@ -200,6 +206,7 @@ class _Driver:
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.on_trial: Callable[[TrialResult], None] | None = None
+        self.forked: ForkedWorkers | None = None
         done = self._done_before()
         self.result.trials.extend(done)
         space = Space.from_json(spec.space)
@@ -220,7 +227,7 @@ class _Driver:
     def run(self) -> Sweep:
         try:
             if self.n_jobs == 1:
-                self._work(forked=False)
+                self._work(None)
             else:
                 self._parallel()
         except BaseException as exc:
@@ -234,35 +241,43 @@ class _Driver:
     def _parallel(self) -> None:
         from ..projects.processes import interrupt_children
 
-        workers = [
-            threading.Thread(target=self._work, args=(True,), name=f"nbtrack-sweep-{i}")
+        if callable(self.target):  # forked now, before the threads start
+            self.forked = ForkedWorkers(self.target, self.n_jobs)
+        threads = [
+            threading.Thread(target=self._work, args=(i,), name=f"nbtrack-sweep-{i}")
             for i in range(self.n_jobs)
         ]
-        for worker in workers:
-            worker.start()
         try:
-            for worker in workers:
-                while worker.is_alive():
-                    worker.join(0.2)  # wakes up for Ctrl-C
-        except KeyboardInterrupt:
-            self.stop.set()
-            interrupt_children()
-            for worker in workers:
-                worker.join()
-            raise
+            for thread in threads:
+                thread.start()
+            try:
+                for thread in threads:
+                    while thread.is_alive():
+                        thread.join(0.2)  # wakes up for Ctrl-C
+            except KeyboardInterrupt:
+                self.stop.set()
+                interrupt_children()
+                for thread in threads:
+                    thread.join()
+                raise
+        finally:
+            if self.forked is not None:
+                self.forked.close()
 
-    def _work(self, forked: bool) -> None:
+    def _work(self, worker: int | None) -> None:
+        """Run trials until there are none left; ``worker``: this thread's forked worker (or
+        launched targets' slot), None in the sweep's own thread."""
         while not self.stop.is_set():
             with self.lock:
                 trial = self.sampler.ask()
             if trial is None:
                 return
-            run, result = self._trial(trial, forked)
+            run, result = self._trial(trial, worker)
             if self.stop.is_set() and result.state != COMPLETE:
                 result = Outcome(INTERRUPTED, result.detail, result.value)
             self._record(trial, run, result)
 
-    def _trial(self, trial: Trial, forked: bool) -> tuple[Run, Outcome]:
+    def _trial(self, trial: Trial, worker: int | None) -> tuple[Run, Outcome]:
         from ..tracking import start_run
 
         name, tags = f"trial-{trial.number}", {"nbtrack.trial": trial.number}
@@ -276,9 +291,9 @@ class _Driver:
                 options = _quiet(options)
             return run_target(self.target, trial.params, parent=self.run_, name=name, tags=tags,
                               options=options, watch=watch)  # fmt: skip
-        run = start_run(name, params=trial.params, tags=tags, parent=self.run_)
-        if forked:
-            return run, run_forked(self.target, run, trial.params, watch)
+        run = start_run(name, self.run_.experiment, trial.params, tags, parent=self.run_)
+        if self.forked is not None and worker is not None:
+            return run, self.forked.run(worker, run, trial.params, watch)
         try:
             return run, run_here(self.target, run, trial.params, watch)
         except BaseException:

@@ -151,3 +151,5 @@ def check_method(method: str, n_trials: int | None, metric: str | None) -> None:
                          f"(--{method} 20)")  # fmt: skip
     if method == "optuna" and not metric:
         raise SweepError("an optuna sweep optimises a metric: give metric='val_loss' (--metric)")
+    if method == "optuna":
+        optional("optuna", "nbtrack sweep --optuna", "optuna")  # before the sweep run starts

@@ -6,6 +6,7 @@ the value of the sweep's metric (the function's return value, else the last valu
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import numbers
 import os
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import TrialPruned
 from ..exits import outcome
-from ..projects.processes import interrupt_pid, interruptible
+from ..projects.processes import STOP_GRACE_S, interrupt_pid, interruptible
 from .pruning import Watch
 from .samplers import COMPLETE, FAILED, INTERRUPTED, PRUNED
 
@@ -69,47 +70,78 @@ def run_here(fn: Callable[..., Any], run: Run, params: Mapping[str, Any], watch:
     return _finish(run, result, watch)
 
 
-def run_forked(
-    fn: Callable[..., Any], run: Run, params: Mapping[str, Any], watch: Watch
-) -> Outcome:
-    """The trial in a forked worker process (the function is not pickled: the fork has it);
-    the run is ended here, by the process that started it."""
-    context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
-    worker = context.Process(target=_worker, args=(fn, run, params, watch.spec, send))
-    worker.start()
-    send.close()
-    with interruptible(interrupt_pid(worker.pid)):
-        try:
-            result: Outcome = receive.recv()
-        except EOFError:
-            result = Outcome("failed", f"the worker process died (exit code {worker.exitcode})")
-        finally:
-            worker.join()
-    return _finish(run, result, watch)
+class ForkedWorkers:
+    """Worker processes forked from this thread before any trial starts, each running the
+    function for the trials handed to it: the function is not pickled (the forks have it, so a
+    function defined in a notebook works), and no fork happens while other threads of the sweep
+    run (a fork then could copy a lock one of them holds, and hang)."""
+
+    def __init__(self, fn: Callable[..., Any], n: int) -> None:
+        context = multiprocessing.get_context("fork")
+        self._workers = []
+        for _ in range(n):
+            ours, theirs = context.Pipe()
+            process = context.Process(target=_serve, args=(fn, theirs), daemon=True)
+            process.start()
+            theirs.close()
+            self._workers.append((process, ours))
+
+    def run(self, worker: int, run: Run, params: Mapping[str, Any], watch: Watch) -> Outcome:
+        """The trial in worker ``worker``; the run is ended here, by the process that
+        started it."""
+        process, connection = self._workers[worker]
+        with interruptible(interrupt_pid(process.pid)):
+            try:
+                connection.send((run.id, run.name, run.experiment, dict(params), watch.spec))
+                result: Outcome = connection.recv()
+            except (EOFError, BrokenPipeError, ConnectionResetError):
+                result = Outcome("failed", f"the worker process died (exit code "
+                                           f"{process.exitcode})")  # fmt: skip
+        return _finish(run, result, watch)
+
+    def close(self) -> None:
+        for _, connection in self._workers:
+            with contextlib.suppress(OSError):
+                connection.send(None)
+        for process, _ in self._workers:
+            process.join(STOP_GRACE_S)
+            if process.is_alive():
+                process.kill()
+                process.join()
 
 
-def _worker(
-    fn: Callable[..., Any], run: Run, params: Mapping[str, Any], spec: Any, send: Any
-) -> None:
+def _serve(fn: Callable[..., Any], connection: Any) -> None:
+    """A worker's life: run the trials it is sent until told to stop."""
     from .. import active
-    from ..tracking import flush
+    from ..store import get_store
+    from ..tracking import Run, flush
 
-    watch = Watch.from_spec(spec)
-    run._watch = watch
-    active.push(run)  # ended by the parent: this process only logs to it
     try:
-        result = _call(fn, params, watch)
-    except KeyboardInterrupt:
-        result = Outcome("interrupted", "KeyboardInterrupt", watch.last)
-    except SystemExit as exc:
-        result = Outcome(*outcome(SystemExit, exc, None), watch.last)
-    try:
-        flush()
-    except Exception as err:
-        result = Outcome("failed", f"the trial's logging could not be written: {err}")
-    send.send(result)
-    os._exit(0)
+        while (job := connection.recv()) is not None:
+            run_id, name, experiment, params, spec = job
+            run = Run.borrowed(get_store(), run_id, name, experiment)  # ended by the parent
+            watch = Watch.from_spec(spec)
+            run._watch = watch
+            active.push(run)
+            try:
+                result = _call(fn, params, watch)
+            except KeyboardInterrupt:
+                result = Outcome("interrupted", "KeyboardInterrupt", watch.last)
+            except SystemExit as exc:
+                result = Outcome(*outcome(SystemExit, exc, None), watch.last)
+            finally:
+                active.remove(run)
+            try:
+                flush()
+            except Exception as err:
+                result = Outcome("failed", f"the trial's logging could not be written: {err}")
+            connection.send(result)
+    except (KeyboardInterrupt, EOFError):
+        pass  # stopped while waiting for a trial
+    finally:
+        with contextlib.suppress(Exception):
+            flush()
+        os._exit(0)
 
 
 def run_target(
@@ -136,8 +168,9 @@ def run_target(
             if value is not None:
                 run.log_metric(metric, value)
 
-    run = launch(target, params, name=name, tags=tags, parent=parent, options=options,
-                 check=False, env=watch.environ(), before_end=lift_metric)  # fmt: skip
+    run = launch(target, params, experiment=parent.experiment, name=name, tags=tags,
+                 parent=parent, options=options, check=False, env=watch.environ(),
+                 before_end=lift_metric)  # fmt: skip
     record = get_run(run.id)
     value = record.metrics.get(watch.metric) if watch.metric else None
     pruned = record.status == "interrupted" and (record.error or "").startswith("pruned")
