@@ -64,3 +64,22 @@ def test_models_notebook_registers_promotes_and_serves(tmp_store: Path, tmp_path
     assert (champion.version, champion.run_id, champion.stage) == (1, best["run_id"], "Production")
     outputs = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
     assert "predictions" in outputs and "missing column 'alcohol'" in outputs
+
+
+def test_sweeps_notebook_sweeps_the_trial_notebook_from_the_command_line(
+    tmp_store: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    shutil.copy(ROOT / "example_notebooks" / "wine_trial.ipynb", tmp_path)
+    assert not any(_notebook_runs("sweeps.ipynb", tmp_store, tmp_path))
+    [sweep_id] = nbtrack.search("tags.`nbtrack.kind` = 'sweep'", experiment="wine-sweeps")["run_id"]
+    trials = nbtrack.search(f"parent_run_id = '{sweep_id}'")
+    assert len(trials) == 4 and set(trials["status"]) == {"finished"}
+    assert set(trials["tags.nbtrack.kind"]) == {"notebook"}
+    assert (trials["metrics.f1"] > 0.9).all()  # lifted from each trial's %%track cell
+    assert nbtrack.get_run(sweep_id).metrics["f1"] == trials["metrics.f1"].max()
+    digits = nbtrack.search("tags.`nbtrack.kind` = 'sweep'", experiment="digits-sweeps")
+    assert len(nbtrack.search(f"parent_run_id = '{digits['run_id'][0]}'")) == 20
+    single = nbtrack.search("params.n_estimators = 200", experiment="wine-sweeps")
+    assert single["status"].tolist() == ["finished"]
