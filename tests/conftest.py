@@ -17,3 +17,13 @@ def tmp_store(tmp_path: Path) -> Path:
     yield store
     while (run := nbtrack.active_run()) is not None:
         run.end("failed", "left active by the test")
+
+
+@pytest.fixture
+def autologging(tmp_store: Path):
+    """Autologging on for the test (and off after it), on a fresh store."""
+    from nbtrack.autologging import autolog
+
+    autolog()
+    yield
+    autolog(disable=True)

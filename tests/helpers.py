@@ -75,3 +75,17 @@ def start_python(code: str, store: Path, tmp_path: Path, name: str, **extra: str
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def records() -> list:
+    """Every run of the configured store (as ``nbtrack.RunRecord``), oldest first."""
+    import nbtrack
+
+    nbtrack.flush()
+    frame = nbtrack.search().sort_values("start_time", kind="stable")
+    return [nbtrack.get_run(rid) for rid in frame["run_id"]]
+
+
+def artifact_paths(run) -> set[str]:
+    """The paths of a run record's artifacts."""
+    return {a["path"] for a in run.artifacts}

@@ -13,6 +13,8 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 import xgboost as xgb
+from helpers import artifact_paths as paths
+from helpers import records
 from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import make_pipeline
@@ -27,22 +29,7 @@ LGB_PARAMS = {"objective": "binary", "learning_rate": 0.5, "num_leaves": 8, "ver
               "seed": 0, "deterministic": True, "num_threads": 1}  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def autologging(tmp_store: Path):
-    autolog()
-    yield
-    autolog(disable=True)
-
-
-def records() -> list[nbtrack.RunRecord]:
-    """Every run of the store, oldest first."""
-    nbtrack.flush()
-    frame = nbtrack.search().sort_values("start_time", kind="stable")
-    return [nbtrack.get_run(rid) for rid in frame["run_id"]]
-
-
-def paths(run: nbtrack.RunRecord) -> set[str]:
-    return {a["path"] for a in run.artifacts}
+pytestmark = pytest.mark.usefixtures("autologging")
 
 
 def artifact(store: Path, run: nbtrack.RunRecord, name: str) -> dict:

@@ -13,6 +13,8 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+from helpers import artifact_paths as paths
+from helpers import records
 from sklearn.datasets import load_breast_cancer
 
 import nbtrack
@@ -24,22 +26,7 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 
-@pytest.fixture(autouse=True)
-def autologging(tmp_store: Path):
-    autolog()
-    yield
-    autolog(disable=True)
-
-
-def records() -> list[nbtrack.RunRecord]:
-    """Every run of the store, oldest first."""
-    nbtrack.flush()
-    frame = nbtrack.search().sort_values("start_time", kind="stable")
-    return [nbtrack.get_run(rid) for rid in frame["run_id"]]
-
-
-def paths(run: nbtrack.RunRecord) -> set[str]:
-    return {a["path"] for a in run.artifacts}
+pytestmark = pytest.mark.usefixtures("autologging")
 
 
 def series(run: nbtrack.RunRecord, key: str) -> list[tuple[int, float]]:

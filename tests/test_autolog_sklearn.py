@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import artifact_paths as paths
+from helpers import records
 from kernels import errors, run_cells, text
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.datasets import load_iris, load_wine
@@ -36,22 +38,7 @@ REGRESSOR_METRICS = {
 }  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def autologging(tmp_store: Path):
-    autolog()
-    yield
-    autolog(disable=True)
-
-
-def records() -> list[nbtrack.RunRecord]:
-    """Every run of the store, oldest first."""
-    nbtrack.flush()
-    frame = nbtrack.search().sort_values("start_time", kind="stable")
-    return [nbtrack.get_run(rid) for rid in frame["run_id"]]
-
-
-def paths(run: nbtrack.RunRecord) -> set[str]:
-    return {a["path"] for a in run.artifacts}
+pytestmark = pytest.mark.usefixtures("autologging")
 
 
 def nbtrack_warnings(caught: list[warnings.WarningMessage]) -> list[str]:

@@ -38,15 +38,13 @@ A training nested in another autologged call (an ``LGBMClassifier`` in a scikit-
 
 from __future__ import annotations
 
-import functools
-import inspect
 import json
-import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
 from . import session as sessions
+from .boosting import patch_train
 from .patching import Patches
 from .session import Session, StepLogger, flat_params, free_name, log_text
 
@@ -63,55 +61,10 @@ IMPORTANCE_TYPES = ("split", "gain")
 # the last iteration is logged too.
 CALLBACK_ORDER = 25
 
-# True while the patches are in place; restoring them sets it back, so a ``train`` some module
-# imported from ``lightgbm`` while autolog was on passes straight through once it is off.
-_enabled = False
-
 
 def enable(module: ModuleType, patches: Patches) -> None:
-    """Patch ``train`` in every loaded LightGBM module that holds it (``lightgbm``,
-    ``lightgbm.engine``, ``lightgbm.sklearn``)."""
-    original = module.train
-    patched = _patched_train(original)
-    for name, loaded in list(sys.modules.items()):
-        if loaded is None or not (name == MODULE or name.startswith(f"{MODULE}.")):
-            continue
-        if vars(loaded).get("train") is original:
-            patches.set(loaded, "train", patched)
-    patches.set(sys.modules[__name__], "_enabled", True)
-
-
-def _patched_train(original: Callable[..., Any]) -> Callable[..., Any]:
-    signature = inspect.signature(original)
-    defaults = {
-        name: p.default for name, p in signature.parameters.items() if p.default is not p.empty
-    }
-
-    @functools.wraps(original)
-    def train(*args: Any, **kwargs: Any) -> Any:
-        if not _enabled or sessions.inside():
-            return original(*args, **kwargs)
-        try:
-            bound = signature.bind(*args, **kwargs)
-        except TypeError:
-            return original(*args, **kwargs)  # LightGBM says what is wrong with the call
-        arguments = {**defaults, **bound.arguments}
-        session = Session("lightgbm.train")
-        steps = StepLogger(session)
-
-        def call() -> Any:
-            if session.run is not None:
-                given = bound.arguments.get("callbacks")
-                bound.arguments["callbacks"] = [*(given or ()), _Callback(steps)]
-            return original(*bound.args, **bound.kwargs)
-
-        return session.train(
-            call,
-            lambda s: _before(s, arguments),
-            lambda s, booster: _after(s, steps, booster),
-        )
-
-    return train
+    """Patch ``train`` wherever LightGBM holds it (see ``boosting.py``)."""
+    patch_train(module, patches, _Callback, _before, _after)
 
 
 def _before(session: Session, arguments: Mapping[str, Any]) -> None:
@@ -139,7 +92,7 @@ class _Callback:
             self.steps.log(values, step=env.iteration)
 
 
-def _after(session: Session, steps: StepLogger, booster: Any) -> None:
+def _after(session: Session, steps: StepLogger, arguments: Mapping[str, Any], booster: Any) -> None:
     run = session.run
     assert run is not None
     best = getattr(booster, "best_iteration", 0) or 0

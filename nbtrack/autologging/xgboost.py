@@ -37,14 +37,13 @@ A training nested in another autologged call (an ``XGBClassifier`` in a scikit-l
 from __future__ import annotations
 
 import functools
-import inspect
 import json
-import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from types import ModuleType
 from typing import Any
 
 from . import session as sessions
+from .boosting import patch_train
 from .patching import Patches
 from .session import Session, StepLogger, flat_params, free_name, log_text
 
@@ -57,55 +56,10 @@ LOGGED = ("num_boost_round", "early_stopping_rounds", "maximize")
 IMPORTANCE_TYPES = ("weight", "gain")
 LINEAR_IMPORTANCE_TYPES = ("weight",)  # gblinear has no trees, so no gain
 
-# True while the patches are in place; restoring them sets it back, so a ``train`` some module
-# imported from ``xgboost`` while autolog was on passes straight through once it is off.
-_enabled = False
-
 
 def enable(module: ModuleType, patches: Patches) -> None:
-    """Patch ``train`` in every loaded XGBoost module that holds it (``xgboost``,
-    ``xgboost.training``, ``xgboost.sklearn``)."""
-    original = module.train
-    patched = _patched_train(original)
-    for name, loaded in list(sys.modules.items()):
-        if loaded is None or not (name == MODULE or name.startswith(f"{MODULE}.")):
-            continue
-        if vars(loaded).get("train") is original:
-            patches.set(loaded, "train", patched)
-    patches.set(sys.modules[__name__], "_enabled", True)
-
-
-def _patched_train(original: Callable[..., Any]) -> Callable[..., Any]:
-    signature = inspect.signature(original)
-    defaults = {
-        name: p.default for name, p in signature.parameters.items() if p.default is not p.empty
-    }
-
-    @functools.wraps(original)
-    def train(*args: Any, **kwargs: Any) -> Any:
-        if not _enabled or sessions.inside():
-            return original(*args, **kwargs)
-        try:
-            bound = signature.bind(*args, **kwargs)
-        except TypeError:
-            return original(*args, **kwargs)  # XGBoost says what is wrong with the call
-        arguments = {**defaults, **bound.arguments}
-        session = Session("xgboost.train")
-        steps = StepLogger(session)
-
-        def call() -> Any:
-            if session.run is not None:
-                given = bound.arguments.get("callbacks")
-                bound.arguments["callbacks"] = [*(given or ()), _callback_class()(steps)]
-            return original(*bound.args, **bound.kwargs)
-
-        return session.train(
-            call,
-            lambda s: _before(s, arguments),
-            lambda s, booster: _after(s, steps, arguments, booster),
-        )
-
-    return train
+    """Patch ``train`` wherever XGBoost holds it (see ``boosting.py``)."""
+    patch_train(module, patches, lambda steps: _callback_class()(steps), _before, _after)
 
 
 def _before(session: Session, arguments: Mapping[str, Any]) -> None:
