@@ -176,3 +176,16 @@ def test_parameters_replace_an_earlier_injection_and_go_first_without_a_tagged_c
     twice = inject_parameters(once, {"x": float("nan")})
     assert [c.source for c in twice.cells] == ["# Parameters\nx = float('nan')", "x = 1"]
     assert json.loads(nbformat.writes(twice))["cells"][0]["metadata"]["tags"] == [INJECTED_TAG]
+
+
+def test_run_notebook_in_a_notebook_shows_how_far_it_got(tmp_store, tmp_path):
+    from kernels import errors, run_cells
+
+    notebook(tmp_path / "steps.ipynb", "a = 1", "b = a + 1", "import nbtrack; nbtrack.log(b=b)")
+    [cell] = run_cells(["import nbtrack\nrun = nbtrack.run_notebook('steps.ipynb')"],
+                       tmp_store, tmp_path)  # fmt: skip
+    assert not errors(cell)
+    # one line, updated in place as the cells ran ("cell k of n"), and last with the outcome
+    [shown] = [o for o in cell.outputs if o.output_type == "display_data"]
+    assert shown.data["text/plain"].startswith("steps.ipynb: finished after")
+    assert nbtrack.search()["metrics.b"].tolist() == [2.0]
