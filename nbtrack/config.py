@@ -7,7 +7,10 @@ Each knob can also be set from the environment, so scripts and jobs need no code
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,13 +80,36 @@ class Settings:
         return float(requested)
 
     def store_path(self) -> Path:
-        """The store root: ``set_store(path)``, else ``$NBTRACK_STORE``, else ``./.nbtrack``."""
+        """The store root: :func:`using_store`'s in this thread or task, else
+        ``set_store(path)``, else ``$NBTRACK_STORE``, else ``./.nbtrack``."""
+        chosen = _store_here.get()
+        if chosen is not None:
+            return chosen
         if self.store is not None:
             return self.store
         return Path(os.environ.get("NBTRACK_STORE") or ".nbtrack").resolve()
 
 
 settings = Settings()
+_store_here: ContextVar[Path | None] = ContextVar("nbtrack_store_here", default=None)
+
+
+@contextlib.contextmanager
+def using_store(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Use the store at ``path`` inside the block, in this thread or asyncio task only (a
+    server answering for several stores at once); elsewhere the store stays as it was.
+
+    >>> import nbtrack, tempfile
+    >>> with using_store(tempfile.mkdtemp()) as root:
+    ...     settings.store_path() == root
+    True
+    """
+    root = Path(path).expanduser().resolve()
+    token = _store_here.set(root)
+    try:
+        yield root
+    finally:
+        _store_here.reset(token)
 
 
 def set_store(path: str | os.PathLike[str]) -> None:
