@@ -322,6 +322,19 @@ assert len(nbtrack.search("tags.`nbtrack.kind` = 'sweep'", experiment="projects"
 """,
     ),
     Check(
+        "the JupyterLab extension and its server extension are installed, nothing to enable",
+        """
+import json, sys
+from pathlib import Path
+lab = Path(sys.prefix, "share", "jupyter", "labextensions", "nbtrack")
+assert json.loads((lab / "package.json").read_text())["name"] == "nbtrack"
+assert list((lab / "static").glob("remoteEntry.*.js")), list(lab.rglob("*"))
+config = Path(sys.prefix, "etc", "jupyter", "jupyter_server_config.d", "nbtrack.json")
+enabled = json.loads(config.read_text())["ServerApp"]["jpserver_extensions"]
+assert enabled == {"nbtrack.server": True}, enabled
+""",
+    ),
+    Check(
         "every CLI subcommand",
         """
 import json, subprocess, sys

@@ -86,9 +86,10 @@ def jupyter(app: str, root: Path, notebook: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def browser_page(url: str) -> Iterator[Page]:
-    """A Chromium tab on ``url`` once its notebook has a live, idle kernel; non-local requests
-    are aborted, and the widgets must not have attempted any."""
+def browser_page(url: str, notebook: bool = True) -> Iterator[Page]:
+    """A Chromium tab on ``url`` once its notebook has a live, idle kernel (``notebook=False``:
+    once the app has started); non-local requests are aborted, and the widgets must not have
+    attempted any."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(
@@ -109,10 +110,13 @@ def browser_page(url: str) -> Iterator[Page]:
         context.route("**/*", only_local)
         tab = context.new_page()
         tab.goto(url)
-        tab.wait_for_function("window.jupyterapp && window.jupyterapp.shell.currentWidget",
-                              timeout=60_000)  # fmt: skip
-        tab.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-        tab.wait_for_function(KERNEL_IDLE, timeout=60_000)
+        if notebook:
+            tab.wait_for_function("window.jupyterapp && window.jupyterapp.shell.currentWidget",
+                                  timeout=60_000)  # fmt: skip
+            tab.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+            tab.wait_for_function(KERNEL_IDLE, timeout=60_000)
+        else:
+            tab.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
         # JupyterLab asks about news on first start; the toast would cover the screenshots
         news = tab.get_by_role("button", name="No", exact=True)
         with contextlib.suppress(PlaywrightTimeout):
