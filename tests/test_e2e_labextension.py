@@ -10,7 +10,7 @@ import zlib
 from pathlib import Path
 
 import nbformat
-from browser import DARK, LIGHT, browser_page, jupyter, run_cell, shot
+from browser import ARTIFACTS, DARK, LIGHT, browser_page, jupyter, run_cell, shot
 from helpers import run_python
 from playwright.sync_api import Page, expect
 
@@ -110,6 +110,7 @@ def test_runs_sidebar_run_page_compare_and_badges_in_jupyterlab(tmp_path: Path) 
         page.wait_for_function("img => img.complete && img.naturalWidth === 2",
                                arg=image.element_handle())  # fmt: skip
         shot(run_page, "lab-run-page-light")
+        page.screenshot(path=str(ARTIFACTS / "lab-extension-light.png"))  # README's picture
         # "go to cell" opens the notebook at the cell that made the run
         run_page.locator(".nbt-go-to-cell").click()
         page.wait_for_function(

@@ -24,7 +24,9 @@ export interface RunPageActions {
 
 function section(title: string, ...children: (Node | null | false)[]): HTMLElement | null {
   const shown = children.filter((c): c is Node => Boolean(c));
-  return shown.length ? h("section", { class: "nbt-run-section" }, h("h3", {}, title), ...shown) : null;
+  return shown.length
+    ? h("section", { class: "nbt-run-section", "data-section": title }, h("h3", {}, title), ...shown)
+    : null;
 }
 
 function text(value: unknown): string {
@@ -54,7 +56,7 @@ export class RunPageWidget extends Widget {
   private disposeCurves: (() => void) | null = null;
   private curvesFor = "";
   private readonly body: HTMLDivElement;
-  private readonly curves: HTMLDivElement;
+  private readonly curves: HTMLElement;
 
   constructor(
     readonly runId: string,
@@ -67,7 +69,7 @@ export class RunPageWidget extends Widget {
     this.title.closable = true;
     this.addClass("nbt-run-page");
     this.body = h("div", { class: "nbt-run-body" });
-    this.curves = h("div", { class: "nbt-run-curves" });
+    this.curves = h("section", { class: "nbt-run-section nbt-run-curves" });
     this.node.append(
       h("div", { class: "nbt-root nbt-page", "data-lm-suppress-shortcuts": "true" }, this.body, this.curves),
     );
@@ -97,7 +99,10 @@ export class RunPageWidget extends Widget {
     }
     this.title.label = run.name;
     this.title.caption = `${run.name} (${run.run_id}), ${run.status}`;
-    this.body.replaceChildren(...this.sections(run));
+    const sections = this.sections(run);
+    const metrics = sections.findIndex((section) => section.dataset.section === "Metrics");
+    sections.splice(metrics < 0 ? sections.length : metrics + 1, 0, this.curves);
+    this.body.replaceChildren(...sections);
     await this.showCurves(run);
     if (run.status === "running" && this.isAttached) {
       this.timer = window.setTimeout(() => void this.refresh(), ACTIVE_POLL_MS);

@@ -196,7 +196,9 @@ export class RunsSidebar extends Widget {
       else this.selected.delete(run.run_id);
       this.render();
     });
-    const first = Object.entries(run.metrics).find(([, value]) => typeof value === "number");
+    const first = Object.entries(run.metrics)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .find(([, value]) => typeof value === "number");
     const metric = first ? `${first[0]} ${formatMetric(first[1] as number)}` : "";
     const duration = run.duration === null ? "" : formatDuration(run.duration);
     const name = h(
