@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import autolog as autolog_bench  # (these six import the standard library only, too)
+import autolog as autolog_bench  # (these seven import the standard library only, too)
+import labextension as lab_bench
 import models as models_bench
 import projects as projects_bench
 import serve as serve_bench
@@ -81,6 +82,7 @@ TARGETS: dict[str, tuple[str, float]] = {
     **autolog_bench.TARGETS,
     **system_bench.TARGETS,
     **projects_bench.TARGETS,
+    **lab_bench.TARGETS,
 }
 UNITS = {"_us": "µs", "_ms": "ms", "_per_s": "runs/s", "_mb_10m": "MB", "_s": "s", "_kb": "KB"}
 
@@ -749,9 +751,11 @@ DISPLAY_NOTES = {
 def side_by_side_figures(quick: bool, report: Report) -> None:
     """Models, the registry, the scoring server and autolog beside MLflow doing the same, the
     TensorBoard import beside tbparse, the system metrics sampler's cost, and what nbtrack run and
-    sweeps add to papermill and Optuna (bench/models.py, serve.py, tb_import.py, autolog.py,
-    system_metrics.py and projects.py, whose docstrings say what each figure times)."""
-    benches = (models_bench, serve_bench, tb_bench, autolog_bench, system_bench, projects_bench)
+    sweeps add to papermill and Optuna, and the JupyterLab extension's server side
+    (bench/models.py, serve.py, tb_import.py, autolog.py, system_metrics.py, projects.py and
+    labextension.py, whose docstrings say what each figure times)."""
+    benches = (models_bench, serve_bench, tb_bench, autolog_bench, system_bench, projects_bench,
+               lab_bench)  # fmt: skip
     figures = {key: value for bench in benches for key, value in bench.figures(quick).items()}
     for key, value in figures.items():
         what = SIDE_NOTES.get(key.removeprefix("mlflow_").removeprefix("ratio_"), "")
@@ -781,6 +785,11 @@ SIDE_NOTES = {
     "sweep_trial_overhead_ms": "per trial of a 200-trial Optuna sweep minus a bare Optuna loop",
     "optuna_trial_ms": "per trial of the bare Optuna loop",
     "sweep_grid_trial_ms": "per trial of a 200-trial grid sweep of a function",
+    "sidebar_10k_ms": "the Runs sidebar's first page of 10,000 runs, server answers, warm",
+    "sidebar_10k_first_ms": "the same, the server's first request",
+    "run_page_ms": "a run page of 5 metrics x 100,000 points: the run and its curves",
+    "labextension_kb": "the JupyterLab extension's JavaScript",
+    "charts_kb": "the widgets' chart bundle its pages load when first needed",
 }
 
 
