@@ -111,6 +111,16 @@ def test_runs_sidebar_run_page_compare_and_badges_in_jupyterlab(tmp_path: Path) 
                                arg=image.element_handle())  # fmt: skip
         shot(run_page, "lab-run-page-light")
         page.screenshot(path=str(ARTIFACTS / "lab-extension-light.png"))  # README's picture
+        # the page may tag the run, and delete (hide) and restore it
+        run_page.locator("input.nbt-tag-key").fill("reviewed")
+        run_page.locator("input.nbt-tag-value").fill("yes")
+        run_page.get_by_role("button", name="Set tag").click()
+        expect(run_page.locator("[data-section='Tags']")).to_contain_text("reviewed")
+        run_page.get_by_role("button", name="Delete run").click()
+        expect(sidebar.locator(".nbt-run-row")).to_have_count(2)
+        run_page.get_by_role("button", name="Restore run").click()
+        expect(sidebar.locator(".nbt-run-row")).to_have_count(3)
+        assert nbtrack.get_run(ids[2]).tags["reviewed"] == "yes"
         # "go to cell" opens the notebook at the cell that made the run
         run_page.locator(".nbt-go-to-cell").click()
         page.wait_for_function(
@@ -151,15 +161,25 @@ def test_a_tracked_cell_gets_a_badge_that_opens_its_run(tmp_path: Path) -> None:
         expect(page.locator(f"#nbtrack-run-{run_id}")).to_contain_text("from-lab")
 
 
-def test_the_runs_sidebar_in_notebook_7(tmp_path: Path) -> None:
+def test_the_runs_sidebar_run_page_compare_and_badges_in_notebook_7(tmp_path: Path) -> None:
     path = notebook(tmp_path)
-    store(tmp_path, path)
+    ids = store(tmp_path, path)
     with jupyter("notebook", tmp_path, "work/train.ipynb") as url, browser_page(url) as page:
         open_sidebar(page)
         sidebar = page.locator("#nbtrack-runs")
         expect(sidebar.locator(".nbt-run-row")).to_have_count(3)
         shot(sidebar, "notebook7-sidebar-light")
-        sidebar.locator(".nbt-run-link").first.click()
-        run_page = page.locator(".nbt-run-page").first  # (in the right panel: one main widget)
-        expect(run_page).to_contain_text("lr")
+        sidebar.locator(f"[data-run-id='{ids[0]}'] .nbt-run-link").click()
+        run_page = page.locator(f"#nbtrack-run-{ids[0]}")  # (the right panel: one main widget)
+        expect(run_page).to_contain_text("lr-0.01")
         shot(run_page, "notebook7-run-page-light")
+        for run_id in ids:
+            sidebar.locator(f"[data-run-id='{run_id}'] input[type=checkbox]").check()
+        sidebar.get_by_role("button", name="Compare 3").click()
+        expect(page.locator(".nbt-compare-page .nbt-compare")).to_contain_text("lr-0.3")
+        # the tracked cell gets its badge here too
+        run_cell(page, 0)
+        run_cell(page, 1)
+        badge = page.locator(".jp-Cell").nth(1).locator(".nbt-cell-badge")
+        expect(badge).to_contain_text("loss 0.5")
+        shot(page.locator(".jp-Cell").nth(1), "notebook7-cell-badge-light")

@@ -102,6 +102,7 @@ export interface Artifact {
 
 export interface RunDetail {
   run_id: string;
+  deleted: boolean;
   duration: number | null;
   name: string;
   experiment: string;

@@ -154,6 +154,7 @@ export class RunPageWidget extends Widget {
       });
     return [
       header,
+      this.changes(run),
       run.error ? h("pre", { class: "nbt-error" }, run.error) : null,
       section("Params", table(Object.entries(run.params).map(([k, v]) => [k, text(v)]))),
       section("Metrics", table(metricRows, ["metric", "last", "min", "max", "points"])),
@@ -185,6 +186,50 @@ export class RunPageWidget extends Widget {
         packages.length ? h("div", { class: "nbt-muted" }, packages.join(", ")) : null,
       ),
     ].filter((s): s is HTMLElement => s !== null);
+  }
+
+  /** What the page may change: a tag, and whether the run is deleted (hidden). */
+  private changes(run: RunDetail): HTMLElement {
+    const key = h("input", {
+      type: "text",
+      class: "nbt-filter nbt-tag-key",
+      placeholder: "tag",
+      "aria-label": "tag name",
+    });
+    const value = h("input", {
+      type: "text",
+      class: "nbt-filter nbt-tag-value",
+      placeholder: "value",
+      "aria-label": "tag value",
+    });
+    const add = h("button", { class: "nbt-button", type: "button" }, "Set tag");
+    const path = `runs/${encodeURIComponent(run.run_id)}`;
+    const send = async (sub: string, method: string, body?: unknown): Promise<void> => {
+      try {
+        await request(sub, this.store, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+        await this.refresh();
+      } catch (err) {
+        this.body.prepend(h("pre", { class: "nbt-error" }, String(err instanceof Error ? err.message : err)));
+      }
+    };
+    add.addEventListener("click", () => {
+      if (key.value.trim()) void send(`${path}/tags`, "POST", { key: key.value.trim(), value: value.value });
+    });
+    const toggle = h(
+      "button",
+      { class: "nbt-button nbt-delete", type: "button" },
+      run.deleted ? "Restore run" : "Delete run",
+    );
+    toggle.addEventListener("click", () => void (run.deleted ? send(`${path}/restore`, "POST") : send(path, "DELETE")));
+    return h(
+      "div",
+      { class: "nbt-run-actions" },
+      key,
+      value,
+      add,
+      toggle,
+      run.deleted ? h("span", { class: "nbt-muted" }, "deleted: hidden from searches") : null,
+    );
   }
 
   private artifact(runId: string, path: string, size: number): HTMLElement {
