@@ -1,6 +1,7 @@
 """The JupyterLab extension in real JupyterLab 4 and Notebook 7 (Chromium): the Runs sidebar
 with no kernel running, its filter, a run page and "go to cell", a comparison, a cell badge,
-and a run another process logs showing up. Screenshots, light and dark, go to tests/artifacts/.
+and a run another process logs showing up (the sidebar asks every second). Screenshots, light
+and dark, go to tests/artifacts/.
 """
 
 from __future__ import annotations
@@ -140,7 +141,7 @@ def test_runs_sidebar_run_page_compare_and_badges_in_jupyterlab(tmp_path: Path) 
         # a run another process logs shows up
         run_python("import nbtrack\nwith nbtrack.run('from-script'):\n    nbtrack.log(x=1)\n",
                    tmp_path / "store", tmp_path)  # fmt: skip
-        expect(sidebar.locator(".nbt-run-row")).to_have_count(4, timeout=5_000)
+        expect(sidebar.locator(".nbt-run-row")).to_have_count(4)  # (polled every second)
         set_theme(page, DARK)
         shot(sidebar, "lab-sidebar-dark")
         set_theme(page, LIGHT)

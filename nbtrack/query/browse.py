@@ -33,16 +33,25 @@ def experiments() -> list[dict[str, Any]]:
     >>> [(e["name"], e["runs"], e["running"]) for e in experiments()]
     [('wine', 1, 0)]
     """
+    return experiments_and_version()[0]
+
+
+def experiments_and_version() -> tuple[list[dict[str, Any]], str]:
+    """:func:`experiments`, and a version of everything a query could see: it changes when
+    anything is logged, ends or is deleted, so a poller can skip reading what has not changed."""
     with get_store().reader.snapshot() as snap:
         rows = snap.rows(
             "SELECT experiment, count(*), count(*) FILTER (WHERE status = 'running'), "
             "max(start_time) FROM runs WHERE NOT deleted GROUP BY experiment "
             "ORDER BY max(start_time) DESC, experiment"
         )
-    return [
+        reader, generation = snap.generation
+        version = f"{id(reader):x}.{generation}"
+    found = [
         {"name": name, "runs": runs, "running": running, "last_start": last}
         for name, runs, running, last in rows
     ]
+    return found, version
 
 
 @dataclass

@@ -51,9 +51,11 @@ def jsonable(value: Any) -> Any:
 
 
 def store_summary() -> dict[str, Any]:
-    """``experiments`` (see :func:`browse.experiments`) and ``active``: runs running now."""
-    found = browse.experiments()
-    return jsonable({"experiments": found, "active": sum(e["running"] for e in found)})
+    """``experiments`` (see :func:`browse.experiments`), ``active`` (runs running now) and
+    ``version`` (changes whenever anything in the store does)."""
+    found, version = browse.experiments_and_version()
+    active = sum(e["running"] for e in found)
+    return jsonable({"experiments": found, "active": active, "version": version})
 
 
 def runs(

@@ -63,6 +63,8 @@ export interface StoreInfo {
   exists: boolean;
   experiments: Experiment[];
   active: number;
+  /** Changes whenever anything in the store does. */
+  version: string;
 }
 
 export interface RunRow {
