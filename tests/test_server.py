@@ -459,7 +459,9 @@ def test_a_run_logged_by_another_process_appears_live(api, tmp_path: Path) -> No
             return [(r["run_id"], r["status"]) for r in runs] == [(run_id, "running")]
 
         wait_for(running, "the other process's run, running")
-        assert api("store", store=str(store))["active"] == 1
+        while_running = api("store", store=str(store))
+        assert while_running["active"] == 1
+        assert api("store", store=str(store))["version"] == while_running["version"]  # idle
         process.stdin.write("\n")
         process.stdin.flush()
         assert process.wait(timeout=60) == 0
@@ -471,7 +473,8 @@ def test_a_run_logged_by_another_process_appears_live(api, tmp_path: Path) -> No
         return run if run["status"] == "finished" else {}
 
     assert wait_for(finished, "the run, finished")["metrics"] == {"loss": 0.25}
-    assert api("store", store=str(store))["active"] == 0
+    after = api("store", store=str(store))
+    assert after["active"] == 0 and after["version"] != while_running["version"]
 
 
 # ---- access ---------------------------------------------------------------------------------
