@@ -90,10 +90,9 @@ def runs_page(
     query = RunQuery(filter, experiment, order_by, include_deleted)
     with get_store().reader.snapshot() as snap:
         keys = _column_keys(snap, experiment)
-        columns = {f"{group}.{key}" for group in GROUPS for key in keys[group]}
         total = snap.rows(*query.count())[0][0]
         base = snap.rows(*query.page(limit, offset))
-        records = page_records(snap, base, columns)
+        records = page_records(snap, base, None)  # every param, metric and tag of the page
         source = {
             row[0]: row[1:]
             for row in snap.rows(

@@ -212,18 +212,20 @@ def _datasets(rows: list[tuple[str, str, Any]]) -> dict[str, str]:
 
 
 def page_records(
-    snap: Snapshot, base: list[tuple[Any, ...]], columns: Collection[str]
+    snap: Snapshot, base: list[tuple[Any, ...]], columns: Collection[str] | None
 ) -> list[dict[str, Any]]:
     """Base rows (tuples of ``BASE_COLUMNS``) read from ``snap`` as ``{column: value}`` records
     with the params, metrics and tags among ``columns`` (and ``datasets``) added, valued as in
-    :func:`search`: what a run table shows, read without pandas."""
+    :func:`search`: what a run table shows, read without pandas. ``columns`` None: every
+    param, metric and tag of the runs (read from the materialised views, which is quicker when
+    most keys are wanted), no datasets."""
     records = [dict(zip(BASE_COLUMNS, row, strict=True)) for row in base]
     by_id = {record["run_id"]: record for record in records}
     groups = _grouped(snap.rows(*_long_rows(snap, list(by_id), columns)))
     for group in _GROUP_ROWS:
         for run_id, key, value in groups[group]:
             by_id[run_id][f"{group}.{key}"] = value
-    if "datasets" in columns:
+    if columns is not None and "datasets" in columns:
         used = _datasets(groups["datasets"])
         for record in records:
             record["datasets"] = used.get(record["run_id"])
