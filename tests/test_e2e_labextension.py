@@ -168,19 +168,31 @@ def test_the_runs_sidebar_run_page_compare_and_badges_in_notebook_7(tmp_path: Pa
     with jupyter("notebook", tmp_path, "work/train.ipynb") as url, browser_page(url) as page:
         open_sidebar(page)
         sidebar = page.locator("#nbtrack-runs")
-        expect(sidebar.locator(".nbt-run-row")).to_have_count(3)
+        rows = sidebar.locator(".nbt-run-row")
+        expect(rows).to_have_count(3)
         shot(sidebar, "notebook7-sidebar-light")
-        sidebar.locator(f"[data-run-id='{ids[0]}'] .nbt-run-link").click()
-        run_page = page.locator(f"#nbtrack-run-{ids[0]}")  # (the right panel: one main widget)
-        expect(run_page).to_contain_text("lr-0.01")
-        shot(run_page, "notebook7-run-page-light")
-        for run_id in ids:
-            sidebar.locator(f"[data-run-id='{run_id}'] input[type=checkbox]").check()
-        sidebar.get_by_role("button", name="Compare 3").click()
-        expect(page.locator(".nbt-compare-page .nbt-compare")).to_contain_text("lr-0.3")
-        # the tracked cell gets its badge here too
+        # the tracked cell gets its badge; its run and one from another process join the list
         run_cell(page, 0)
         run_cell(page, 1)
         badge = page.locator(".jp-Cell").nth(1).locator(".nbt-cell-badge")
         expect(badge).to_contain_text("loss 0.5")
         shot(page.locator(".jp-Cell").nth(1), "notebook7-cell-badge-light")
+        expect(rows).to_have_count(4)
+        run_python("import nbtrack\nwith nbtrack.run('from-script'):\n    nbtrack.log(x=1)\n",
+                   tmp_path / "store", tmp_path)  # fmt: skip
+        expect(rows).to_have_count(5)  # (polled every second)
+        # a run page (in the right-hand panel: Notebook 7 has one main widget) and its cell
+        sidebar.locator(f"[data-run-id='{ids[0]}'] .nbt-run-link").click()
+        run_page = page.locator(f"#nbtrack-run-{ids[0]}")
+        expect(run_page).to_contain_text("lr-0.01")
+        shot(run_page, "notebook7-run-page-light")
+        run_page.locator(".nbt-go-to-cell").click()
+        page.wait_for_function(
+            """(id) => { const w = window.jupyterapp.shell.currentWidget;
+               return w && w.content && w.content.activeCell &&
+                      w.content.activeCell.model.id === id; }""", arg=CELL_ID,
+        )  # fmt: skip
+        for run_id in ids:
+            sidebar.locator(f"[data-run-id='{run_id}'] input[type=checkbox]").check()
+        sidebar.get_by_role("button", name="Compare 3").click()
+        expect(page.locator(".nbt-compare-page .nbt-compare")).to_contain_text("lr-0.3")
