@@ -198,7 +198,7 @@ class _Driver:
         n_jobs: int, root: Path,
     ) -> None:  # fmt: skip
         self.spec = spec
-        self.run_ = run
+        self.sweep_run = run
         self.target = target
         self.options = options
         self.n_jobs = n_jobs
@@ -233,9 +233,9 @@ class _Driver:
         except BaseException as exc:
             from ..exits import outcome
 
-            self.run_.end(*outcome(type(exc), exc, exc.__traceback__))
+            self.sweep_run.end(*outcome(type(exc), exc, exc.__traceback__))
             raise
-        self.run_.end()
+        self.sweep_run.end()
         return self.result
 
     def _parallel(self) -> None:
@@ -289,9 +289,9 @@ class _Driver:
             options = self.options
             if self.n_jobs > 1:  # trials side by side: no interleaved output or progress lines
                 options = _quiet(options)
-            return run_target(self.target, trial.params, parent=self.run_, name=name, tags=tags,
-                              options=options, watch=watch)  # fmt: skip
-        run = start_run(name, self.run_.experiment, trial.params, tags, parent=self.run_)
+            return run_target(self.target, trial.params, parent=self.sweep_run, name=name,
+                              tags=tags, options=options, watch=watch)  # fmt: skip
+        run = start_run(name, self.sweep_run.experiment, trial.params, tags, parent=self.sweep_run)
         if self.forked is not None and worker is not None:
             return run, self.forked.run(worker, run, trial.params, watch)
         try:
@@ -316,8 +316,8 @@ class _Driver:
             ):
                 return
             self.best_value = value
-            self.run_.log_metric(metric, value, step=len(self.result.trials))
-            self.run_.set_tags({"nbtrack.sweep.best_run": run.id,
+            self.sweep_run.log_metric(metric, value, step=len(self.result.trials))
+            self.sweep_run.set_tags({"nbtrack.sweep.best_run": run.id,
                                 "nbtrack.sweep.best_trial": trial.number})  # fmt: skip
 
     def _done_before(self) -> list[TrialResult]:
