@@ -64,6 +64,15 @@ def run_python(code: str, store: Path, tmp_path: Path, name: str = "script.py", 
     return done.stdout
 
 
+def run_cli(store: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``nbtrack --store STORE ARGS…`` in a fresh process, in ``cwd``; returns what it did
+    (whatever its exit code)."""
+    return subprocess.run(
+        [sys.executable, "-m", "nbtrack.cli", "--store", str(store), *args],
+        env=script_env(store), cwd=cwd, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+
+
 def start_python(code: str, store: Path, tmp_path: Path, name: str, **extra: str):
     """Start ``code`` in a fresh Python process, in ``tmp_path``; returns the Popen."""
     script = write_script(tmp_path / name, code)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -12,7 +10,7 @@ import pytest
 
 import nbtrack
 from nbtrack.projects.notebooks import INJECTED_TAG, inject_parameters
-from tests.helpers import script_env, write_script
+from tests.helpers import run_cli, write_script
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
@@ -25,13 +23,6 @@ def notebook(path: Path, *sources: str, parameters: int | None = None) -> Path:
     nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC}),
                    path)  # fmt: skip
     return path
-
-
-def cli(store: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "nbtrack.cli", "--store", str(store), *args],
-        env=script_env(store), cwd=cwd, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
 
 
 def children(parent: str) -> list[nbtrack.RunRecord]:
@@ -82,7 +73,7 @@ def test_a_failing_cell_fails_the_run_keeps_the_notebook_and_exits_non_zero(tmp_
         "raise ValueError('bad data in cell two')",
         "print('never')",
     )
-    done = cli(tmp_store, "run", "fails.ipynb", "-e", "broken", cwd=tmp_path)
+    done = run_cli(tmp_store, "run", "fails.ipynb", "-e", "broken", cwd=tmp_path)
     assert done.returncode == 1
     assert "cell 2 of 3 raised ValueError: bad data in cell two" in done.stderr
     [run_id] = nbtrack.search(experiment="broken")["run_id"]
@@ -120,7 +111,9 @@ def test_a_script_gets_its_params_as_options_and_from_nbtrack_params(tmp_store, 
         with nbtrack.run("eval"):
             nbtrack.log(acc=0.9)
     """)  # fmt: skip
-    done = cli(tmp_store, "run", "train.py", "-p", "lr=0.01", "-p", "layers=[64,64]", cwd=tmp_path)
+    done = run_cli(
+        tmp_store, "run", "train.py", "-p", "lr=0.01", "-p", "layers=[64,64]", cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     assert "argv 0.01 [64, 64]" in done.stdout  # the script's own output is echoed
     [run_id] = nbtrack.search("tags.`nbtrack.kind` = 'script'")["run_id"]
@@ -135,7 +128,7 @@ def test_a_script_gets_its_params_as_options_and_from_nbtrack_params(tmp_store, 
 
 def test_a_failing_script_fails_the_run_with_its_last_lines(tmp_store, tmp_path):
     write_script(tmp_path / "crash.py", "print('working')\nraise SystemExit('out of memory')\n")
-    done = cli(tmp_store, "run", "crash.py", cwd=tmp_path)
+    done = run_cli(tmp_store, "run", "crash.py", cwd=tmp_path)
     assert done.returncode == 1
     record = nbtrack.get_run(nbtrack.search()["run_id"][0])
     assert record.status == "failed"
@@ -148,7 +141,7 @@ def test_a_script_past_its_timeout_is_stopped(tmp_store, tmp_path):
         print("waiting", flush=True)
         signal.pause()
     """)  # fmt: skip
-    done = cli(tmp_store, "run", "hang.py", "--timeout", "2", cwd=tmp_path)
+    done = run_cli(tmp_store, "run", "hang.py", "--timeout", "2", cwd=tmp_path)
     assert done.returncode == 1
     record = nbtrack.get_run(nbtrack.search()["run_id"][0])
     assert record.status == "failed" and "2.0 s timeout" in record.error
@@ -164,7 +157,7 @@ def test_bad_targets_and_params_are_clear_errors_before_anything_runs(tmp_store,
         (["run", "ok.py", "-p", "lr"], "parameters are KEY=VALUE, e.g. -p lr=0.01; got 'lr'"),
         (["run", "broken.ipynb"], "broken.ipynb is not a readable notebook"),
     ]:
-        done = cli(tmp_store, *args, cwd=tmp_path)
+        done = run_cli(tmp_store, *args, cwd=tmp_path)
         assert done.returncode == 1 and message in done.stderr, done.stderr
     assert not (tmp_store / "store.json").exists()
 

@@ -8,14 +8,13 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from pathlib import Path
 
 import nbformat
 import pytest
 
 import nbtrack
 from nbtrack.sweeps import Sweep
-from tests.helpers import script_env, wait_for, write_script
+from tests.helpers import run_cli, script_env, wait_for, write_script
 
 TRIAL_SCRIPT = """
     import os, nbtrack
@@ -30,13 +29,6 @@ TRIAL_SCRIPT = """
 def trials_of(sweep_run_id: str) -> list[dict]:
     frame = nbtrack.search(f"parent_run_id = '{sweep_run_id}'", order_by="start_time")
     return frame.to_dict("records")
-
-
-def cli(store: Path, *args: str, cwd: Path, **popen) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "nbtrack.cli", "--store", str(store), *args],
-        env=script_env(store), cwd=cwd, capture_output=True, text=True, timeout=600, **popen,
-    )  # fmt: skip
 
 
 def test_a_grid_sweep_of_a_function_runs_every_combination_as_child_runs(tmp_store):
@@ -132,7 +124,7 @@ def test_script_trials_run_in_four_parallel_workers_with_no_run_lost_or_doubled(
     tmp_store, tmp_path
 ):
     write_script(tmp_path / "train.py", TRIAL_SCRIPT)
-    done = cli(tmp_store, "sweep", "train.py", "-p", "lr=0.001,0.01,0.1", "-p", "depth=2:4",
+    done = run_cli(tmp_store, "sweep", "train.py", "-p", "lr=0.001,0.01,0.1", "-p", "depth=2:4",
                "--metric", "val_loss", "-j", "4", "--name", "par", cwd=tmp_path)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "9 trials: " in done.stdout and "best val_loss=0.05" in done.stdout
@@ -168,7 +160,7 @@ def test_a_killed_sweep_resumes_without_running_finished_trials_again(tmp_store,
     (tmp_path / "resumed").touch()
     [sweep_id] = nbtrack.search("tags.`nbtrack.kind` = 'sweep'")["run_id"]
     wait_for(lambda: nbtrack.get_run(sweep_id).status == "crashed", "the sweep to be crashed")
-    done = cli(tmp_store, "sweep", "--resume", "long", cwd=tmp_path)
+    done = run_cli(tmp_store, "sweep", "--resume", "long", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     rows = trials_of(sweep_id)
     by_x = Counter(r["params.x"] for r in rows)
@@ -180,12 +172,11 @@ def test_a_killed_sweep_resumes_without_running_finished_trials_again(tmp_store,
 
 def test_ctrl_c_stops_parallel_trials_and_marks_them_interrupted(tmp_store, tmp_path):
     script = write_script(tmp_path / "driver.py", """
-        import os, time, nbtrack
+        import signal, nbtrack
         def train(x):
             nbtrack.log(started=x)
             nbtrack.flush()
-            while not os.path.exists("never"):  # a long training
-                time.sleep(0.05)
+            signal.pause()  # a long training, until Ctrl-C reaches it
         nbtrack.sweep(train, {"x": "1:6"}, n_jobs=2, name="stopped")
     """)  # fmt: skip
     driver = subprocess.Popen([sys.executable, str(script)], env=script_env(tmp_store),
