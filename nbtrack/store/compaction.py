@@ -4,7 +4,8 @@ A compacted segment ``c-<id>.parquet`` carries, in its Parquet metadata, the nam
 segments it replaces (and, transitively, what those replaced). Readers hide replaced segments
 as soon as the compacted one is visible, so no reader sees a row twice; the replaced files are
 deleted afterwards, and a reader that listed one of them just before lists again. One
-compaction runs at a time per store (an ``flock`` on ``segments/.compact.lock``).
+compaction runs at a time per store (an ``flock`` on ``segments/.compact.lock``). ``compact()``
+then writes a run snapshot, which new processes read instead of the segments.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ..errors import StoreWarning
 from .layout import COMPACTED_PREFIX, Layout, store_error
 from .schema import TABLES, arrow_schema
 from .segments import write_segment
+from .snapshots import remove_old, write_snapshot
 
 # Segments at least this large are left alone: merging them gains little and costs a rewrite.
 LARGE_SEGMENT_BYTES = 64 << 20
@@ -84,11 +86,14 @@ def compact(store: str | os.PathLike[str] | None = None, wait: bool = True) -> d
     """
     from . import get_store
 
-    return compact_segments(get_store(store).layout, wait)
+    return compact_segments(get_store(store).layout, wait, snapshot=True)
 
 
-def compact_segments(layout: Layout, wait: bool = True, prefix: str = "") -> dict[str, int]:
-    """Merge the small segments whose names start with ``prefix``; counts per table."""
+def compact_segments(
+    layout: Layout, wait: bool = True, prefix: str = "", snapshot: bool = False
+) -> dict[str, int]:
+    """Merge the small segments whose names start with ``prefix``; counts per table. With
+    ``snapshot``, then write a run snapshot of the store (see :mod:`nbtrack.store.snapshots`)."""
     merged = dict.fromkeys(TABLES, 0)
     if not layout.exists():
         return merged
@@ -105,6 +110,8 @@ def compact_segments(layout: Layout, wait: bool = True, prefix: str = "") -> dic
                 ]  # fmt: skip
                 if len(small) >= 2 and compact_table(layout, table, small):
                     merged[table] = len(small)
+            if snapshot and write_snapshot(layout):
+                remove_old(layout)
     except OSError as err:
         raise store_error(f"compact the store at {layout.root}", err) from err
     return merged

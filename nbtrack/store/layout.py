@@ -7,6 +7,8 @@
     <root>/segments/<table>/c-<id>.parquet           compacted segment; its Parquet metadata
                                                      lists the segments it replaces
     <root>/writers/<writer>.json              heartbeat of a writing process (mtime = last beat)
+    <root>/snapshots/<id>.<part>.parquet      the state of every run, written by compaction
+                                              (see nbtrack.store.snapshots)
     <root>/artifacts/<run_id>/...             files logged with log_artifact (and log_model)
     <root>/registry/<name>/<version>/...      model folders registered from outside the store
     <root>/segments/.registry.lock            held while a registry change is made (numbering)
@@ -78,6 +80,10 @@ class Layout:
     @cached_property
     def artifacts(self) -> Path:
         return self.root / "artifacts"
+
+    @cached_property
+    def snapshots(self) -> Path:
+        return self.root / "snapshots"
 
     def table_dir(self, table: str) -> Path:
         return self.segments / table

@@ -28,6 +28,7 @@ are empty.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import threading
@@ -35,27 +36,29 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
-import pyarrow as pa
 
 from ..config import settings
 from ..errors import StoreError, StoreWarning
 from .buffers import Batch
 from .duck import sql_list, sql_string, to_arrow
-from .layout import Layout
+from .layout import Layout, fsync_path
 from .liveness import writer_alive
 from .schema import (
     COLUMNS,
     END_STATES,
     PUBLISH_ORDER,
     TABLES,
-    arrow_schema,
     duckdb_columns,
     duckdb_types,
 )
+from .snapshots import COVERED, COVERS_KEY, PARTS, RunSnapshot, newest
 from .writer import Writer
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 T = TypeVar("T")
 CACHED = (
@@ -255,6 +258,32 @@ BUILT_FROM = {
 REBUILT_ON_DEMAND = frozenset({"_registry_now", "model_versions", "registered_models"})
 # Relations with every (run_id, key) pair of a built view, read before it is built.
 _KEY_ROWS = {"params": "_param_rows", "tags": "_tag_rows", "latest_metrics": "_metric_keys"}
+# The views a run snapshot answers (see nbtrack.store.snapshots), and what a query may name
+# only once the segments are loaded: the raw rows and what is built from them.
+SNAPSHOT_VIEWS = ("runs", "params", "tags", "latest_metrics")
+RAW_NAMES = frozenset({
+    "events", "metrics", "_run_rows", "_param_rows", "_tag_rows", "_summaries", "_metric_keys",
+    "_states", "_m_states", "_v_runs", "_v_params", "_v_tags", "_v_latest_metrics",
+    *(f"_c_{t}" for t in TABLES), "_c_msum",
+})  # fmt: skip
+# In a snapshot, the run state stored beside search's columns, from which status is derived.
+_SNAPSHOT_RUNS = """
+SELECT * EXCLUDE (_state, _resumed_by) REPLACE (
+    CASE WHEN _state IS NULL OR _state IN ('started', 'resumed')
+         THEN CASE WHEN coalesce(_resumed_by, writer) IN (SELECT writer FROM _dead)
+                   THEN 'crashed' ELSE 'running' END
+         ELSE status END AS status)
+FROM _snap_runs
+"""
+_SNAPSHOT_PARTS = {
+    "runs": "SELECT r.*, s.state AS _state, s.resumed_by AS _resumed_by FROM runs r "
+    "LEFT JOIN _m_states s USING (run_id) ORDER BY r.start_time DESC, r.run_id",
+    "params": "SELECT * FROM params ORDER BY run_id, key",
+    "tags": "SELECT * FROM tags ORDER BY run_id, key",
+    "latest_metrics": "SELECT * FROM latest_metrics ORDER BY run_id, key",
+    "metric_segments": "SELECT DISTINCT run_id, parse_filename(_seg) AS segment FROM _c_msum "
+    "ORDER BY ALL",
+}
 # How often the liveness of writers with running runs is checked again when nothing changed.
 LIVENESS_CHECK_S = 1.0
 
@@ -289,11 +318,17 @@ class Reader:
         self._unloaded = set(LAZY)
         self._built: set[str] = set()
         self._stale: set[str] = set()  # built tables of REBUILT_ON_DEMAND whose sources changed
+        # The run snapshot queries read while the store is as it describes; snapshots are used
+        # only until the segments of the tables they cover are first loaded.
+        self._snap: RunSnapshot | None = None
+        self._snapshots_usable = True
         for table in CACHED:
             self._con.execute(f"CREATE TABLE _c_{table} (_seg VARCHAR, {duckdb_columns(table)})")
         self._con.execute(f"CREATE TABLE _c_msum ({_SUMMARY_COLUMNS})")
-        for table in TABLES:  # (from_batches: pyarrow's other constructors import pandas)
-            self._con.register(f"_p_{table}", pa.Table.from_batches([], arrow_schema(table)))
+        for table in TABLES:  # empty until this process has unflushed rows (no pyarrow needed;
+            # FROM range(0), unlike WHERE false, leaves its columns nullable in what is copied)
+            columns = ", ".join(f'NULL::{kind} AS "{c}"' for c, kind in duckdb_types(table))
+            self._con.execute(f"CREATE TEMP VIEW _p_{table} AS SELECT {columns} FROM range(0)")
         self.generation = 0  # bumps whenever anything a query could see has changed
         self._dead: set[str] = set()
         self._dead_checked = 0.0
@@ -344,8 +379,13 @@ class Reader:
 
     def _refresh_once(self) -> None:
         listing, pending = self._list()
+        if self._snapshots_usable:
+            self._pick_snapshot(listing, pending.tables())
+        skipped = set(COVERED) if self._snap is not None else set()
         changed = {table for table in TABLES if listing[table] != self._visible[table]}
         for table in TABLES:
+            if table in skipped:
+                continue
             if table not in self._unloaded:
                 self._sync(table, listing[table])
             elif table in changed:
@@ -353,10 +393,11 @@ class Reader:
         self._visible = {t: [f for f in fs if f not in self._bad] for t, fs in listing.items()}
         now_pending = pending.tables()
         for table in now_pending | self._pending_tables:  # new rows, or rows now in segments
+            self._con.execute(f"DROP VIEW IF EXISTS _p_{table}")  # (an empty one at first)
             self._con.register(f"_p_{table}", pending.table(table))
             changed.add(table)
         self._pending_tables = now_pending
-        if "events" in changed:  # run states first: liveness below reads them
+        if "events" in changed and self._snap is None:  # run states first: liveness reads them
             self._con.execute("CREATE OR REPLACE TABLE _m_states AS SELECT * FROM _states")
         now = time.monotonic()
         if changed & {"runs", "events"} or now - self._dead_checked > LIVENESS_CHECK_S:
@@ -375,6 +416,8 @@ class Reader:
         :data:`REBUILT_ON_DEMAND`: mark them for the next query that needs them)."""
         for name, (view, sources) in MATERIALIZED.items():
             if name in self._built and sources & changed:
+                if self._snap is not None and name in SNAPSHOT_VIEWS:
+                    continue  # views of the snapshot, which derive status as they are read
                 if name in REBUILT_ON_DEMAND:
                     self._stale.add(name)
                 else:
@@ -395,7 +438,10 @@ class Reader:
 
     def _prepare(self, sql: str) -> None:
         """Build the tables that ``sql`` names (a word such as ``params`` in it, anywhere)."""
-        self._build(re.findall(r"\w+", sql.lower()))
+        words = set(re.findall(r"\w+", sql.lower()))
+        if words & RAW_NAMES:
+            self._need_segments()
+        self._build(words)
 
     def _list(self) -> tuple[dict[str, list[str]], Batch]:
         """Visible segments per table, plus this process's rows not yet in any of them."""
@@ -459,6 +505,91 @@ class Reader:
                 )  # fmt: skip
         return good
 
+    # ---- run snapshots --------------------------------------------------------------------
+    def _pick_snapshot(self, listing: dict[str, list[str]], pending: set[str]) -> None:
+        """Read the newest run snapshot while the store is exactly as it describes (and this
+        process has no unflushed rows of its tables); else leave it, for the segments."""
+        current = self._snap
+        clean = not pending.intersection(COVERED)
+        if current is not None and clean and current.matches(listing):
+            return
+        found = newest(self.layout, self._con) if clean else None
+        if found is not None and found.matches(listing):
+            if current is None or found.id != current.id:
+                self._use_snapshot(found)
+            return
+        self._snapshots_usable = False
+        if current is not None:
+            self._leave_snapshot()
+
+    def _use_snapshot(self, snap: RunSnapshot) -> None:
+        views = {"runs": "_snap_runs", "metric_segments": "_snap_msegs"}
+        for part, path in snap.files.items():
+            self._con.execute(
+                f"CREATE OR REPLACE VIEW {views.get(part, part)} AS "
+                f"SELECT * FROM read_parquet({sql_string(str(path))})"
+            )
+        self._con.execute(f"CREATE OR REPLACE VIEW runs AS {_SNAPSHOT_RUNS}")
+        self._built.update(SNAPSHOT_VIEWS)
+        self._snap = snap
+
+    def _leave_snapshot(self) -> None:
+        """Drop the snapshot's views; the next refresh reads the segments they stood for."""
+        self._snap = None
+        for name in SNAPSHOT_VIEWS:
+            self._con.execute(f"DROP VIEW IF EXISTS {name}")
+            self._built.discard(name)
+        for table in COVERED:
+            self._visible[table] = []
+
+    def _need_segments(self) -> None:
+        """Load the segments (leaving the run snapshot, if one is read): for a query of raw rows
+        or metric points."""
+        self._snapshots_usable = False
+        if self._snap is not None:
+            self._leave_snapshot()
+            self._refresh()
+
+    def write_snapshot(self, snapshot_id: str) -> str | None:
+        """Write the state of every run as snapshot ``snapshot_id`` (see
+        :mod:`nbtrack.store.snapshots`); returns its id, or None when the newest snapshot is
+        still current or the store has no runs."""
+        with self._lock:
+            self._snapshots_usable = False
+            self._refresh()
+            current = newest(self.layout, self._con)
+            if not self._visible["runs"] or (current and current.matches(self._visible)):
+                return None
+            self._build(SNAPSHOT_VIEWS)
+            self._load(["metrics"])
+            covers = {t: sorted(os.path.basename(f) for f in self._visible[t]) for t in COVERED}
+            self.layout.snapshots.mkdir(exist_ok=True)
+            written: list[tuple[Path, Path]] = []
+            try:
+                for part in PARTS:
+                    final = self.layout.snapshots / f"{snapshot_id}.{part}.parquet"
+                    hidden = final.with_name(f".{final.name}.tmp")
+                    written.append((hidden, final))
+                    meta = {"nbtrack.snapshot": snapshot_id}
+                    if part == "runs":
+                        meta[COVERS_KEY] = json.dumps(covers)
+                    pairs = ", ".join(f"{sql_string(k)}: {sql_string(v)}" for k, v in meta.items())
+                    self._con.execute(
+                        f"COPY ({_SNAPSHOT_PARTS[part]}) TO {sql_string(str(hidden))} "
+                        f"(FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{pairs}}})"
+                    )
+                    fsync_path(hidden)
+                self.layout.publish(written)
+            except BaseException:
+                self.layout.discard(hidden for hidden, _ in written)
+                raise
+            return snapshot_id
+
+    def close(self) -> None:
+        """Close the DuckDB connection (the reader is unusable afterwards)."""
+        with self._lock:
+            self._con.close()
+
     # ---- lazy tables ----------------------------------------------------------------------
     def _define_raw(self, table: str, files: list[str]) -> None:
         """Point the raw views of lazy ``table`` at ``files`` (its segments, while it is not
@@ -498,6 +629,8 @@ class Reader:
     def _load(self, tables: Iterable[str]) -> None:
         """Read the segments of those of ``tables`` that are lazy and not loaded yet into the
         cache, and point their views at it."""
+        if self._snap is not None and set(tables) & set(COVERED):
+            self._need_segments()
         new = sorted(self._unloaded.intersection(tables))
         self._unloaded.difference_update(new)
         for table in new:
@@ -526,7 +659,7 @@ class Reader:
         return self._direct(lambda: read(self._con))
 
     def _define_metrics_view(self, files: list[str]) -> None:
-        cols = ", ".join(f'"{c}"' for c in arrow_schema("metrics").names)
+        cols = ", ".join(f'"{c}"' for c in COLUMNS["metrics"])
         source = f"read_parquet({sql_list(files)})" if files else "_p_metrics WHERE false"
         self._con.execute(
             f"CREATE OR REPLACE VIEW metrics AS SELECT {cols} FROM {source} "
@@ -535,12 +668,16 @@ class Reader:
 
     # ---- liveness -------------------------------------------------------------------------
     def _dead_writers(self) -> set[str]:
+        # a resumed run is written by the writer that resumed it (host and pid unknown)
+        source = "_run_rows r LEFT JOIN _m_states s USING (run_id)"
+        if self._snap is not None:
+            source = "(SELECT *, _state AS state, _resumed_by AS resumed_by FROM _snap_runs) r"
+        state = "r" if self._snap is not None else "s"
         rows = self._con.execute(
-            # a resumed run is written by the writer that resumed it (host and pid unknown)
-            "SELECT DISTINCT coalesce(s.resumed_by, r.writer), "
-            "if(s.resumed_by IS NULL, r.host, NULL), if(s.resumed_by IS NULL, r.pid, NULL) "
-            "FROM _run_rows r LEFT JOIN _m_states s USING (run_id) "
-            "WHERE s.state IS NULL OR s.state IN ('started', 'resumed')"
+            f"SELECT DISTINCT coalesce({state}.resumed_by, r.writer), "
+            f"if({state}.resumed_by IS NULL, r.host, NULL), "
+            f"if({state}.resumed_by IS NULL, r.pid, NULL) FROM {source} "
+            f"WHERE {state}.state IS NULL OR {state}.state IN ('started', 'resumed')"
         ).fetchall()
         own = self._own_writer()
         dead = set()
@@ -625,6 +762,8 @@ class Reader:
         with self._lock:
             if table not in CACHED or table in self._unloaded or path in self._loaded[table]:
                 return
+            if self._snap is not None and table in COVERED:
+                return  # read with the rest once the snapshot is left
             # One statement of lists (not an Arrow scan, not a row at a time): the cheapest way
             # into DuckDB for a few rows.
             columns = [
@@ -642,8 +781,9 @@ class Reader:
     def known_runs(self, run_ids: Iterable[str]) -> set[str]:
         """Those of ``run_ids`` the store has, this process's unflushed runs included."""
         with self.snapshot():
+            source = "runs" if self._snap is not None else "_run_rows"
             rows = self._con.execute(
-                "SELECT DISTINCT run_id FROM _run_rows WHERE run_id IN (SELECT unnest(?))",
+                f"SELECT DISTINCT run_id FROM {source} WHERE run_id IN (SELECT unnest(?))",
                 [sorted(set(run_ids))],
             ).fetchall()
         return {r[0] for r in rows}
@@ -661,6 +801,8 @@ class Reader:
         Metric points stream from the segments that hold them into the file, never through
         Python; a segment removed by a concurrent compaction makes the whole copy start over.
         """
+        import pyarrow as pa
+
         ids = pa.table({"run_id": pa.array(list(run_ids), type=pa.string())})
         with self._lock:
             self._con.register("_copy_ids", ids)
@@ -706,6 +848,7 @@ class Reader:
         self, table: str, run_ids: list[str] | None, path: Path, metadata: Mapping[str, str]
     ) -> int:
         """Copy the rows of ``run_ids`` (None: every row) of ``table`` into ``path``."""
+        self._need_segments()
         cols = ", ".join(f'"{c}"' for c in COLUMNS[table])
         where = "true" if run_ids is None else "run_id IN (SELECT run_id FROM _copy_ids)"
         if table == "metrics":
@@ -721,14 +864,25 @@ class Reader:
             source, order = _RAW_ROWS[table]
             query = f"SELECT {cols} FROM {source} WHERE {where} ORDER BY {order}"
         pairs = ", ".join(f"{sql_string(k)}: {sql_string(v)}" for k, v in metadata.items())
+        # Every column optional, as in the segments, whatever the rows: DuckDB writes a column
+        # as required when it can prove it holds no null (here, when the filter implies it).
+        optional = ", ".join(f'if("{c}" IS NULL, NULL, "{c}") AS "{c}"' for c in COLUMNS[table])
         copied = self._con.execute(
-            f"COPY ({query}) TO {sql_string(str(path))} "
+            f"COPY (SELECT {optional} FROM ({query})) TO {sql_string(str(path))} "
             f"(FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{pairs}}})"
         ).fetchone()
         return int(copied[0]) if copied else 0
 
     def _metric_segments(self, run_ids: list[str]) -> list[str]:
         """The metric segments holding points of ``run_ids`` (call after refresh)."""
+        if self._snap is not None:
+            directory = self.layout.table_dir("metrics")
+            found = self._con.execute(
+                "SELECT DISTINCT segment FROM _snap_msegs WHERE run_id IN (SELECT unnest(?)) "
+                "ORDER BY 1",
+                [run_ids],
+            ).fetchall()
+            return [str(directory / row[0]) for row in found]
         self._load(["metrics"])
         rows = self._con.execute(
             "SELECT DISTINCT _seg FROM _c_msum WHERE run_id IN (SELECT unnest(?)) ORDER BY 1",

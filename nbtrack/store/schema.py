@@ -54,26 +54,32 @@ TIME_COLUMNS = frozenset({"created_at", "timestamp"})
 END_STATES = ("finished", "failed", "interrupted", "killed")
 
 
+# The type of each column that is not text (times are TIME_COLUMNS), by kind.
+_KINDS = {
+    "pid": "int", "execution_count": "int", "git_dirty": "bool", "num": "float", "step": "int",
+    "size": "int", "num_rows": "int", "version": "int",
+}  # fmt: skip
+
+
+def _kind(table: str, column: str) -> str:
+    """``time``, ``int``, ``float``, ``bool`` or ``text``: a column's type, in any engine."""
+    if column in TIME_COLUMNS:
+        return "time"
+    if column == "value" and table == "metrics":
+        return "float"
+    return _KINDS.get(column, "text")
+
+
 @cache
 def arrow_schema(table: str) -> Any:  # pyarrow.Schema
     """The Arrow schema of ``table``."""
     import pyarrow as pa
 
-    ts = pa.timestamp(TIME_UNIT, tz="UTC")
     types = {
-        "pid": pa.int64(),
-        "execution_count": pa.int64(),
-        "git_dirty": pa.bool_(),
-        "num": pa.float64(),
-        "step": pa.int64(),
-        "value": pa.float64() if table == "metrics" else pa.string(),
-        "size": pa.int64(),
-        "num_rows": pa.int64(),
-        "version": pa.int64(),
-    }
-    return pa.schema(
-        [(c, ts if c in TIME_COLUMNS else types.get(c, pa.string())) for c in COLUMNS[table]]
-    )
+        "time": pa.timestamp(TIME_UNIT, tz="UTC"), "int": pa.int64(), "float": pa.float64(),
+        "bool": pa.bool_(), "text": pa.string(),
+    }  # fmt: skip
+    return pa.schema([(c, types[_kind(table, c)]) for c in COLUMNS[table]])
 
 
 def as_row(table: str, values: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -98,11 +104,11 @@ def duckdb_types(table: str) -> list[tuple[str, str]]:
     >>> duckdb_types("registry_events")[:3]
     [('name', 'VARCHAR'), ('version', 'BIGINT'), ('timestamp', 'TIMESTAMPTZ')]
     """
-    names = {"string": "VARCHAR", "double": "DOUBLE", "int64": "BIGINT", "bool": "BOOLEAN"}
-    return [
-        (f.name, "TIMESTAMPTZ" if f.name in TIME_COLUMNS else names[str(f.type)])
-        for f in arrow_schema(table)
-    ]
+    types = {
+        "time": "TIMESTAMPTZ", "int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN",
+        "text": "VARCHAR",
+    }  # fmt: skip
+    return [(c, types[_kind(table, c)]) for c in COLUMNS[table]]
 
 
 def duckdb_columns(table: str) -> str:

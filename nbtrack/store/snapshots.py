@@ -1,0 +1,121 @@
+"""Run snapshots: the state of every run as a few Parquet files, so a new process starts fast.
+
+Compaction writes one after merging (see :func:`write_snapshot`)::
+
+    <root>/snapshots/<id>.params.parquet          one row per run and param: its current value
+    <root>/snapshots/<id>.tags.parquet            one row per run and tag
+    <root>/snapshots/<id>.latest_metrics.parquet  one row per run and metric: last, min, max, count
+    <root>/snapshots/<id>.metric_segments.parquet which metric segments hold each run's points
+    <root>/snapshots/<id>.runs.parquet            one row per run: what ``search`` shows of it,
+                                                  its raw state, and (in the Parquet metadata)
+                                                  the segments the snapshot was built from
+
+These are the tables a query reads (the ``runs``, ``params``, ``tags`` and ``latest_metrics``
+views of ``nbtrack.sql``), written by DuckDB as plain Parquet, so any engine reads them too.
+The ``runs`` file is published last and names the segments of the ``runs``, ``events``,
+``params``, ``tags`` and ``metrics`` tables that the snapshot reflects. A reader whose listing of
+those tables is exactly that answers queries from the snapshot's files, with no segment read and
+nothing aggregated; a run's ``running`` state is still checked against its writer's heartbeat.
+Once anything newer appears (another process logs, or this one does), the reader loads the
+segments as usual. Older snapshots are removed; the newest two are kept, so that a reader still
+reading the previous one finds it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .layout import Layout
+
+if TYPE_CHECKING:
+    import duckdb
+
+# The tables whose state a snapshot holds (the other tables are small and always loaded).
+COVERED = ("runs", "events", "params", "tags", "metrics")
+# The files of a snapshot, published in this order (``runs``, which names its segments, last).
+PARTS = ("params", "tags", "latest_metrics", "metric_segments", "runs")
+COVERS_KEY = "nbtrack.covers"
+KEEP = 2
+
+
+@dataclass(frozen=True)
+class RunSnapshot:
+    """One published snapshot: its files by part, and the segment names per covered table."""
+
+    id: str
+    files: dict[str, Path]
+    covers: dict[str, list[str]]
+
+    def matches(self, listing: dict[str, list[str]]) -> bool:
+        """Whether ``listing`` (visible segment paths per table) is what it was built from."""
+        return all(
+            sorted(os.path.basename(f) for f in listing[t]) == self.covers.get(t) for t in COVERED
+        )
+
+
+def new_id() -> str:
+    """A snapshot id; later ids sort after earlier ones."""
+    return f"s{time.time_ns():020d}-{secrets.token_hex(4)}"
+
+
+def part_path(layout: Layout, snapshot_id: str, part: str) -> Path:
+    return layout.snapshots / f"{snapshot_id}.{part}.parquet"
+
+
+def published(layout: Layout) -> list[str]:
+    """Ids of the complete snapshots in the store, oldest first."""
+    try:
+        names = [e.name for e in os.scandir(layout.snapshots) if not e.name.startswith(".")]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    ids = {n.split(".", 1)[0] for n in names if n.endswith(".runs.parquet")}
+    return sorted(i for i in ids if all(f"{i}.{part}.parquet" in names for part in PARTS))
+
+
+def newest(layout: Layout, con: duckdb.DuckDBPyConnection) -> RunSnapshot | None:
+    """The newest complete snapshot, read with ``con`` (None: none, or unreadable)."""
+    import duckdb
+
+    ids = published(layout)
+    if not ids:
+        return None
+    files = {part: part_path(layout, ids[-1], part) for part in PARTS}
+    try:
+        rows = con.execute(
+            "SELECT value FROM parquet_kv_metadata(?) WHERE key = ?",
+            [str(files["runs"]), COVERS_KEY.encode()],
+        ).fetchall()
+        covers = json.loads(rows[0][0]) if rows else None
+    except (duckdb.Error, ValueError):
+        return None  # removed meanwhile, or damaged: the reader loads the segments instead
+    if not isinstance(covers, dict):
+        return None
+    return RunSnapshot(ids[-1], files, covers)
+
+
+def write_snapshot(layout: Layout) -> str | None:
+    """Write a snapshot of the store as it is now (skipped when the newest one is still
+    current, or there are no runs); returns its id. Call it under the compaction lock."""
+    from .reader import Reader
+
+    reader = Reader(layout, lambda: None)
+    try:
+        return reader.write_snapshot(new_id())
+    finally:
+        reader.close()
+
+
+def remove_old(layout: Layout) -> None:
+    """Delete all but the newest :data:`KEEP` snapshots (and files of unfinished ones)."""
+    keep = set(published(layout)[-KEEP:])
+    try:
+        names = [e.name for e in os.scandir(layout.snapshots) if not e.name.startswith(".")]
+    except FileNotFoundError:
+        return
+    layout.remove(layout.snapshots / n for n in names if n.split(".", 1)[0] not in keep)
