@@ -77,15 +77,19 @@ def _json(value: Any) -> str:
 
 # ---- commands ---------------------------------------------------------------------------------
 def _ls(args: argparse.Namespace) -> int:
-    import nbtrack
+    if args.json:  # every column, as search() gives it
+        import nbtrack
 
-    frame = nbtrack.search(args.filter, experiment=args.experiment, limit=args.limit)
-    if args.json:
+        frame = nbtrack.search(args.filter, experiment=args.experiment, limit=args.limit)
         print(frame.to_json(orient="records", date_format="iso"))
-    elif frame.empty:
+        return 0
+    from .query.search import RunQuery  # (a table of base columns needs no pandas)
+
+    rows = RunQuery(args.filter, args.experiment).records(args.limit)
+    if not rows:
         print("no runs", file=sys.stderr)
     else:
-        print(format_table(frame[list(LS_COLUMNS)].to_dict("records"), LS_COLUMNS, _width()))
+        print(format_table(rows, LS_COLUMNS, _width()))
     return 0
 
 

@@ -107,6 +107,12 @@ class RunQuery:
         """The ids of the matching runs, in order."""
         return get_store().reader.query(*self.page()).column("run_id").to_pylist()
 
+    def records(self, limit: int | None = None, columns: Collection[str] = ()) -> list[dict]:
+        """The first ``limit`` matching runs as records with ``columns`` (see
+        :func:`page_records`), read without pandas."""
+        with get_store().reader.snapshot() as snap:
+            return page_records(snap, snap.rows(*self.page(limit)), columns)
+
     def read_page(
         self, size: int, offset: int, columns: Collection[str]
     ) -> tuple[int, int, list[dict[str, Any]]]:

@@ -30,7 +30,7 @@ import os
 import secrets
 import threading
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from functools import cached_property
 from pathlib import Path
@@ -42,6 +42,17 @@ from .schema import FORMAT_VERSION, TABLES
 COMPACTED_PREFIX = "c-"
 REPLACES_KEY = b"nbtrack.replaces"
 FORMAT_KEY = b"nbtrack.format"
+
+
+# Reads the key-value metadata of a Parquet file (raises FileNotFoundError when it is gone).
+MetadataReader = Callable[[Path], Mapping[bytes, bytes]]
+
+
+def parquet_metadata(path: Path) -> Mapping[bytes, bytes]:
+    """The key-value metadata of the Parquet file at ``path``, read with pyarrow."""
+    import pyarrow.parquet as pq
+
+    return pq.read_metadata(path).metadata or {}
 
 
 FIX_HINT = (
@@ -126,8 +137,9 @@ class Layout:
         self.check_format()
 
     # ---- segment visibility -------------------------------------------------------------
-    def list_segments(self, table: str) -> list[str]:
+    def list_segments(self, table: str, read_metadata: MetadataReader | None = None) -> list[str]:
         """Visible segment paths of ``table``: every segment not replaced by a compacted one.
+        ``read_metadata`` reads a Parquet file's key-value metadata (default: with pyarrow).
 
         Raises FileNotFoundError when a compacted segment vanished while being inspected (a
         concurrent compaction); callers list again.
@@ -148,18 +160,18 @@ class Layout:
         replaced: set[str] = set()
         for name in names:
             if name.startswith(COMPACTED_PREFIX):
-                replaced |= self.replaced_by(directory / name)
+                replaced |= self.replaced_by(directory / name, read_metadata)
         return sorted(str(directory / n) for n in names if n not in replaced)
 
-    def replaced_by(self, path: Path) -> frozenset[str]:
+    def replaced_by(
+        self, path: Path, read_metadata: MetadataReader | None = None
+    ) -> frozenset[str]:
         """Names of the segments a compacted segment replaces (cached: segments are immutable)."""
         key = str(path)
         found = self._replaces.get(key)
         if found is None:
-            import pyarrow.parquet as pq
-
             try:
-                meta = pq.read_metadata(path).metadata or {}
+                meta = (read_metadata or parquet_metadata)(path)
             except FileNotFoundError:
                 raise
             except Exception:  # a corrupt file replaces nothing; the reader warns about it

@@ -453,8 +453,22 @@ class Reader:
 
     def _list_segments(self) -> dict[str, list[str]]:
         # Reverse publish order: whoever sees a run's end event also sees the data before it.
-        listing = {t: self.layout.list_segments(t) for t in reversed(PUBLISH_ORDER)}
+        listing = {
+            t: self.layout.list_segments(t, self._parquet_metadata) for t in reversed(PUBLISH_ORDER)
+        }
         return {t: [f for f in files if f not in self._bad] for t, files in listing.items()}
+
+    def _parquet_metadata(self, path: Path) -> dict[bytes, bytes]:
+        """The key-value metadata of the Parquet file at ``path`` (read without pyarrow)."""
+        try:
+            rows = self._con.execute(
+                "SELECT key, value FROM parquet_kv_metadata(?)", [str(path)]
+            ).fetchall()
+        except duckdb.IOException as err:
+            if not os.path.exists(path):
+                raise FileNotFoundError(path) from err
+            raise
+        return dict(rows)
 
     def _sync(self, table: str, files: list[str]) -> bool:
         """Bring the cache of ``table`` in line with ``files``; True when anything changed."""
@@ -506,6 +520,11 @@ class Reader:
         return good
 
     # ---- run snapshots --------------------------------------------------------------------
+    @property
+    def snapshot_id(self) -> str | None:
+        """The run snapshot that queries read now (None: they read the segments)."""
+        return self._snap.id if self._snap is not None else None
+
     def _pick_snapshot(self, listing: dict[str, list[str]], pending: set[str]) -> None:
         """Read the newest run snapshot while the store is exactly as it describes (and this
         process has no unflushed rows of its tables); else leave it, for the segments."""

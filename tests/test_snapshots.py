@@ -1,0 +1,208 @@
+"""Run snapshots: after compaction a new process answers queries from one set of files, with the
+same answers as from the segments, and goes back to the segments as soon as the store moves on."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from helpers import run_python, start_python, wait_for
+
+import nbtrack
+import nbtrack.store
+from nbtrack.query.search import RunQuery
+from nbtrack.store import Store, get_store
+from nbtrack.store.snapshots import published
+
+FILTER = "params.depth >= 2 and metrics.acc > 0.1 and tags.model = 'rf'"
+
+
+def new_process_view(monkeypatch: pytest.MonkeyPatch, root: Path) -> Store:
+    """The store as a new process opens it: a Store with a reader of its own."""
+    store = Store(root.resolve())
+    monkeypatch.setitem(nbtrack.store._stores, root.resolve(), store)
+    return store
+
+
+def answers() -> dict[str, object]:
+    """What users ask of a store, as comparable values."""
+    ids = sorted(nbtrack.search(include_deleted=True)["run_id"])
+    total, _, page = RunQuery(FILTER, order_by=["metrics.acc DESC"]).read_page(
+        50, 0, ["params.depth", "metrics.acc", "tags.model"]
+    )
+    return {
+        "all": nbtrack.search(include_deleted=True).sort_values("run_id", ignore_index=True),
+        "filtered": nbtrack.search(FILTER, order_by=["metrics.acc DESC", "name"]),
+        "page": (total, page),
+        "records": [nbtrack.get_run(i) for i in ids],
+        "history": nbtrack.history(ids).sort_values(["run_id", "key", "step"], ignore_index=True),
+        "experiments": nbtrack.search(experiment="b*")["name"].tolist(),
+    }
+
+
+def assert_same(got: dict[str, object], expected: dict[str, object]) -> None:
+    for key, value in expected.items():
+        if isinstance(value, pd.DataFrame):
+            pd.testing.assert_frame_equal(got[key], value)
+        else:
+            assert got[key] == value, key
+
+
+def log_runs(n: int, experiment: str = "base") -> list[str]:
+    ids = []
+    for i in range(n):
+        with nbtrack.run(f"r-{i}", experiment=experiment) as run:
+            run.log_params({"depth": i, "lr": 0.1 / (i + 1), "kind": ["a", "b"][i % 2],
+                            "flag": i % 2 == 0, "layers": [i, i]})  # fmt: skip
+            run.set_tags({"model": "rf" if i % 3 else "mlp"})
+            for step in range(5):
+                run.log(acc=i / n + step / 100, loss=1 / (step + 1))
+            ids.append(run.id)
+    return ids
+
+
+@pytest.fixture
+def varied_store(tmp_store: Path, tmp_path: Path) -> Path:
+    """Finished, failed, nested and deleted runs, typed params, a re-logged param and a tag,
+    and a run whose process was killed while it ran."""
+    ids = log_runs(6)
+    with nbtrack.run("parent", experiment="big") as parent:
+        with nbtrack.run("child", experiment="big") as child:
+            child.log(acc=0.5)
+        parent.log_param("depth", 3)
+        parent.log_param("depth", 4)
+        parent.set_tag("model", "rf")
+        parent.set_tag("model", "gbm")
+    with pytest.raises(ZeroDivisionError), nbtrack.run("broken", experiment="big") as run:
+        run.log(acc=0.2)
+        1 / 0  # noqa: B018
+    nbtrack.delete_run(ids[0])
+    nbtrack.flush()
+    proc = start_python(
+        "import nbtrack, signal\nrun = nbtrack.start_run('killed', params={'depth': 9})\n"
+        "run.log(acc=0.9)\nnbtrack.flush()\nprint(run.id, flush=True)\nsignal.pause()\n",
+        tmp_store, tmp_path, "killed.py",
+    )  # fmt: skip
+    proc.stdout.readline()
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)
+    return tmp_store
+
+
+def test_a_new_process_answers_from_the_snapshot_as_from_the_segments(
+    varied_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    new_process_view(monkeypatch, varied_store)
+    expected = answers()
+    assert get_store().reader.snapshot_id is None
+    assert "crashed" in set(expected["all"]["status"])
+    nbtrack.compact()
+    assert len(published(get_store().layout)) == 1
+
+    store = new_process_view(monkeypatch, varied_store)
+    nbtrack.search(limit=1)
+    assert store.reader.snapshot_id == published(store.layout)[0]
+    assert_same(answers(), expected)
+    assert store.reader.snapshot_id is not None  # history read the segments it names
+
+    nbtrack.sql("SELECT count(*) FROM events").fetchall()  # raw rows: from the segments
+    assert store.reader.snapshot_id is None
+    assert_same(answers(), expected)
+
+
+def test_the_state_moves_on_from_the_snapshot(
+    varied_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nbtrack.compact()
+    store = new_process_view(monkeypatch, varied_store)
+    before = nbtrack.search()
+    assert store.reader.snapshot_id is not None
+
+    run_python("import nbtrack\nwith nbtrack.run('later', experiment='big') as run:\n"
+               "    run.log(acc=0.99)\n", varied_store, tmp_path)  # fmt: skip
+    after = nbtrack.search()
+    assert store.reader.snapshot_id is None
+    assert len(after) == len(before) + 1 and after["name"].iloc[0] == "later"
+
+    with nbtrack.run("mine") as run:  # this process's own rows, unflushed
+        run.log(acc=0.01)
+    assert nbtrack.search(limit=1)["name"].tolist() == ["mine"]
+
+
+def test_own_logging_leaves_the_snapshot(
+    varied_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nbtrack.compact()
+    store = new_process_view(monkeypatch, varied_store)
+    count = len(nbtrack.search())
+    assert store.reader.snapshot_id is not None
+    with nbtrack.run("mine") as run:
+        run.log(acc=0.01)
+        assert nbtrack.get_run(run.id).status == "running"
+    assert len(nbtrack.search()) == count + 1
+    assert store.reader.snapshot_id is None
+
+
+def test_a_run_whose_writer_dies_after_the_snapshot_shows_crashed(
+    tmp_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log_runs(2)
+    proc = start_python(
+        "import nbtrack, signal\nrun = nbtrack.start_run('live')\nrun.log(acc=0.5)\n"
+        "nbtrack.flush()\nprint(run.id, flush=True)\nsignal.pause()\n",
+        tmp_store, tmp_path, "live.py",
+    )  # fmt: skip
+    run_id = proc.stdout.readline().strip()
+    nbtrack.compact()
+    store = new_process_view(monkeypatch, tmp_store)
+    try:
+        assert nbtrack.get_run(run_id).status == "running"
+        assert store.reader.snapshot_id is not None
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=30)
+    wait_for(lambda: nbtrack.get_run(run_id).status == "crashed", "the run to show crashed")
+    assert store.reader.snapshot_id is not None  # its state is derived as it is read
+
+
+def test_newer_compactions_replace_snapshots_under_a_reader(
+    tmp_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log_runs(3)
+    nbtrack.flush()
+    nbtrack.compact()
+    store = new_process_view(monkeypatch, tmp_store)
+    assert len(nbtrack.search()) == 3 and store.reader.snapshot_id is not None
+    for i in range(3):  # each adds a run (from this process) and a snapshot; two are kept
+        new_process_view(monkeypatch, tmp_store)
+        log_runs(1, experiment=f"more-{i}")
+        nbtrack.flush()
+        nbtrack.compact()
+    assert len(published(store.layout)) == 2
+    monkeypatch.setitem(nbtrack.store._stores, tmp_store.resolve(), store)
+    assert len(nbtrack.search()) == 6  # its snapshot is gone: it reads the newest one
+    assert store.reader.snapshot_id == published(store.layout)[-1]
+
+
+def test_a_damaged_snapshot_is_passed_over(
+    tmp_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log_runs(3)
+    nbtrack.flush()
+    expected = nbtrack.search()
+    nbtrack.compact()
+    layout = get_store().layout
+    (layout.snapshots / f"{published(layout)[0]}.runs.parquet").write_bytes(b"not parquet")
+    store = new_process_view(monkeypatch, tmp_store)
+    pd.testing.assert_frame_equal(nbtrack.search(), expected)
+    assert store.reader.snapshot_id is None
+
+
+def test_an_unchanged_store_gets_no_new_snapshot(tmp_store: Path) -> None:
+    log_runs(2)
+    nbtrack.flush()
+    nbtrack.compact()
+    nbtrack.compact()
+    assert len(published(get_store().layout)) == 1
