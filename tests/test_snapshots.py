@@ -112,35 +112,67 @@ def test_a_new_process_answers_from_the_snapshot_as_from_the_segments(
     assert_same(answers(), expected)
 
 
-def test_the_state_moves_on_from_the_snapshot(
+def from_segments(monkeypatch: pytest.MonkeyPatch, root: Path) -> dict[str, object]:
+    """answers() as a new process that reads every segment gives them."""
+    store = new_process_view(monkeypatch, root)
+    nbtrack.sql("SELECT count(*) FROM events").fetchall()
+    assert store.reader.snapshot_id is None
+    return answers()
+
+
+def test_newer_segments_apply_on_top_of_the_snapshot(
+    varied_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = nbtrack.search(include_deleted=True).sort_values("start_time")["run_id"].tolist()
+    nbtrack.compact()
+    store = new_process_view(monkeypatch, varied_store)
+    snapshot = published(store.layout)[0]
+    before = nbtrack.search()
+    assert store.reader.snapshot_id == snapshot
+
+    # another process adds a run, changes older ones (params, tags, metrics, deletion) ...
+    run_python(
+        f"""import nbtrack
+with nbtrack.run('later', experiment='big', params={{'depth': 1}}) as run:
+    run.log(acc=0.99)
+nbtrack.delete_run({ids[2]!r})
+nbtrack.restore_run({ids[0]!r})
+from nbtrack.tracking import resume_run
+with resume_run({ids[1]!r}) as old:
+    old.log_param('depth', 40)
+    old.set_tag('model', 'changed')
+    old.log(acc=-1.0, step=100)
+""", varied_store, tmp_path)  # fmt: skip
+    after = nbtrack.search()
+    assert store.reader.snapshot_id == snapshot  # its rows, with the newer segments on top
+    assert after["name"].iloc[0] == "later" and len(after) == len(before) + 1
+    changed = nbtrack.get_run(ids[1])
+    assert changed.params["depth"] == 40 and changed.tags["model"] == "changed"
+    assert changed.metrics["acc"] == -1.0
+    assert_same(answers(), from_segments(monkeypatch, varied_store))
+
+    monkeypatch.setitem(nbtrack.store._stores, varied_store.resolve(), store)
+    with nbtrack.run("mine") as run:  # this process's own rows, unflushed
+        run.log(acc=0.01)
+    assert nbtrack.search(limit=1)["name"].tolist() == ["mine"]
+    assert store.reader.snapshot_id == snapshot
+    nbtrack.flush()
+    assert_same(answers(), from_segments(monkeypatch, varied_store))
+
+
+def test_a_compaction_of_what_it_covers_leaves_the_snapshot(
     varied_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     nbtrack.compact()
     store = new_process_view(monkeypatch, varied_store)
-    before = nbtrack.search()
-    assert store.reader.snapshot_id is not None
-
-    run_python("import nbtrack\nwith nbtrack.run('later', experiment='big') as run:\n"
-               "    run.log(acc=0.99)\n", varied_store, tmp_path)  # fmt: skip
-    after = nbtrack.search()
-    assert store.reader.snapshot_id is None
-    assert len(after) == len(before) + 1 and after["name"].iloc[0] == "later"
-
-    with nbtrack.run("mine") as run:  # this process's own rows, unflushed
-        run.log(acc=0.01)
-    assert nbtrack.search(limit=1)["name"].tolist() == ["mine"]
-
-
-def test_own_logging_leaves_the_snapshot(
-    varied_store: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    nbtrack.compact()
-    store = new_process_view(monkeypatch, varied_store)
     count = len(nbtrack.search())
-    assert store.reader.snapshot_id is not None
-    with nbtrack.run("mine") as run:
-        run.log(acc=0.01)
-        assert nbtrack.get_run(run.id).status == "running"
+    run_python("import nbtrack\nwith nbtrack.run('later'):\n    pass\n", varied_store, tmp_path)
+    assert len(nbtrack.search()) == count + 1 and store.reader.snapshot_id is not None
+    # merging the segments it covers with newer ones, with no new snapshot (a writer's own
+    # merge does that): the reader reads the segments again, and sees each run once
+    from nbtrack.store.compaction import compact_segments
+
+    compact_segments(store.layout)
     assert len(nbtrack.search()) == count + 1
     assert store.reader.snapshot_id is None
 

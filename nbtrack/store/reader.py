@@ -275,15 +275,44 @@ SELECT * EXCLUDE (_state, _resumed_by) REPLACE (
          ELSE status END AS status)
 FROM _snap_runs
 """
+# In a snapshot, each param's current value as the row that set it (raw rows, reduced).
+_SNAPSHOT_PARAMS = (
+    "SELECT run_id, key, CASE WHEN type = 'none' THEN NULL ELSE text END AS value, num, type "
+    "FROM _snap_params"
+)
+_LATEST = 'QUALIFY row_number() OVER (PARTITION BY {} ORDER BY "timestamp" DESC{}) = 1'
+_STATE_KINDS = "'started', 'resumed', " + _ENDS
+# What a snapshot holds: per part, the query writing it (raw rows reduced to those the views'
+# aggregates pick: a run's latest state, end, resume and deletion events, each param's latest
+# value; or the views' rows: tags, metric summaries); and how a part loads into a cache, as rows
+# of the segments it covers.
 _SNAPSHOT_PARTS = {
     "runs": "SELECT r.*, s.state AS _state, s.resumed_by AS _resumed_by FROM runs r "
     "LEFT JOIN _m_states s USING (run_id) ORDER BY r.start_time DESC, r.run_id",
-    "params": "SELECT * FROM params ORDER BY run_id, key",
+    "events": " UNION ".join(
+        f"(SELECT * FROM events WHERE kind IN ({kinds}) {_LATEST.format('run_id', tie)})"
+        for kinds, tie in (
+            (_STATE_KINDS, ", kind NOT IN ('started', 'resumed') DESC"),
+            (_ENDS, ""),
+            ("'resumed'", ""),
+            ("'deleted', 'restored'", ""),
+        )
+    ),
+    "params": 'SELECT run_id, key, type, num, text, "timestamp" FROM _param_rows '
+    + _LATEST.format("run_id, key", ""),
     "tags": "SELECT * FROM tags ORDER BY run_id, key",
     "latest_metrics": "SELECT * FROM latest_metrics ORDER BY run_id, key",
     "metric_segments": "SELECT DISTINCT run_id, parse_filename(_seg) AS segment FROM _c_msum "
     "ORDER BY ALL",
 }
+_SNAPSHOT_ROWS = {
+    "runs": ("_c_runs", ", ".join(
+        "start_time AS created_at" if c == "created_at" else f'"{c}"' for c in COLUMNS["runs"])),
+    "events": ("_c_events", "*"),
+    "params": ("_c_params", "*"),
+    "tags": ("_c_tags", "*"),
+    "latest_metrics": ("_c_msum", "*"),
+}  # fmt: skip
 # How often the liveness of writers with running runs is checked again when nothing changed.
 LIVENESS_CHECK_S = 1.0
 
@@ -321,6 +350,7 @@ class Reader:
         # The run snapshot queries read while the store is as it describes; snapshots are used
         # only until the segments of the tables they cover are first loaded.
         self._snap: RunSnapshot | None = None
+        self._snap_direct = False  # read its files as the views (else: its rows are cached)
         self._snapshots_usable = True
         for table in CACHED:
             self._con.execute(f"CREATE TABLE _c_{table} (_seg VARCHAR, {duckdb_columns(table)})")
@@ -381,7 +411,7 @@ class Reader:
         listing, pending = self._list()
         if self._snapshots_usable:
             self._pick_snapshot(listing, pending.tables())
-        skipped = set(COVERED) if self._snap is not None else set()
+        skipped = set(COVERED) if self._on_snapshot_files else set()
         changed = {table for table in TABLES if listing[table] != self._visible[table]}
         for table in TABLES:
             if table in skipped:
@@ -397,7 +427,9 @@ class Reader:
             self._con.register(f"_p_{table}", pending.table(table))
             changed.add(table)
         self._pending_tables = now_pending
-        if "events" in changed and self._snap is None:  # run states first: liveness reads them
+        if (
+            "events" in changed and not self._on_snapshot_files
+        ):  # run states first: liveness reads them
             self._con.execute("CREATE OR REPLACE TABLE _m_states AS SELECT * FROM _states")
         now = time.monotonic()
         if changed & {"runs", "events"} or now - self._dead_checked > LIVENESS_CHECK_S:
@@ -416,7 +448,7 @@ class Reader:
         :data:`REBUILT_ON_DEMAND`: mark them for the next query that needs them)."""
         for name, (view, sources) in MATERIALIZED.items():
             if name in self._built and sources & changed:
-                if self._snap is not None and name in SNAPSHOT_VIEWS:
+                if self._on_snapshot_files and name in SNAPSHOT_VIEWS:
                     continue  # views of the snapshot, which derive status as they are read
                 if name in REBUILT_ON_DEMAND:
                     self._stale.add(name)
@@ -525,39 +557,92 @@ class Reader:
         """The run snapshot that queries read now (None: they read the segments)."""
         return self._snap.id if self._snap is not None else None
 
+    @property
+    def _on_snapshot_files(self) -> bool:
+        """Whether the views users query read the snapshot's files."""
+        return self._snap is not None and self._snap_direct
+
     def _pick_snapshot(self, listing: dict[str, list[str]], pending: set[str]) -> None:
-        """Read the newest run snapshot while the store is exactly as it describes (and this
-        process has no unflushed rows of its tables); else leave it, for the segments."""
+        """Choose how queries read the run snapshot: its files directly while the store is
+        exactly as it describes and this process has no unflushed rows of its tables; its rows
+        as the cached rows of the segments it covers, with newer segments added as usual,
+        while those segments are all still there; else not at all (the segments are read)."""
         current = self._snap
         clean = not pending.intersection(COVERED)
-        if current is not None and clean and current.matches(listing):
-            return
-        found = newest(self.layout, self._con) if clean else None
-        if found is not None and found.matches(listing):
-            if current is None or found.id != current.id:
-                self._use_snapshot(found)
-            return
+        if current is not None:
+            if self._snap_direct and clean and current.matches(listing):
+                return
+            if not self._snap_direct and current.within(listing):
+                return
+        if current is None or self._snap_direct:  # no snapshot rows in the caches yet
+            found = newest(self.layout, self._con)
+            if found is not None and clean and found.matches(listing):
+                if current is None or found.id != current.id:
+                    self._use_snapshot(found)
+                return
+            if found is not None and found.within(listing):
+                self._use_snapshot_rows(found)
+                return
         self._snapshots_usable = False
         if current is not None:
             self._leave_snapshot()
 
-    def _use_snapshot(self, snap: RunSnapshot) -> None:
-        views = {"runs": "_snap_runs", "metric_segments": "_snap_msegs"}
-        for part, path in snap.files.items():
+    def _snapshot_views(self, snap: RunSnapshot, parts: Iterable[str]) -> None:
+        views = {"runs": "_snap_runs", "metric_segments": "_snap_msegs", "params": "_snap_params"}
+        for part in parts:
             self._con.execute(
                 f"CREATE OR REPLACE VIEW {views.get(part, part)} AS "
-                f"SELECT * FROM read_parquet({sql_string(str(path))})"
+                f"SELECT * FROM read_parquet({sql_string(str(snap.files[part]))})"
             )
-        self._con.execute(f"CREATE OR REPLACE VIEW runs AS {_SNAPSHOT_RUNS}")
-        self._built.update(SNAPSHOT_VIEWS)
-        self._snap = snap
 
-    def _leave_snapshot(self) -> None:
-        """Drop the snapshot's views; the next refresh reads the segments they stood for."""
-        self._snap = None
+    def _use_snapshot(self, snap: RunSnapshot) -> None:
+        """Let the views users query read the snapshot's files."""
+        self._snapshot_views(snap, ("runs", "params", "tags", "latest_metrics", "metric_segments"))
+        self._con.execute(f"CREATE OR REPLACE VIEW runs AS {_SNAPSHOT_RUNS}")
+        self._con.execute(f"CREATE OR REPLACE VIEW params AS {_SNAPSHOT_PARAMS}")
+        self._built.update(SNAPSHOT_VIEWS)
+        self._snap, self._snap_direct = snap, True
+
+    def _use_snapshot_rows(self, snap: RunSnapshot) -> None:
+        """Load the snapshot's rows into the caches as the rows of the segments it covers (the
+        caches of those tables are empty: nothing read them yet); the refresh that follows adds
+        the newer segments, and the views are built from both as usual."""
+        if self._snap is not None:
+            self._drop_snapshot_views()
+        self._snapshot_views(snap, ("metric_segments",))
+        for table, (cache, select) in _SNAPSHOT_ROWS.items():
+            self._con.execute(
+                f"INSERT INTO {cache} BY NAME SELECT {select}, ? AS _seg "
+                f"FROM read_parquet({sql_string(str(snap.files[table]))})",
+                [snap.id],
+            )
+        for table in COVERED:
+            directory = self.layout.table_dir(table)
+            self._loaded[table] |= {str(directory / name) for name in snap.covers[table]}
+            self._visible[table] = []  # so that the refresh brings their views up to date
+            if table in self._unloaded:
+                self._unloaded.discard(table)
+                self._define_raw(table, [])
+        self._snap, self._snap_direct = snap, False
+
+    def _drop_snapshot_views(self) -> None:
         for name in SNAPSHOT_VIEWS:
             self._con.execute(f"DROP VIEW IF EXISTS {name}")
             self._built.discard(name)
+
+    def _leave_snapshot(self) -> None:
+        """Stop reading the snapshot; the next refresh reads the segments it stood for."""
+        snap, self._snap = self._snap, None
+        if snap is None:
+            return
+        if self._snap_direct:
+            self._drop_snapshot_views()
+        else:
+            for cache, _ in _SNAPSHOT_ROWS.values():
+                self._con.execute(f"DELETE FROM {cache} WHERE _seg = ?", [snap.id])
+            for table in COVERED:
+                directory = self.layout.table_dir(table)
+                self._loaded[table] -= {str(directory / name) for name in snap.covers[table]}
         for table in COVERED:
             self._visible[table] = []
 
@@ -648,7 +733,7 @@ class Reader:
     def _load(self, tables: Iterable[str]) -> None:
         """Read the segments of those of ``tables`` that are lazy and not loaded yet into the
         cache, and point their views at it."""
-        if self._snap is not None and set(tables) & set(COVERED):
+        if self._on_snapshot_files and set(tables) & set(COVERED):
             self._need_segments()
         new = sorted(self._unloaded.intersection(tables))
         self._unloaded.difference_update(new)
@@ -689,9 +774,9 @@ class Reader:
     def _dead_writers(self) -> set[str]:
         # a resumed run is written by the writer that resumed it (host and pid unknown)
         source = "_run_rows r LEFT JOIN _m_states s USING (run_id)"
-        if self._snap is not None:
+        if self._on_snapshot_files:
             source = "(SELECT *, _state AS state, _resumed_by AS resumed_by FROM _snap_runs) r"
-        state = "r" if self._snap is not None else "s"
+        state = "r" if self._on_snapshot_files else "s"
         rows = self._con.execute(
             f"SELECT DISTINCT coalesce({state}.resumed_by, r.writer), "
             f"if({state}.resumed_by IS NULL, r.host, NULL), "
@@ -781,8 +866,8 @@ class Reader:
         with self._lock:
             if table not in CACHED or table in self._unloaded or path in self._loaded[table]:
                 return
-            if self._snap is not None and table in COVERED:
-                return  # read with the rest once the snapshot is left
+            if self._on_snapshot_files and table in COVERED:
+                return  # read with the rest once the snapshot's files are left
             # One statement of lists (not an Arrow scan, not a row at a time): the cheapest way
             # into DuckDB for a few rows.
             columns = [
@@ -800,7 +885,7 @@ class Reader:
     def known_runs(self, run_ids: Iterable[str]) -> set[str]:
         """Those of ``run_ids`` the store has, this process's unflushed runs included."""
         with self.snapshot():
-            source = "runs" if self._snap is not None else "_run_rows"
+            source = "runs" if self._on_snapshot_files else "_run_rows"
             rows = self._con.execute(
                 f"SELECT DISTINCT run_id FROM {source} WHERE run_id IN (SELECT unnest(?))",
                 [sorted(set(run_ids))],
@@ -894,20 +979,24 @@ class Reader:
 
     def _metric_segments(self, run_ids: list[str]) -> list[str]:
         """The metric segments holding points of ``run_ids`` (call after refresh)."""
-        if self._snap is not None:
+        found: list[str] = []
+        if self._snap is not None:  # the segments it covers, named in the snapshot
             directory = self.layout.table_dir("metrics")
-            found = self._con.execute(
+            covered = self._con.execute(
                 "SELECT DISTINCT segment FROM _snap_msegs WHERE run_id IN (SELECT unnest(?)) "
                 "ORDER BY 1",
                 [run_ids],
             ).fetchall()
-            return [str(directory / row[0]) for row in found]
+            found = [str(directory / row[0]) for row in covered]
+            if self._on_snapshot_files:
+                return found
         self._load(["metrics"])
         rows = self._con.execute(
-            "SELECT DISTINCT _seg FROM _c_msum WHERE run_id IN (SELECT unnest(?)) ORDER BY 1",
-            [run_ids],
+            "SELECT DISTINCT _seg FROM _c_msum WHERE run_id IN (SELECT unnest(?)) "
+            "AND _seg != ? ORDER BY 1",
+            [run_ids, self.snapshot_id or ""],
         ).fetchall()
-        return [r[0] for r in rows]
+        return sorted(found + [r[0] for r in rows])
 
 
 class Snapshot:

@@ -2,6 +2,7 @@
 
 Compaction writes one after merging (see :func:`write_snapshot`)::
 
+    <root>/snapshots/<id>.events.parquet          per run, the events its state comes from
     <root>/snapshots/<id>.params.parquet          one row per run and param: its current value
     <root>/snapshots/<id>.tags.parquet            one row per run and tag
     <root>/snapshots/<id>.latest_metrics.parquet  one row per run and metric: last, min, max, count
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 # The tables whose state a snapshot holds (the other tables are small and always loaded).
 COVERED = ("runs", "events", "params", "tags", "metrics")
 # The files of a snapshot, published in this order (``runs``, which names its segments, last).
-PARTS = ("params", "tags", "latest_metrics", "metric_segments", "runs")
+PARTS = ("events", "params", "tags", "latest_metrics", "metric_segments", "runs")
 COVERS_KEY = "nbtrack.covers"
 KEEP = 2
 
@@ -56,6 +57,13 @@ class RunSnapshot:
         """Whether ``listing`` (visible segment paths per table) is what it was built from."""
         return all(
             sorted(os.path.basename(f) for f in listing[t]) == self.covers.get(t) for t in COVERED
+        )
+
+    def within(self, listing: dict[str, list[str]]) -> bool:
+        """Whether every segment it was built from is in ``listing`` (newer ones may be too)."""
+        return all(
+            set(self.covers.get(t, ())) <= {os.path.basename(f) for f in listing[t]}
+            for t in COVERED
         )
 
 
