@@ -61,6 +61,8 @@ TARGETS: dict[str, tuple[str, float]] = {
     "log10_us": ("<=", 10),
     "runs_per_s": (">=", 1000),
     "search_10k_ms": ("<=", 100),
+    "search_10k_cold_ms": ("<=", 150),
+    "cli_ls_10k_ms": ("<=", 400),
     "history_1m_ms": ("<=", 150),
     "visible_p95_ms": ("<=", 1500),
     "import_ms": ("<=", 250),
@@ -410,14 +412,37 @@ def child_runs(folder: str, n_runs: int) -> dict[str, float]:
 
 
 def child_search(folder: str, repeats: int) -> dict[str, Any]:
-    """First (cold) and warm times of the search call, and the import time before them."""
+    """First (cold) and warm times of the search call, and the time to import nbtrack and the
+    libraries a search needs (DuckDB, pyarrow, pandas) before them."""
     start = time.perf_counter()
     nbtrack = _open(folder)
+    import duckdb  # noqa: F401
+    import pandas  # noqa: F401
+    import pyarrow  # noqa: F401
+
     import_ms = (time.perf_counter() - start) * 1e3
     result = timed_calls(
         lambda: len(nbtrack.search(order_by=ORDER_BY, limit=SEARCH_LIMIT)), repeats
     )
     return {**result, "import_ms": import_ms}
+
+
+def child_compact(folder: str) -> dict[str, Any]:
+    """``nbtrack.compact()`` of the store (which writes its run snapshot)."""
+    nbtrack = _open(folder)
+    start = time.perf_counter()
+    merged = nbtrack.compact()
+    return {"s": time.perf_counter() - start, "merged": sum(merged.values())}
+
+
+def child_more_runs(folder: str, n_runs: int) -> dict[str, Any]:
+    """``n_runs`` more runs, as another process logs them while others start."""
+    nbtrack = _open(folder)
+    for params, metrics, tags in run_specs(n_runs):
+        with nbtrack.run(params=params, tags=tags) as run:
+            run.log_metrics(metrics)
+    nbtrack.flush()
+    return {"runs": n_runs}
 
 
 def child_build_history(folder: str, n_points: int) -> dict[str, str]:
@@ -624,26 +649,46 @@ def child_plot(folder: str, ids: list[str], repeats: int) -> dict[str, Any]:
 # ---- nbtrack figures (measured from the parent) -----------------------------------------------
 def import_ms(module: str, repeats: int) -> float:
     """Median wall time of ``python -c "import <module>"`` in fresh processes."""
-
-    def once() -> float:
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", f"import {module}"], check=True, env=child_env())
-        return (time.perf_counter() - start) * 1e3
-
-    return statistics.median(once() for _ in range(repeats))
+    return cli_ms([sys.executable, "-c", f"import {module}"], repeats)
 
 
 def search_figure(n_runs: int, processes: int, repeats: int) -> dict[str, float]:
-    """Warm and cold (first call in a new process) search times over ``n_runs`` runs."""
+    """Warm and cold (first call in a new process) search times over ``n_runs`` runs: cold
+    before any compaction, after one (from its run snapshot), and after 100 more runs logged
+    since; and ``nbtrack ls`` from the command line after compaction."""
     with fresh_dir() as folder:
         call("child_runs", folder, n_runs=n_runs)
-        results = [call("child_search", folder, repeats=repeats) for _ in range(processes)]
-    assert all(r["size"] == min(n_runs, SEARCH_LIMIT) for r in results)
+
+        def cold(expected: int) -> list[dict[str, Any]]:
+            found = [call("child_search", folder, repeats=repeats) for _ in range(processes)]
+            assert all(r["size"] == min(expected, SEARCH_LIMIT) for r in found)
+            return found
+
+        uncompacted = cold(n_runs)
+        call("child_compact", folder)
+        results = cold(n_runs)
+        ls_ms = cli_ms([sys.executable, "-m", "nbtrack", "--store", f"{folder}/store", "ls"], 5)
+        call("child_more_runs", folder, n_runs=100)
+        newer = cold(n_runs + 100)
     return {
         "warm_ms": statistics.median(ms for r in results for ms in r["warm_ms"]),
         "cold_ms": statistics.median(r["first_ms"] for r in results),
+        "uncompacted_ms": statistics.median(r["first_ms"] for r in uncompacted),
+        "newer_ms": statistics.median(r["first_ms"] for r in newer),
         "import_ms": statistics.median(r["import_ms"] for r in results),
+        "ls_ms": ls_ms,
     }
+
+
+def cli_ms(command: list[str], repeats: int) -> float:
+    """Median wall time (ms) of ``command`` in fresh processes, Python's start included."""
+
+    def once() -> float:
+        start = time.perf_counter()
+        subprocess.run(command, check=True, env=child_env(), stdout=subprocess.DEVNULL)
+        return (time.perf_counter() - start) * 1e3
+
+    return statistics.median(once() for _ in range(repeats))
 
 
 def history_figure(n_points: int, repeats: int) -> float:
@@ -807,8 +852,15 @@ def nbtrack_figures(sizes: Sizes, report: Report) -> None:
     search = search_figure(sizes.search_runs, sizes.search_processes, r)
     where = f"{sizes.search_runs:,} runs"
     report.add("search_10k_ms", search["warm_ms"], f"{where}, warm, {sizes.search_processes}x{r}")
-    report.add("search_10k_cold_ms", search["cold_ms"], f"{where}, first call in a new process")
-    report.add("search_import_ms", search["import_ms"], "import before that call", in_json=False)
+    note = f"{where}, compacted, first call in a new process"
+    report.add("search_10k_cold_ms", search["cold_ms"], note)
+    note = "nbtrack, DuckDB, pyarrow and pandas imported before that call"
+    report.add("search_import_ms", search["import_ms"], note, in_json=False)
+    note = f"{where}, never compacted, first call in a new process"
+    report.add("search_10k_uncompacted_cold_ms", search["uncompacted_ms"], note)
+    note = "compacted, then 100 more runs logged by another process: first call"
+    report.add("search_10k_newer_cold_ms", search["newer_ms"], note)
+    report.add("cli_ls_10k_ms", search["ls_ms"], f"`nbtrack ls`, {where}, wall, Python start in")
     history = history_figure(sizes.history_points, r)
     report.add("history_1m_ms", history, f"{sizes.history_points:,} points, warm, x{r}")
 
