@@ -31,30 +31,39 @@ def typed_column(values: list[Any]) -> Any:
 
 
 def pivot(
-    run_ids: list[str], rows: Iterable[tuple[str, str, Any]], prefix: str, typed: bool
-) -> dict[str, Any]:
-    """``{"<prefix>.<key>": column}`` from (run_id, key, value) rows, aligned to ``run_ids``."""
+    run_ids: list[str], rows: list[tuple[str, str, Any]], prefix: str, typed: bool
+) -> pd.DataFrame:
+    """Columns ``<prefix>.<key>`` (sorted by key) from (run_id, key, value) rows, one row per
+    id of ``run_ids``: typed (see :func:`typed_column`), floats (``metrics``) or objects.
+
+    Floats and objects are filled into one 2-D array, so that thousands of keys (a column per
+    metric) cost no more than their values."""
+    import numpy as np
     import pandas as pd
 
     position = {rid: i for i, rid in enumerate(run_ids)}
-    columns: dict[str, list[Any]] = {}
-    for run_id, key, value in rows:
-        column = columns.get(key)
-        if column is None:
-            column = columns[key] = [None] * len(run_ids)
-        column[position[run_id]] = value
-    out = {}
-    for key in sorted(columns):
-        values = columns[key]
-        if typed:
-            out[f"{prefix}.{key}"] = typed_column(values)
-        else:
-            out[f"{prefix}.{key}"] = (
-                pd.array([float("nan") if v is None else v for v in values], "float64")
-                if prefix == "metrics"
-                else pd.array(values, dtype=object)
-            )
-    return out
+    keys = sorted({key for _, key, _ in rows})
+    names = [f"{prefix}.{key}" for key in keys]
+    if typed:
+        columns: dict[str, list[Any]] = {key: [None] * len(run_ids) for key in keys}
+        for run_id, key, value in rows:
+            columns[key][position[run_id]] = value
+        return pd.DataFrame(
+            {name: typed_column(columns[key]) for name, key in zip(names, keys, strict=True)},
+            index=range(len(run_ids)),
+        )
+    column = {key: j for j, key in enumerate(keys)}
+    at = (
+        np.fromiter((position[r] for r, _, _ in rows), np.int64, len(rows)),
+        np.fromiter((column[k] for _, k, _ in rows), np.int64, len(rows)),
+    )
+    if prefix == "metrics":
+        grid = np.full((len(run_ids), len(keys)), np.nan)
+        grid[at] = np.array([value for _, _, value in rows], dtype=np.float64)
+    else:
+        grid = np.full((len(run_ids), len(keys)), None, dtype=object)
+        grid[at] = [value for _, _, value in rows]
+    return pd.DataFrame(grid, columns=names, index=range(len(run_ids)))
 
 
 def decoded_params(rows: Iterable[tuple[Any, ...]]) -> Iterable[tuple[str, str, Any]]:

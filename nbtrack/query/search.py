@@ -107,7 +107,9 @@ class RunQuery:
         """The ids of the matching runs, in order."""
         return get_store().reader.query(*self.page()).column("run_id").to_pylist()
 
-    def records(self, limit: int | None = None, columns: Collection[str] = ()) -> list[dict]:
+    def records(
+        self, limit: int | None = None, columns: Collection[str] = ()
+    ) -> list[dict[str, Any]]:
         """The first ``limit`` matching runs as records with ``columns`` (see
         :func:`page_records`), read without pandas."""
         with get_store().reader.snapshot() as snap:
@@ -250,15 +252,12 @@ def widen(snap: Snapshot, base: pa.Table) -> pd.DataFrame:
 
     ids = base.column("run_id").to_pylist()
     groups = _grouped(snap.rows(*_long_rows(snap, ids)))
-    frame = base.to_pandas()
-    wide = {
-        **pivot(ids, groups["params"], "params", typed=True),
-        **pivot(ids, groups["metrics"], "metrics", typed=False),
-        **pivot(ids, groups["tags"], "tags", typed=False),
-    }
+    parts = [base.to_pandas()] + [
+        pivot(ids, groups[group], group, typed=group == "params")
+        for group in ("params", "metrics", "tags")
+        if groups[group]
+    ]
     if groups["datasets"]:  # the datasets each run used, as name@digest
         used = _datasets(groups["datasets"])
-        wide["datasets"] = pd.array([used.get(i) for i in ids], dtype=object)
-    if wide:
-        frame = pd.concat([frame, pd.DataFrame(wide, index=frame.index)], axis=1)
-    return frame
+        parts.append(pd.DataFrame({"datasets": pd.array([used.get(i) for i in ids], object)}))
+    return pd.concat(parts, axis=1) if len(parts) > 1 else parts[0]
