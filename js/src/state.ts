@@ -59,6 +59,20 @@ export function setColumnVisible(columns: readonly string[], name: string, visib
   return columns.includes(name) ? [...columns] : [...columns, name];
 }
 
+/** What the column chooser lists of one group's columns: those whose name contains `query`
+ * (any case), shown ones first, at most `limit` of them, and how many more match. */
+export function chooserColumns(
+  names: readonly string[],
+  query: string,
+  shown: ReadonlySet<string>,
+  limit: number,
+): { names: string[]; more: number } {
+  const needle = query.trim().toLowerCase();
+  const matching = needle ? names.filter((name) => name.toLowerCase().includes(needle)) : [...names];
+  const ordered = [...matching.filter((n) => shown.has(n)), ...matching.filter((n) => !shown.has(n))];
+  return { names: ordered.slice(0, limit), more: Math.max(0, ordered.length - limit) };
+}
+
 /** The offset of the previous page (never below 0). */
 export function previousOffset(offset: number, pageSize: number): number {
   return Math.max(0, offset - pageSize);

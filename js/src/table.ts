@@ -9,6 +9,7 @@ import { filterBox, filterError } from "./filter";
 import { formatCell, rowsLabel } from "./format";
 import type { ColumnGroup, ColumnInfo, RunTableModel, SortKey, TableRow } from "./models";
 import {
+  chooserColumns,
   nextOffset,
   nextSort,
   pageSelection,
@@ -47,20 +48,55 @@ function columnCheckbox(model: Model, column: ColumnInfo, visible: boolean): HTM
   return h("label", { class: "nbt-option" }, input, column.name);
 }
 
-function columnGroup(model: Model, group: ColumnGroup, visible: ReadonlySet<string>): HTMLFieldSetElement | null {
-  const columns = (model.get("_all_columns") ?? []).filter((column) => column.group === group);
-  if (columns.length === 0) return null;
+/** Columns listed per group at first, and added by each "more" click. */
+const CHOOSER_PAGE = 100;
+
+function columnGroup(
+  model: Model,
+  group: ColumnGroup,
+  visible: ReadonlySet<string>,
+  query: string,
+  limits: Map<ColumnGroup, number>,
+  update: () => void,
+): HTMLFieldSetElement | null {
+  const names = (model.get("_all_columns") ?? []).filter((c) => c.group === group).map((c) => c.name);
+  const limit = limits.get(group) ?? CHOOSER_PAGE;
+  const listed = chooserColumns(names, query, visible, limit);
+  if (listed.names.length === 0) return null;
+  const more =
+    listed.more > 0
+      ? h(
+          "button",
+          { type: "button", class: "nbt-link", "data-nbt-key": `more:${group}` },
+          `${listed.more.toLocaleString()} more…`,
+        )
+      : null;
+  more?.addEventListener("click", () => {
+    limits.set(group, limit + CHOOSER_PAGE);
+    update();
+  });
   return h(
     "fieldset",
     { class: "nbt-column-group" },
     h("legend", {}, group),
-    ...columns.map((column) => columnCheckbox(model, column, visible.has(column.name))),
+    ...listed.names.map((name) => columnCheckbox(model, { name, group }, visible.has(name))),
+    more,
   );
 }
 
-/** The "Columns" button and the panel of checkboxes it opens, grouped like `_all_columns`. */
+/** The "Columns" button and the panel it opens: a search box, then each group's columns
+ * (shown ones first, a page at a time), so that thousands of metrics stay easy to pick from. */
 function columnChooser(model: Model): Part & { button: HTMLButtonElement } {
   const panel = h("div", { class: "nbt-columns-panel", id: uniqueId("nbt-columns"), hidden: true });
+  const search = h("input", {
+    type: "search",
+    class: "nbt-columns-search",
+    placeholder: "Find a column",
+    "aria-label": "Find a column",
+  });
+  const groups = h("div", { class: "nbt-columns-groups" });
+  panel.append(search, groups);
+  const limits = new Map<ColumnGroup, number>();
   const button = h(
     "button",
     { type: "button", class: "nbt-button", "aria-expanded": "false", "aria-controls": panel.id },
@@ -69,6 +105,7 @@ function columnChooser(model: Model): Part & { button: HTMLButtonElement } {
   const setOpen = (open: boolean): void => {
     panel.hidden = !open;
     button.setAttribute("aria-expanded", String(open));
+    if (open) search.focus();
   };
   button.addEventListener("click", () => setOpen(panel.hidden));
   panel.addEventListener("keydown", (event) => {
@@ -78,10 +115,18 @@ function columnChooser(model: Model): Part & { button: HTMLButtonElement } {
   });
   const update = (): void => {
     const visible = new Set(model.get("columns") ?? []);
-    keepingFocus(panel, () => {
-      panel.replaceChildren(...GROUPS.map((group) => columnGroup(model, group, visible)).filter((g) => g !== null));
+    keepingFocus(groups, () => {
+      groups.replaceChildren(
+        ...GROUPS.map((group) => columnGroup(model, group, visible, search.value, limits, update)).filter(
+          (g) => g !== null,
+        ),
+      );
     });
   };
+  search.addEventListener("input", () => {
+    limits.clear();
+    update();
+  });
   update();
   return { el: panel, button, update };
 }

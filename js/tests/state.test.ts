@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { SortKey } from "../src/models";
 import {
+  chooserColumns,
   nextOffset,
   nextSort,
   pageSelection,
@@ -87,5 +88,23 @@ describe("columns and paging", () => {
     expect(nextOffset(0, 25, 60)).toBe(25);
     expect(nextOffset(50, 25, 60)).toBe(50);
     expect(nextOffset(25, 25, 50)).toBe(25);
+  });
+});
+
+describe("chooserColumns", () => {
+  const names = Array.from({ length: 250 }, (_, i) => `metrics.m${String(i).padStart(3, "0")}`);
+
+  it("lists a page of columns, shown ones first, and counts the rest", () => {
+    const listed = chooserColumns(names, "", new Set(["metrics.m200"]), 100);
+    expect(listed.names).toHaveLength(100);
+    expect(listed.names[0]).toBe("metrics.m200");
+    expect(listed.names[1]).toBe("metrics.m000");
+    expect(listed.more).toBe(150);
+  });
+
+  it("finds columns by any part of their name, in any case", () => {
+    const listed = chooserColumns(names, " M24", new Set(), 100);
+    expect(listed.names).toEqual(Array.from({ length: 10 }, (_, i) => `metrics.m24${i}`));
+    expect(listed.more).toBe(0);
   });
 });
