@@ -374,7 +374,7 @@ class Reader:
         # what the raw views hold when they read the cache: segments must read the same
         self._raw_columns = {table: self._raw_view_columns(table) for table in LAZY}
         self._con.execute(_VIEWS)
-        self._con.execute(_REGISTRY_VIEWS)
+        self._registry_views = False  # defined when a query first needs the registry's state
 
     # ---- refreshing -----------------------------------------------------------------------
     def refresh(self, metrics_view: bool = False) -> None:
@@ -461,6 +461,9 @@ class Reader:
         wanted = set(names)
         for name in list(wanted):
             wanted.update(BUILT_FROM.get(name, ()))
+        if wanted & REBUILT_ON_DEMAND and not self._registry_views:
+            self._con.execute(_REGISTRY_VIEWS)
+            self._registry_views = True
         for name, (view, sources) in MATERIALIZED.items():
             if name in wanted and (name not in self._built or name in self._stale):
                 self._load(sources)
