@@ -12,7 +12,8 @@ from helpers import run_python, start_python, wait_for
 
 import nbtrack
 import nbtrack.store
-from nbtrack.query.search import RunQuery
+from nbtrack.query.browse import runs_page
+from nbtrack.query.search import RunQuery, column_keys
 from nbtrack.store import Store, get_store
 from nbtrack.store.snapshots import published
 
@@ -39,6 +40,18 @@ def answers() -> dict[str, object]:
         "records": [nbtrack.get_run(i) for i in ids],
         "history": nbtrack.history(ids).sort_values(["run_id", "key", "step"], ignore_index=True),
         "experiments": nbtrack.search(experiment="b*")["name"].tolist(),
+        "keys": (column_keys(), column_keys("big")),
+        "sidebar": runs_page(FILTER, order_by="metrics.acc DESC", limit=3),
+        **{
+            f"search {filter} by {order}": nbtrack.search(filter, order_by=[order, "name"])
+            for filter, order in [
+                ("params.kind = 'a' and params.flag = true", "params.lr"),
+                ("metrics.loss IS NULL or params.missing = 1", "min(metrics.acc) DESC"),
+                ("tags.model LIKE 'r%' and params.lr < 0.05", "max(metrics.acc)"),
+                ("params.layers = '[2, 2]' or metrics.acc >= 0.5", "params.kind DESC"),
+                ("status = 'crashed' or name IN ('parent', 'broken')", "tags.model"),
+            ]
+        },
     }
 
 
@@ -91,9 +104,11 @@ def varied_store(tmp_store: Path, tmp_path: Path) -> Path:
     return tmp_store
 
 
+@pytest.mark.parametrize("wide_keys", [1000, 1], ids=["a column per key", "too many keys"])
 def test_a_new_process_answers_from_the_snapshot_as_from_the_segments(
-    varied_store: Path, monkeypatch: pytest.MonkeyPatch
+    varied_store: Path, monkeypatch: pytest.MonkeyPatch, wide_keys: int
 ) -> None:
+    monkeypatch.setattr(nbtrack.store.reader, "WIDE_KEYS", wide_keys)
     new_process_view(monkeypatch, varied_store)
     expected = answers()
     assert get_store().reader.snapshot_id is None
@@ -104,6 +119,8 @@ def test_a_new_process_answers_from_the_snapshot_as_from_the_segments(
     store = new_process_view(monkeypatch, varied_store)
     nbtrack.search(limit=1)
     assert store.reader.snapshot_id == published(store.layout)[0]
+    with store.reader.snapshot() as snap:  # a filter reads one table, or joins the views
+        assert (snap.wide_columns is not None) == (wide_keys > 1)
     assert_same(answers(), expected)
     assert store.reader.snapshot_id is not None  # history read the segments it names
 

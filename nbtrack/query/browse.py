@@ -15,7 +15,7 @@ from ..store.reader import Snapshot
 from ..values import check_key
 from .columns import BASE_COLUMNS
 from .runs import RunRef, resolve_id
-from .search import RunQuery, column_keys, page_records
+from .search import RunQuery, column_keys
 
 GROUPS = ("params", "metrics", "tags")
 # Columns of a run row beyond search's base ones: where the run came from, and whether hidden.
@@ -90,9 +90,8 @@ def runs_page(
     query = RunQuery(filter, experiment, order_by, include_deleted)
     with get_store().reader.snapshot() as snap:
         keys = _column_keys(snap, experiment)
-        total = snap.rows(*query.count())[0][0]
-        base = snap.rows(*query.page(limit, offset))
-        records = page_records(snap, base, None)  # every param, metric and tag of the page
+        total = snap.rows(*query.count(snap.wide_columns))[0][0]
+        records = query.read_records(snap, limit, offset, None)  # every param, metric and tag
         source = {
             row[0]: row[1:]
             for row in snap.rows(

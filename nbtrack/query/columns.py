@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from ..store.duck import sql_name
 from ..store.schema import END_STATES
 
 PREFIXES = ("params", "metrics", "tags")
@@ -28,6 +29,12 @@ BASE_COLUMNS = (
     "parent_run_id",
 )  # fmt: skip
 RUN_STATES = ("running", "crashed", *END_STATES)
+# The struct of a run snapshot's column per key (see nbtrack.store.reader.WIDE_GROUPS).
+WIDE_TYPES = {
+    "params": "STRUCT(value VARCHAR, num DOUBLE, type VARCHAR)",
+    "metrics": "STRUCT(value DOUBLE, min DOUBLE, max DOUBLE)",
+    "tags": "STRUCT(value VARCHAR)",
+}
 
 # Every prefix MLflow accepts (compared lower-cased) and what it means here; None: an attribute,
 # as if there were no prefix (``attributes.status`` is ``status``).
@@ -167,6 +174,9 @@ class Joins:
     clauses: list[str] = field(default_factory=list)
     params: list[str] = field(default_factory=list)
     _aliases: dict[tuple[str, str], str] = field(default_factory=dict)
+    # A run snapshot's per-key columns (see Snapshot.wide_columns): then a key is a column of
+    # the runs, not a join.
+    wide: frozenset[str] | None = None
 
     # Attributes compared as numbers, and as times (ISO text or epoch seconds).
     number_columns: ClassVar[tuple[str, ...]] = NUMBER_ATTRIBUTES
@@ -187,7 +197,14 @@ class Joins:
         return None
 
     def alias(self, ref: ColumnRef) -> str:
+        """What holds ``ref``'s fields (``value``, ``num``, ``min``...): a joined row, or a
+        column of the runs."""
         assert ref.prefix is not None
+        if self.wide is not None:
+            name = f"{ref.prefix}.{ref.key}"
+            return (
+                f"r.{sql_name(name)}" if name in self.wide else f"(NULL::{WIDE_TYPES[ref.prefix]})"
+            )
         found = self._aliases.get((ref.prefix, ref.key))
         if found is None:
             found = self._aliases[ref.prefix, ref.key] = f"j{len(self._aliases)}"
@@ -219,3 +236,7 @@ class Joins:
 
     def sql(self) -> str:
         return " ".join(self.clauses)
+
+    def source(self) -> str:
+        """The FROM clause of a search: the runs (aliased ``r``) and what they join."""
+        return "_runs_wide r" if self.wide is not None else f"runs r {self.sql()}"

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..extras import optional
 from ..store import get_store
+from ..store.duck import sql_name
 from ..store.reader import Snapshot
 from ..values import decode_param
 from .columns import BASE_COLUMNS, Joins
@@ -53,12 +54,17 @@ def search(
         raise ValueError(f"output must be one of {', '.join(OUTPUTS)}; got {output!r}")
     query = RunQuery(filter, experiment, order_by, include_deleted)
     with get_store().reader.snapshot() as snap:
-        frame = widen(snap, snap.query(*query.page(limit, offset)))
+        wide = snap.wide_columns
+        if wide is None:
+            frame = widen(snap, snap.query(*query.page(limit, offset)))
+        else:
+            frame = widen(snap, snap.query(*query.page(limit, offset, wide, sorted(wide))), wide)
     return convert(frame, output)
 
 
 class RunQuery:
-    """A search's SQL: the filter and joins compiled once, then paged or counted."""
+    """A search's SQL: the filter and joins compiled (once for the views, once more for a run
+    snapshot's wide runs: see :attr:`Snapshot.wide_columns`), then paged or counted."""
 
     def __init__(
         self,
@@ -67,29 +73,50 @@ class RunQuery:
         order_by: list[str] | str | None = None,
         include_deleted: bool = False,
     ) -> None:
-        self.joins = Joins()
-        where, self.args = ["true"], []
+        self._spec = (filter, experiment, order_by, include_deleted)
+        self._compiled: dict[frozenset[str] | None, tuple[str, str, str, list[Any]]] = {}
+        self._compile(None)  # (a bad filter is an error now)
+
+    def _compile(self, wide: frozenset[str] | None) -> tuple[str, str, str, list[Any]]:
+        """FROM, WHERE and ORDER BY clauses and their parameters, on the views or on wide runs."""
+        found = self._compiled.get(wide)
+        if found is not None:
+            return found
+        filter, experiment, order_by, include_deleted = self._spec
+        joins = Joins(wide=wide)
+        where, args = ["true"], []
         if filter is not None and filter.strip():
-            condition, filter_args = compile_filter(filter, self.joins)
+            condition, filter_args = compile_filter(filter, joins)
             where.append(condition)
-            self.args += filter_args
+            args += filter_args
         order = []
         for ref, descending in parse_order_by(order_by):
             direction = "DESC" if descending else "ASC"
-            order += [f"{expr} {direction} NULLS LAST" for expr in self.joins.sort_exprs(ref)]
-        self.order = ", ".join([*order, "r.start_time DESC", "r.run_id"])
+            order += [f"{expr} {direction} NULLS LAST" for expr in joins.sort_exprs(ref)]
         if not include_deleted:
             where.append("NOT r.deleted")
         if experiment is not None:
             condition, names = experiments_condition(experiment)
             where.append(condition)
-            self.args += names
-        self.where = " AND ".join(where)
+            args += names
+        order_sql = ", ".join([*order, "r.start_time DESC", "r.run_id"])
+        found = (joins.source(), " AND ".join(where), order_sql, joins.params + args)
+        self._compiled[wide] = found
+        return found
 
-    def page(self, limit: int | None = None, offset: int = 0) -> tuple[str, list[Any]]:
-        """SQL and parameters of the ordered runs, ``limit`` of them from ``offset``."""
-        sql = select_runs(self.where, self.joins.sql()) + f" ORDER BY {self.order}"
-        args = self.joins.params + self.args
+    def page(
+        self,
+        limit: int | None = None,
+        offset: int = 0,
+        wide: frozenset[str] | None = None,
+        values: Collection[str] = (),
+    ) -> tuple[str, list[Any]]:
+        """SQL and parameters of the ordered runs (``BASE_COLUMNS``, then on ``wide`` runs the
+        columns ``values``), ``limit`` of them from ``offset``."""
+        source, where, order, args = self._compile(wide)
+        columns = [f"r.{c}" for c in BASE_COLUMNS] + [f"r.{sql_name(v)}" for v in values]
+        sql = f"SELECT {', '.join(columns)} FROM {source} WHERE {where} ORDER BY {order}"
+        args = list(args)
         if limit is not None:
             sql += " LIMIT ?"
             args.append(int(limit))
@@ -98,10 +125,10 @@ class RunQuery:
             args.append(int(offset))
         return sql, args
 
-    def count(self) -> tuple[str, list[Any]]:
+    def count(self, wide: frozenset[str] | None = None) -> tuple[str, list[Any]]:
         """SQL and parameters counting the matching runs."""
-        sql = f"SELECT count(*) AS n FROM runs r {self.joins.sql()} WHERE {self.where}"
-        return sql, self.joins.params + self.args
+        source, where, _, args = self._compile(wide)
+        return f"SELECT count(*) AS n FROM {source} WHERE {where}", list(args)
 
     def run_ids(self) -> list[str]:
         """The ids of the matching runs, in order."""
@@ -113,7 +140,31 @@ class RunQuery:
         """The first ``limit`` matching runs as records with ``columns`` (see
         :func:`page_records`), read without pandas."""
         with get_store().reader.snapshot() as snap:
-            return page_records(snap, snap.rows(*self.page(limit)), columns)
+            return self.read_records(snap, limit, 0, columns)
+
+    def read_records(
+        self, snap: Snapshot, limit: int | None, offset: int, columns: Collection[str] | None
+    ) -> list[dict[str, Any]]:
+        """:func:`page_records` of ``limit`` matching runs from ``offset``, read from ``snap``
+        in one query when it reads a run snapshot with a column per key."""
+        wide = snap.wide_columns
+        if wide is None:
+            return page_records(snap, snap.rows(*self.page(limit, offset)), columns)
+        values = sorted(wide if columns is None else wide.intersection(columns))
+        rows = snap.rows(*self.page(limit, offset, wide, values))
+        n = len(BASE_COLUMNS)
+        records = [dict(zip(BASE_COLUMNS, row[:n], strict=True)) for row in rows]
+        ids = [record["run_id"] for record in records]
+        found = wide_values(ids, {v: [row[n + i] for row in rows] for i, v in enumerate(values)})
+        by_id = {record["run_id"]: record for record in records}
+        for group in _GROUP_ROWS:
+            for run_id, key, value in found[group]:
+                by_id[run_id][f"{group}.{key}"] = value
+        if columns is not None and "datasets" in columns:
+            used = _datasets(_grouped(snap.rows(*_long_rows(snap, ids, ["datasets"])))["datasets"])
+            for record in records:
+                record["datasets"] = used.get(record["run_id"])
+        return records
 
     def read_page(
         self, size: int, offset: int, columns: Collection[str]
@@ -121,9 +172,9 @@ class RunQuery:
         """The number of matching runs, the offset used (moved back onto the last page when
         beyond it) and that page of ``size`` runs as records (see :func:`page_records`)."""
         with get_store().reader.snapshot() as snap:
-            total = snap.rows(*self.count())[0][0]
+            total = snap.rows(*self.count(snap.wide_columns))[0][0]
             offset = min(offset, max(0, (total - 1) // size * size))
-            return total, offset, page_records(snap, snap.rows(*self.page(size, offset)), columns)
+            return total, offset, self.read_records(snap, size, offset, columns)
 
 
 OUTPUTS = ("pandas", "arrow", "polars")
@@ -135,6 +186,18 @@ def column_keys(experiment: str | Sequence[str] | None = None) -> dict[str, list
     where, args = experiments_condition(experiment)
     sources = {"params": "params", "metrics": "latest_metrics", "tags": "tags"}
     with get_store().reader.snapshot() as snap:
+        wide = snap.wide_columns
+        if wide is not None:  # the per-key columns with a value in those runs, in one scan
+            names = sorted(wide)
+            counts = snap.rows(
+                f"SELECT {', '.join(f'count(r.{sql_name(n)})' for n in names) or '1'} "
+                f"FROM _runs_wide r WHERE {where}", args,
+            )[0]  # fmt: skip
+            present = [name for name, n in zip(names, counts, strict=False) if n]
+            return {
+                group: [n.partition(".")[2] for n in present if n.startswith(f"{group}.")]
+                for group in sources
+            }
         return {
             group: [row[0] for row in snap.rows(
                 f"SELECT DISTINCT k.key FROM {snap.source(table, keys=True)} k "
@@ -245,13 +308,20 @@ def select_runs(where: str = "true", joins: str = "") -> str:
     return f"SELECT {', '.join('r.' + c for c in BASE_COLUMNS)} FROM runs r {joins} WHERE {where}"
 
 
-def widen(snap: Snapshot, base: pa.Table) -> pd.DataFrame:
+def widen(snap: Snapshot, base: pa.Table, wide: frozenset[str] | None = None) -> pd.DataFrame:
     """Search's DataFrame from base rows (Arrow, ``BASE_COLUMNS``) read from ``snap``: params,
-    metrics and tags added, and ``datasets`` (``name@digest, …``) when any run logged inputs."""
+    metrics and tags added, and ``datasets`` (``name@digest, …``) when any run logged inputs.
+    With ``wide`` (a run snapshot's per-key columns), ``base`` holds those columns too."""
     import pandas as pd  # (here: a run table's page needs no pandas)
 
     ids = base.column("run_id").to_pylist()
-    groups = _grouped(snap.rows(*_long_rows(snap, ids)))
+    if wide is None:
+        groups = _grouped(snap.rows(*_long_rows(snap, ids)))
+    else:
+        names = [n for n in base.column_names if n in wide]
+        groups = wide_values(ids, {n: base.column(n).to_pylist() for n in names})
+        groups["datasets"] = _grouped(snap.rows(*_long_rows(snap, ids, ["datasets"])))["datasets"]
+        base = base.select(list(BASE_COLUMNS))
     parts = [base.to_pandas()] + [
         pivot(ids, groups[group], group, typed=group == "params")
         for group in ("params", "metrics", "tags")
@@ -261,3 +331,22 @@ def widen(snap: Snapshot, base: pa.Table) -> pd.DataFrame:
         used = _datasets(groups["datasets"])
         parts.append(pd.DataFrame({"datasets": pd.array([used.get(i) for i in ids], object)}))
     return pd.concat(parts, axis=1) if len(parts) > 1 else parts[0]
+
+
+def wide_values(
+    ids: list[str], columns: dict[str, list[dict[str, Any] | None]]
+) -> dict[str, list[tuple[str, str, Any]]]:
+    """Per group, the (run_id, key, value) of the runs ``ids`` from a run snapshot's per-key
+    columns (``{"params.lr": [struct or None per run]}``), valued as :func:`_grouped` does."""
+    groups: dict[str, list[tuple[str, str, Any]]] = {group: [] for group in _KINDS.values()}
+    for name, structs in columns.items():
+        group, _, key = name.partition(".")
+        found = groups[group]
+        for run_id, struct in zip(ids, structs, strict=True):
+            if struct is None:
+                continue
+            value = struct["value"]
+            if group == "params":
+                value = decode_param(struct["type"], struct["num"], value)
+            found.append((run_id, key, value))
+    return groups

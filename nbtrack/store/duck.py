@@ -17,6 +17,15 @@ def sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def sql_name(name: str) -> str:
+    """``name`` as a quoted SQL identifier (a column named after a user's key).
+
+    >>> print(sql_name('params.a "b" c'))
+    "params.a ""b"" c"
+    """
+    return '"' + name.replace('"', '""') + '"'
+
+
 def sql_list(texts: Sequence[str]) -> str:
     """A SQL list literal of strings.
 

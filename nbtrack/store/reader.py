@@ -43,7 +43,7 @@ import duckdb
 from ..config import settings
 from ..errors import StoreError, StoreWarning
 from .buffers import Batch
-from .duck import sql_list, sql_string, to_arrow
+from .duck import sql_list, sql_name, sql_string, to_arrow
 from .layout import Layout, fsync_path
 from .liveness import writer_alive
 from .schema import (
@@ -266,6 +266,7 @@ RAW_NAMES = frozenset({
     "_states", "_m_states", "_v_runs", "_v_params", "_v_tags", "_v_latest_metrics",
     *(f"_c_{t}" for t in TABLES), "_c_msum",
 })  # fmt: skip
+_QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")  # a string or a quoted name
 # In a snapshot, the run state stored beside search's columns, from which status is derived.
 _SNAPSHOT_RUNS = """
 SELECT * EXCLUDE (_state, _resumed_by) REPLACE (
@@ -275,6 +276,16 @@ SELECT * EXCLUDE (_state, _resumed_by) REPLACE (
          ELSE status END AS status)
 FROM _snap_runs
 """
+# A snapshot's runs also hold a column per param, metric and tag key (``params.lr``, a struct of
+# what a search compares: see WIDE_TYPES), so that a filter and an order read one table, up to
+# this many keys in all (beyond, queries join the per-key files, as they join the views).
+WIDE_KEYS = 1000
+# Per group: the struct of its columns, and the view (and expression) it is built from.
+WIDE_GROUPS = {
+    "params": ("params", "{'value': value, 'num': num, 'type': type}"),
+    "metrics": ("latest_metrics", "{'value': value, 'min': min, 'max': max}"),
+    "tags": ("tags", "{'value': value}"),
+}
 # In a snapshot, each param's current value as the row that set it (raw rows, reduced).
 _SNAPSHOT_PARAMS = (
     "SELECT run_id, key, CASE WHEN type = 'none' THEN NULL ELSE text END AS value, num, type "
@@ -287,8 +298,6 @@ _STATE_KINDS = "'started', 'resumed', " + _ENDS
 # value; or the views' rows: tags, metric summaries); and how a part loads into a cache, as rows
 # of the segments it covers.
 _SNAPSHOT_PARTS = {
-    "runs": "SELECT r.*, s.state AS _state, s.resumed_by AS _resumed_by FROM runs r "
-    "LEFT JOIN _m_states s USING (run_id) ORDER BY r.start_time DESC, r.run_id",
     "events": " UNION ".join(
         f"(SELECT * FROM events WHERE kind IN ({kinds}) {_LATEST.format('run_id', tie)})"
         for kinds, tie in (
@@ -351,6 +360,7 @@ class Reader:
         # only until the segments of the tables they cover are first loaded.
         self._snap: RunSnapshot | None = None
         self._snap_direct = False  # read its files as the views (else: its rows are cached)
+        self._wide: frozenset[str] | None = None  # its per-key columns (see WIDE_KEYS)
         self._snapshots_usable = True
         for table in CACHED:
             self._con.execute(f"CREATE TABLE _c_{table} (_seg VARCHAR, {duckdb_columns(table)})")
@@ -473,7 +483,9 @@ class Reader:
 
     def _prepare(self, sql: str) -> None:
         """Build the tables that ``sql`` names (a word such as ``params`` in it, anywhere)."""
-        words = set(re.findall(r"\w+", sql.lower()))
+        # (string literals and dotted column names such as "metrics.acc" name no relation)
+        plain = _QUOTED.sub(lambda m: " " if "." in m[0] or m[0][0] == "'" else m[0], sql)
+        words = set(re.findall(r"\w+", plain.lower()))
         if words & RAW_NAMES:
             self._need_segments()
         self._build(words)
@@ -601,8 +613,13 @@ class Reader:
     def _use_snapshot(self, snap: RunSnapshot) -> None:
         """Let the views users query read the snapshot's files."""
         self._snapshot_views(snap, ("runs", "params", "tags", "latest_metrics", "metric_segments"))
-        self._con.execute(f"CREATE OR REPLACE VIEW runs AS {_SNAPSHOT_RUNS}")
+        self._con.execute(f"CREATE OR REPLACE VIEW _runs_wide AS {_SNAPSHOT_RUNS}")
+        names = [row[0] for row in self._con.execute("DESCRIBE _runs_wide").fetchall()]
+        wide = frozenset(n for n in names if n.partition(".")[0] in WIDE_GROUPS and "." in n)
+        base = ", ".join(sql_name(n) for n in names if n not in wide)
+        self._con.execute(f"CREATE OR REPLACE VIEW runs AS SELECT {base} FROM _runs_wide")
         self._con.execute(f"CREATE OR REPLACE VIEW params AS {_SNAPSHOT_PARAMS}")
+        self._wide = wide or None
         self._built.update(SNAPSHOT_VIEWS)
         self._snap, self._snap_direct = snap, True
 
@@ -629,6 +646,7 @@ class Reader:
         self._snap, self._snap_direct = snap, False
 
     def _drop_snapshot_views(self) -> None:
+        self._wide = None
         for name in SNAPSHOT_VIEWS:
             self._con.execute(f"DROP VIEW IF EXISTS {name}")
             self._built.discard(name)
@@ -681,8 +699,9 @@ class Reader:
                     if part == "runs":
                         meta[COVERS_KEY] = json.dumps(covers)
                     pairs = ", ".join(f"{sql_string(k)}: {sql_string(v)}" for k, v in meta.items())
+                    sql = self._wide_runs() if part == "runs" else _SNAPSHOT_PARTS[part]
                     self._con.execute(
-                        f"COPY ({_SNAPSHOT_PARTS[part]}) TO {sql_string(str(hidden))} "
+                        f"COPY ({sql}) TO {sql_string(str(hidden))} "
                         f"(FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{pairs}}})"
                     )
                     fsync_path(hidden)
@@ -691,6 +710,32 @@ class Reader:
                 self.layout.discard(hidden for hidden, _ in written)
                 raise
             return snapshot_id
+
+    def _wide_runs(self) -> str:
+        """SQL of a snapshot's runs: the ``runs`` view, each run's state, and (up to
+        :data:`WIDE_KEYS` keys) a column per param, metric and tag key."""
+        keys = {
+            group: [row[0] for row in self._con.execute(
+                f"SELECT DISTINCT key FROM {view} ORDER BY 1").fetchall()]
+            for group, (view, _) in WIDE_GROUPS.items()
+        }  # fmt: skip
+        columns, joins = ["r.*", "s.state AS _state", "s.resumed_by AS _resumed_by"], []
+        if sum(map(len, keys.values())) <= WIDE_KEYS:
+            for group, (view, struct) in WIDE_GROUPS.items():
+                if not keys[group]:
+                    continue
+                picks = ", ".join(
+                    f"any_value({struct}) FILTER (WHERE key = {sql_string(key)}) "
+                    f"AS {sql_name(f'{group}.{key}')}"
+                    for key in keys[group]
+                )
+                joins.append(f"LEFT JOIN (SELECT run_id, {picks} FROM {view} GROUP BY run_id) "
+                             f"{group} USING (run_id)")  # fmt: skip
+                columns.append(f"{group}.* EXCLUDE (run_id)")
+        return (
+            f"SELECT {', '.join(columns)} FROM runs r LEFT JOIN _m_states s USING (run_id) "
+            f"{' '.join(joins)} ORDER BY r.start_time DESC, r.run_id"
+        )
 
     def close(self) -> None:
         """Close the DuckDB connection (the reader is unusable afterwards)."""
@@ -1013,6 +1058,14 @@ class Snapshot:
         """Equal for two snapshots exactly when nothing a query could see changed between them
         (the same reader, at the same generation), so results may be reused while it holds."""
         return self._reader, self._reader.generation
+
+    @property
+    def wide_columns(self) -> frozenset[str] | None:
+        """The ``params.<key>``, ``metrics.<key>`` and ``tags.<key>`` columns of the relation
+        ``_runs_wide`` (the ``runs`` view plus a struct per key: see :data:`WIDE_GROUPS`), when
+        the views read a run snapshot that has them; None: query the per-key views."""
+        reader = self._reader
+        return reader._wide if reader._on_snapshot_files else None
 
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
         """``sql`` (with ``?`` parameters) as an Arrow table."""
