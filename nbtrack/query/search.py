@@ -58,7 +58,8 @@ def search(
         if wide is None:
             frame = widen(snap, snap.query(*query.page(limit, offset)))
         else:
-            frame = widen(snap, snap.query(*query.page(limit, offset, wide, sorted(wide))), wide)
+            page = query.wide_page(snap, wide, limit, offset, sorted(wide))
+            frame = widen(snap, snap.query(*page), wide)
     return convert(frame, output)
 
 
@@ -125,6 +126,35 @@ class RunQuery:
             args.append(int(offset))
         return sql, args
 
+    def wide_page(
+        self,
+        snap: Snapshot,
+        wide: frozenset[str],
+        limit: int | None,
+        offset: int,
+        values: Collection[str],
+    ) -> tuple[str, list[Any]]:
+        """SQL and parameters of :meth:`page` on ``wide`` runs: their positions are found first,
+        reading only what the filter and order need, then their values are read by position,
+        which skips the rest of the file."""  # fmt: skip
+        source, where, order, args = self._compile(wide)
+        sql = f"SELECT r._row FROM {source} WHERE {where} ORDER BY {order}"
+        args = list(args)
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(int(limit))
+        if offset:
+            sql += " OFFSET ?"
+            args.append(int(offset))
+        rows = [row[0] for row in snap.rows(sql, args)]
+        columns = [f"r.{c}" for c in BASE_COLUMNS] + [f"r.{sql_name(v)}" for v in values]
+        return (
+            f"SELECT {', '.join(columns)} FROM _runs_wide r "
+            f"WHERE r._row IN ({', '.join('?' * len(rows)) or 'NULL'}) "
+            "ORDER BY list_position(?::BIGINT[], r._row)",
+            [*rows, rows],
+        )
+
     def count(self, wide: frozenset[str] | None = None) -> tuple[str, list[Any]]:
         """SQL and parameters counting the matching runs."""
         source, where, _, args = self._compile(wide)
@@ -151,7 +181,7 @@ class RunQuery:
         if wide is None:
             return page_records(snap, snap.rows(*self.page(limit, offset)), columns)
         values = sorted(wide if columns is None else wide.intersection(columns))
-        rows = snap.rows(*self.page(limit, offset, wide, values))
+        rows = snap.rows(*self.wide_page(snap, wide, limit, offset, values))
         n = len(BASE_COLUMNS)
         records = [dict(zip(BASE_COLUMNS, row[:n], strict=True)) for row in rows]
         ids = [record["run_id"] for record in records]
@@ -186,18 +216,12 @@ def column_keys(experiment: str | Sequence[str] | None = None) -> dict[str, list
     where, args = experiments_condition(experiment)
     sources = {"params": "params", "metrics": "latest_metrics", "tags": "tags"}
     with get_store().reader.snapshot() as snap:
-        wide = snap.wide_columns
-        if wide is not None:  # the per-key columns with a value in those runs, in one scan
-            names = sorted(wide)
-            counts = snap.rows(
-                f"SELECT {', '.join(f'count(r.{sql_name(n)})' for n in names) or '1'} "
-                f"FROM _runs_wide r WHERE {where}", args,
-            )[0]  # fmt: skip
-            present = [name for name, n in zip(names, counts, strict=False) if n]
-            return {
-                group: [n.partition(".")[2] for n in present if n.startswith(f"{group}.")]
-                for group in sources
-            }
+        keys = snap.keys_relation
+        if keys is not None:  # a run snapshot lists them
+            found = snap.rows(
+                f'SELECT DISTINCT "group", key FROM {keys} r WHERE {where} ORDER BY 2', args
+            )
+            return {group: [key for g, key in found if g == group] for group in sources}
         return {
             group: [row[0] for row in snap.rows(
                 f"SELECT DISTINCT k.key FROM {snap.source(table, keys=True)} k "

@@ -313,6 +313,11 @@ _SNAPSHOT_PARTS = {
     "latest_metrics": "SELECT * FROM latest_metrics ORDER BY run_id, key",
     "metric_segments": "SELECT DISTINCT run_id, parse_filename(_seg) AS segment FROM _c_msum "
     "ORDER BY ALL",
+    "keys": """SELECT DISTINCT r.experiment, k."group", k.key FROM (
+        SELECT run_id, 'params' AS "group", key FROM params
+        UNION ALL SELECT run_id, 'metrics', key FROM latest_metrics
+        UNION ALL SELECT run_id, 'tags', key FROM tags) k
+    JOIN runs r USING (run_id) ORDER BY ALL""",
 }
 _SNAPSHOT_ROWS = {
     "runs": ("_c_runs", ", ".join(
@@ -603,20 +608,29 @@ class Reader:
             self._leave_snapshot()
 
     def _snapshot_views(self, snap: RunSnapshot, parts: Iterable[str]) -> None:
-        views = {"runs": "_snap_runs", "metric_segments": "_snap_msegs", "params": "_snap_params"}
+        views = {
+            "runs": "_snap_runs", "metric_segments": "_snap_msegs", "params": "_snap_params",
+            "keys": "_snap_keys",
+        }  # fmt: skip
         for part in parts:
-            self._con.execute(
-                f"CREATE OR REPLACE VIEW {views.get(part, part)} AS "
-                f"SELECT * FROM read_parquet({sql_string(str(snap.files[part]))})"
-            )
+            path = sql_string(str(snap.files[part]))
+            select = f"SELECT * FROM read_parquet({path})"
+            if part == "runs":  # each run's position in the file: a page reads only its rows
+                select = (
+                    "SELECT * EXCLUDE (file_row_number), file_row_number AS _row "
+                    f"FROM read_parquet({path}, file_row_number=true)"
+                )
+            self._con.execute(f"CREATE OR REPLACE VIEW {views.get(part, part)} AS {select}")
 
     def _use_snapshot(self, snap: RunSnapshot) -> None:
         """Let the views users query read the snapshot's files."""
-        self._snapshot_views(snap, ("runs", "params", "tags", "latest_metrics", "metric_segments"))
+        self._snapshot_views(
+            snap, ("runs", "params", "tags", "latest_metrics", "metric_segments", "keys")
+        )
         self._con.execute(f"CREATE OR REPLACE VIEW _runs_wide AS {_SNAPSHOT_RUNS}")
         names = [row[0] for row in self._con.execute("DESCRIBE _runs_wide").fetchall()]
         wide = frozenset(n for n in names if n.partition(".")[0] in WIDE_GROUPS and "." in n)
-        base = ", ".join(sql_name(n) for n in names if n not in wide)
+        base = ", ".join(sql_name(n) for n in names if n not in wide and n != "_row")
         self._con.execute(f"CREATE OR REPLACE VIEW runs AS SELECT {base} FROM _runs_wide")
         self._con.execute(f"CREATE OR REPLACE VIEW params AS {_SNAPSHOT_PARAMS}")
         self._wide = wide or None
@@ -1062,10 +1076,17 @@ class Snapshot:
     @property
     def wide_columns(self) -> frozenset[str] | None:
         """The ``params.<key>``, ``metrics.<key>`` and ``tags.<key>`` columns of the relation
-        ``_runs_wide`` (the ``runs`` view plus a struct per key: see :data:`WIDE_GROUPS`), when
-        the views read a run snapshot that has them; None: query the per-key views."""
+        ``_runs_wide`` (the ``runs`` view plus a struct per key, see :data:`WIDE_GROUPS`, and
+        ``_row``, each run's position in the file), when the views read a run snapshot that has
+        them; None: query the per-key views."""
         reader = self._reader
         return reader._wide if reader._on_snapshot_files else None
+
+    @property
+    def keys_relation(self) -> str | None:
+        """A relation of ``experiment, group, key``: which param, metric and tag keys the runs
+        of each experiment have, when the views read a run snapshot (None: ask the views)."""
+        return "_snap_keys" if self._reader._on_snapshot_files else None
 
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
         """``sql`` (with ``?`` parameters) as an Arrow table."""

@@ -7,8 +7,10 @@ Compaction writes one after merging (see :func:`write_snapshot`)::
     <root>/snapshots/<id>.tags.parquet            one row per run and tag
     <root>/snapshots/<id>.latest_metrics.parquet  one row per run and metric: last, min, max, count
     <root>/snapshots/<id>.metric_segments.parquet which metric segments hold each run's points
+    <root>/snapshots/<id>.keys.parquet            which keys the runs of each experiment have
     <root>/snapshots/<id>.runs.parquet            one row per run: what ``search`` shows of it,
-                                                  its raw state, and (in the Parquet metadata)
+                                                  its raw state, a column per key (up to
+                                                  1,000 keys), and (in the Parquet metadata)
                                                   the segments the snapshot was built from
 
 These are the tables a query reads (the ``runs``, ``params``, ``tags`` and ``latest_metrics``
@@ -40,7 +42,7 @@ if TYPE_CHECKING:
 # The tables whose state a snapshot holds (the other tables are small and always loaded).
 COVERED = ("runs", "events", "params", "tags", "metrics")
 # The files of a snapshot, published in this order (``runs``, which names its segments, last).
-PARTS = ("events", "params", "tags", "latest_metrics", "metric_segments", "runs")
+PARTS = ("events", "params", "tags", "latest_metrics", "metric_segments", "keys", "runs")
 COVERS_KEY = "nbtrack.covers"
 KEEP = 2
 
