@@ -276,6 +276,9 @@ SELECT * EXCLUDE (_state, _resumed_by) REPLACE (
          ELSE status END AS status)
 FROM _snap_runs
 """
+# A snapshot's runs file up to this size is read into memory when a reader starts reading it:
+# then each query costs what its work costs, not a file's opening (a few milliseconds).
+IN_MEMORY_BYTES = 16 << 20
 # A snapshot's runs also hold a column per param, metric and tag key (``params.lr``, a struct of
 # what a search compares: see WIDE_TYPES), so that a filter and an order read one table, up to
 # this many keys in all (beyond, queries join the per-key files, as they join the views).
@@ -620,6 +623,9 @@ class Reader:
                     "SELECT * EXCLUDE (file_row_number), file_row_number AS _row "
                     f"FROM read_parquet({path}, file_row_number=true)"
                 )
+                if os.path.getsize(snap.files[part]) <= IN_MEMORY_BYTES:
+                    self._con.execute(f"CREATE OR REPLACE TABLE _snap_runs_copy AS {select}")
+                    select = "SELECT * FROM _snap_runs_copy"
             self._con.execute(f"CREATE OR REPLACE VIEW {views.get(part, part)} AS {select}")
 
     def _use_snapshot(self, snap: RunSnapshot) -> None:
