@@ -497,18 +497,19 @@ def launching(cmd: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    from .config import set_store, settings
+    from .config import set_store
+    from .store import get_store
 
-    if args.store:
-        set_store(args.store)
-    root = settings.store_path()
-    if args.command in _NEEDS_STORE and not (root / "store.json").exists():
-        print(
-            f"nbtrack: no store at {root}; pass --store PATH or set $NBTRACK_STORE",
-            file=sys.stderr,
-        )
-        return 1
     try:
+        if args.store:
+            set_store(args.store)
+        layout = get_store().layout
+        if args.command in _NEEDS_STORE and not layout.exists():
+            print(
+                f"nbtrack: no store at {layout.name}; pass --store PATH or set $NBTRACK_STORE",
+                file=sys.stderr,
+            )
+            return 1
         return args.func(args)
     except (NbtrackError, ValueError, FileNotFoundError) as err:
         print(f"nbtrack: {err}", file=sys.stderr)

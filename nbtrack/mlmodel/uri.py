@@ -92,7 +92,7 @@ def _run_model(uri: str) -> ModelLocation:
         run_id = resolve_id(store.reader, ref)
     except RunNotFoundError as err:
         raise ModelNotFoundError(f"{uri}: {err}") from None
-    folder = artifacts / run_id / artifact_path
+    folder = store.layout.artifact_dir(run_id) / artifact_path  # (a bucket's: downloaded)
     if artifact_path and (folder / MLMODEL).is_file():
         return ModelLocation(folder, run_id, artifact_path)
     models = model_folders(artifacts / run_id)

@@ -15,8 +15,10 @@ Files are only ever created by an atomic rename of a finished temporary file (na
 with ``.`` are never read), so a reader never sees a half-written segment.
 
 :class:`Layout` is the store's one seam to its file system: listing segments, publishing
-written files, removing replaced ones and taking the store-wide locks all go through it (the
-writer, compaction and imports alike), so that a store on another medium is another Layout.
+written files, removing replaced ones, heartbeats, artifacts and the store-wide locks all go
+through it (the writer, reader, compaction and imports alike). A bucket is the same seam on
+object storage (:class:`~nbtrack.store.objects.ObjectLayout`): files are written locally under
+hidden names as here, then uploaded, and read from a local cache.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import os
 import secrets
 import threading
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from functools import cached_property
 from pathlib import Path
@@ -81,6 +83,11 @@ class Layout:
 
     def table_dir(self, table: str) -> Path:
         return self.segments / table
+
+    @property
+    def name(self) -> str:
+        """The store as users name it (a folder, or a bucket URL), for messages."""
+        return str(self.root)
 
     def exists(self) -> bool:
         return (self.root / "store.json").exists()
@@ -163,7 +170,58 @@ class Layout:
                 self._replaces[key] = found
         return found
 
+    def segment_names(self, table: str) -> set[str]:
+        """Names of every segment file of ``table``, replaced ones included."""
+        try:
+            return {e.name for e in os.scandir(self.table_dir(table))
+                    if e.name.endswith(".parquet") and not e.name.startswith(".")}  # fmt: skip
+        except (FileNotFoundError, NotADirectoryError):
+            return set()
+
+    def size(self, path: str) -> int:
+        """Bytes of the listed segment ``path``."""
+        return os.path.getsize(path)
+
+    def local(self, paths: Sequence[str]) -> list[str]:
+        """Local files to read listed segments ``paths`` from (here: the segments themselves;
+        a bucket downloads them into its cache). FileNotFoundError: one vanished (list again)."""
+        return list(paths)
+
+    # ---- heartbeats: a writing process says it is alive -----------------------------------
+    def write_heartbeat(self, writer: str, info: Mapping[str, object]) -> None:
+        """Record that ``writer`` (described by ``info``) is alive (raises OSError)."""
+        (self.writers / f"{writer}.json").write_text(json.dumps(info))
+
+    def touch_heartbeat(self, writer: str) -> bool:
+        """Say again that ``writer`` is alive; False when its heartbeat is gone."""
+        try:
+            os.utime(self.writers / f"{writer}.json")
+        except FileNotFoundError:
+            return False
+        return True
+
+    def last_beat(self, writer: str) -> float | None:
+        """When ``writer`` last said it was alive (epoch seconds), None when it never did."""
+        try:
+            return (self.writers / f"{writer}.json").stat().st_mtime
+        except FileNotFoundError:
+            return None
+
+    # ---- artifacts ------------------------------------------------------------------------
+    def artifact_dir(self, run_id: str) -> Path:
+        """The local folder holding the artifacts of ``run_id`` (a bucket downloads them)."""
+        return self.artifacts / run_id
+
+    def store_artifacts(self, files: Iterable[Path]) -> None:
+        """Make ``files``, just written under :attr:`artifacts`, part of the store (here they
+        are; a bucket uploads them)."""
+
     # ---- the file-system seam: every change to the store's segments goes through these -----
+    def upload(self, written: Sequence[tuple[Path, Path]]) -> None:
+        """Make written hidden files durable where other machines read them, before
+        :meth:`publish` (here: nothing to do; a bucket uploads them, each once, so a failed
+        upload is retried with the same names)."""
+
     def publish(self, written: Sequence[tuple[Path, Path]], sync: bool = True) -> None:
         """Make written hidden files (``write_hidden``) visible under their final names, in
         order; ``sync`` then fsyncs their folders, so the renames survive a power cut (see

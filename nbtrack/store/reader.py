@@ -439,7 +439,7 @@ class Reader:
                 "FROM read_parquet(?, union_by_name=true, filename=true)"
             )
         try:
-            self._con.execute(sql, [files])
+            self._con.execute(sql, [self.layout.local(files)])
             return files
         except duckdb.Error:
             pass  # find the culprit(s) one file at a time
@@ -464,6 +464,7 @@ class Reader:
         """Point the raw views of lazy ``table`` at ``files`` (its segments, while it is not
         loaded), or at its cache (``files`` empty)."""
         rows = summaries = f"(SELECT * EXCLUDE (_seg) FROM {_cache(table)})"
+        files = self.layout.local(files)
         if files and table == "metrics":  # (like the cache: one schema, no union by name)
             rows = f"read_parquet({sql_list(files)})"
             summaries = f"({_SUMMARIZE} FROM {rows} GROUP BY run_id, key)"
@@ -527,7 +528,11 @@ class Reader:
 
     def _define_metrics_view(self, files: list[str]) -> None:
         cols = ", ".join(f'"{c}"' for c in arrow_schema("metrics").names)
-        source = f"read_parquet({sql_list(files)})" if files else "_p_metrics WHERE false"
+        source = (
+            f"read_parquet({sql_list(self.layout.local(files))})"
+            if files
+            else "_p_metrics WHERE false"
+        )
         self._con.execute(
             f"CREATE OR REPLACE VIEW metrics AS SELECT {cols} FROM {source} "
             f"UNION ALL SELECT {cols} FROM _p_metrics"
@@ -547,8 +552,8 @@ class Reader:
         for writer, host, pid in rows:
             if own is not None and writer == own.id:
                 continue
-            heartbeat = self.layout.writers / f"{writer}.json"
-            if not writer_alive(heartbeat, settings.heartbeat_timeout, host, pid):
+            beat = self.layout.last_beat(writer)
+            if not writer_alive(beat, settings.heartbeat_timeout, host, pid):
                 dead.add(writer)
         return dead
 
@@ -697,7 +702,7 @@ class Reader:
                 self._refresh(metrics_view)
                 try:
                     return self._direct(read)
-                except duckdb.IOException:
+                except (duckdb.IOException, FileNotFoundError):
                     if attempt == RETRIES - 1:
                         raise
         raise AssertionError("unreachable")
@@ -734,7 +739,7 @@ class Reader:
             "SELECT DISTINCT _seg FROM _c_msum WHERE run_id IN (SELECT unnest(?)) ORDER BY 1",
             [run_ids],
         ).fetchall()
-        return [r[0] for r in rows]
+        return self.layout.local([r[0] for r in rows])
 
 
 class Snapshot:

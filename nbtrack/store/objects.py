@@ -1,0 +1,468 @@
+"""A store in an S3 (or S3-compatible) bucket: the same :class:`~nbtrack.store.layout.Layout`
+seam, on object storage. The protocol, which is what makes one bucket safe to share by many
+machines with no server:
+
+* **One PUT per file, never overwritten.** A segment is written locally under a hidden name
+  (as in a folder), then uploaded with one ``PUT`` carrying ``If-None-Match: *`` (a conditional
+  create): a reader never sees half an object, and no object is ever replaced. A failed upload
+  keeps its rows in memory (this process still sees them) and is retried with the same name, so
+  a retry never doubles a row (an upload that did land answers "already exists": done).
+* **Listing only what is new.** Segment names start with the writer's clock in milliseconds
+  (``<ms>-<writer>-<seq>.parquet``), so keys sort by when they were written and a reader lists
+  each table with ``StartAfter`` = the newest stamp it has seen less :data:`LIST_OVERLAP_S`
+  (uploads that took long, clocks a little apart). Compacted ``c-…`` names (and imported ones)
+  sort after every stamp, so each listing includes them: there are few. Every
+  :data:`FULL_LIST_S` a reader lists everything once more, which also forgets deleted keys and
+  picks up files copied in out of order (``nbtrack sync``). Tables are listed in the reverse
+  of the order writers publish them, so a reader that sees a run's end sees its data.
+* **A local cache of immutable segments** (:mod:`~nbtrack.store.cache`): DuckDB reads local
+  files, downloaded once per machine.
+* **Compaction holds a lease**, an object ``locks/compact/<generation>`` created with
+  ``If-None-Match: *``: of two processes creating the same generation, exactly one succeeds.
+  Releasing deletes it; a lease older than :data:`LEASE_S` is broken by creating the next
+  generation, and a holder checks that no newer generation exists before it publishes. A
+  compacted segment names the segments it replaces (as in a folder), readers hide those, and
+  they are deleted only afterwards: a reader that listed one downloads it, or finds it gone and
+  lists again. A lease rather than conditional writes alone, because two compactions of the same
+  segments would write two different compacted names, which no conditional write can refuse.
+* **Heartbeats are small objects** ``writers/<writer>.json``, rewritten every
+  :data:`BEAT_EVERY_S` while the writer has running runs; a reader lists them (one request) and
+  takes a run whose writer's heartbeat is older than the heartbeat timeout as ``crashed``
+  (comparing the bucket's times with its own clock: machines are assumed to keep NTP time).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from ..config import settings
+from ..errors import StoreError
+from ..extras import optional
+from ..locations import StoreURL
+from .aws import endpoint, s3_config
+from .cache import FileCache
+from .layout import COMPACTED_PREFIX, Layout
+from .schema import FORMAT_VERSION, PUBLISH_ORDER, TABLES
+
+# A reader lists the bucket again at most this often (each listing is a request per table);
+# its own writes are visible at once, other processes' within this (they flush every second).
+LIST_EVERY_S = 1.0
+# Incremental listings start this far before the newest name seen: a segment named (stamped) a
+# little before another may land after it (a slow upload, a writer's clock a little behind).
+LIST_OVERLAP_S = 120.0
+# ...and everything is listed again this often, for what even that misses, and deletions.
+FULL_LIST_S = 30.0
+# A heartbeat object is rewritten this often (a PUT costs money; the timeout is 30 s).
+BEAT_EVERY_S = 5.0
+# A compaction or import lease older than this is taken as abandoned (its holder died).
+LEASE_S = 600.0
+# Requests: give up on a dead endpoint in seconds, not minutes (rows stay buffered, retried).
+CONNECT_TIMEOUT = "5s"
+REQUEST_TIMEOUT = "60s"
+RETRIES = 3
+RETRY_WITHIN = timedelta(seconds=15)
+# Segments are downloaded this many at a time (requests wait on the network, not the CPU).
+DOWNLOADS = 8
+
+_STAMP = re.compile(r"^(\d{13})-")
+_STORE_JSON = "store.json"
+_REFUSED = re.compile(
+    "InvalidAccessKeyId|SignatureDoesNotMatch|ExpiredToken|AccessDenied|403 Forbidden|"
+    "Unauthenticated|PermissionDenied"
+)
+_UNREACHABLE = re.compile("error sending request|connect|timed out|dns", re.IGNORECASE)
+
+
+def _stamp(name: str) -> int | None:
+    found = _STAMP.match(name)
+    return int(found[1]) if found else None
+
+
+class ObjectLayout(Layout):
+    """A bucket store: the layout of a folder (files are staged, and cached, under :attr:`root`,
+    this machine's copy) whose truth is in the bucket."""
+
+    def __init__(self, url: StoreURL) -> None:
+        self.url = url
+        self.endpoint = endpoint(url)
+        host = re.sub(r"[^\w.-]+", "_", self.endpoint.split("://")[-1]) if self.endpoint else "aws"
+        cache = settings.cache_root() / "objects"
+        super().__init__(cache / host / url.bucket / url.prefix)
+        self.cache = FileCache(cache, settings.cache_size)
+        self._client: Any = None
+        self._known: dict[str, dict[str, int]] = {t: {} for t in TABLES}  # name -> bytes
+        self._newest: dict[str, int] = dict.fromkeys(TABLES, 0)
+        self._listed_at = 0.0
+        self._full_at = dict.fromkeys(TABLES, 0.0)
+        self._uploaded: set[str] = set()  # keys uploaded by this process, not yet published
+        self._beats: dict[str, float] = {}
+        self._beats_at = 0.0
+        self._beat_info: dict[str, bytes] = {}
+        self._beat_sent: dict[str, float] = {}
+        self._leases: dict[str, str] = {}  # lease prefix -> the generation key this process holds
+        self._exists = False
+        self._listing = threading.RLock()
+
+    @property
+    def name(self) -> str:
+        return str(self.url)
+
+    # ---- requests ---------------------------------------------------------------------------
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            optional("obstore", "a store in a bucket (s3://)", "s3")
+            from obstore.store import S3Store
+
+            insecure = bool(self.endpoint and self.endpoint.startswith("http://"))
+            try:
+                self._client = S3Store(
+                    self.url.bucket,
+                    prefix=self.url.prefix or None,
+                    config=s3_config(self.url),  # type: ignore[arg-type]
+                    client_options={"connect_timeout": CONNECT_TIMEOUT,
+                                    "timeout": REQUEST_TIMEOUT, "allow_http": insecure},
+                    retry_config={"max_retries": RETRIES, "retry_timeout": RETRY_WITHIN},
+                )  # fmt: skip
+            except Exception as err:
+                raise StoreError(
+                    f"cannot use the store {self.name}: {err}; check the URL (s3://bucket/prefix) "
+                    "and the AWS settings (AWS_REGION, AWS_ENDPOINT_URL)"
+                ) from err
+        return self._client
+
+    def _fail(self, action: str, err: Exception) -> StoreError:
+        """A StoreError saying what could not be done and what to fix."""
+        text = f"{type(err).__name__}: {err}"
+        where = self.endpoint or "AWS S3"
+        if "NoSuchBucket" in text:
+            fix = (
+                f"the bucket {self.url.bucket!r} does not exist at {where}: create it "
+                f"(e.g. `aws s3 mb s3://{self.url.bucket}`) or fix the store URL"
+            )
+        elif _REFUSED.search(text):
+            fix = (
+                "the credentials were refused: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+                "(or AWS_PROFILE) to keys that may use the bucket"
+            )
+        elif _UNREACHABLE.search(text):
+            fix = (
+                f"cannot reach {where}: check the network and the endpoint "
+                "(AWS_ENDPOINT_URL, or ?endpoint_url= in the store URL)"
+            )
+        else:
+            fix = "check the store URL, the credentials and the endpoint"
+        first = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
+        return StoreError(f"cannot {action} {self.name}: {fix} ({first})")
+
+    def _get(self, key: str) -> bytes:
+        """The object ``key``; FileNotFoundError when there is none (but a missing bucket, bad
+        credentials or an unreachable endpoint are StoreErrors)."""
+        import obstore
+
+        try:
+            return bytes(obstore.get(self.client, key).bytes())
+        except FileNotFoundError as err:
+            if "NoSuchBucket" in str(err):
+                raise self._fail("read from", err) from err
+            raise FileNotFoundError(key) from None
+        except Exception as err:
+            raise self._fail("read from", err) from err
+
+    def _put(self, key: str, data: bytes, create: bool) -> bool:
+        """Upload ``data`` as ``key``; with ``create`` only if no such key exists (False then)."""
+        import obstore
+        from obstore.exceptions import AlreadyExistsError, PreconditionError
+
+        try:
+            obstore.put(self.client, key, data, mode="create" if create else "overwrite",
+                        use_multipart=False)  # fmt: skip
+        except (AlreadyExistsError, PreconditionError):
+            return False
+        except Exception as err:
+            raise self._fail("write to", err) from err
+        return True
+
+    def _list(self, prefix: str, after: str | None = None) -> list[dict[str, Any]]:
+        import obstore
+
+        try:
+            return [meta for batch in obstore.list(self.client, prefix, offset=after)
+                    for meta in batch]  # fmt: skip
+        except Exception as err:
+            raise self._fail("list", err) from err
+
+    def _delete(self, key: str) -> None:
+        import obstore
+
+        try:
+            obstore.delete(self.client, key)
+        except FileNotFoundError:
+            pass
+        except Exception as err:
+            raise self._fail("delete from", err) from err
+
+    def key(self, path: Path | str) -> str:
+        """The key of a file of this store's local copy."""
+        return Path(path).relative_to(self.root).as_posix()
+
+    # ---- the store ------------------------------------------------------------------------
+    def exists(self) -> bool:
+        if not self._exists:
+            try:
+                self._get(_STORE_JSON)
+                self._exists = True
+            except FileNotFoundError:
+                return False
+        return True
+
+    def check_format(self) -> None:
+        if self._checked:
+            return
+        try:
+            meta = json.loads(self._get(_STORE_JSON))
+        except FileNotFoundError:
+            return
+        except ValueError as err:
+            raise StoreError(f"{self.name}/{_STORE_JSON} is unreadable ({err}); restore it or "
+                             "use another store with nbtrack.set_store(...)") from err  # fmt: skip
+        self._exists = True
+        version = meta.get("format", 0)
+        if not isinstance(version, int) or version > FORMAT_VERSION:
+            raise StoreError(
+                f"the store at {self.name} has format {version}, written by a newer nbtrack; this "
+                f"nbtrack reads format {FORMAT_VERSION}: upgrade with `pip install -U nbtrack`"
+            )
+        self._checked = True
+
+    def create(self) -> None:
+        """Write ``store.json`` unless there is one (and make the local copy's folders)."""
+        try:
+            for table in TABLES:
+                self.table_dir(table).mkdir(parents=True, exist_ok=True)
+            self.artifacts.mkdir(exist_ok=True)
+        except OSError as err:
+            raise StoreError(
+                f"cannot create the local cache of {self.name} at {self.root}: {err}; set "
+                "$NBTRACK_CACHE_DIR to a writable folder"
+            ) from err
+        if not self._exists:
+            self._put(_STORE_JSON, json.dumps({"format": FORMAT_VERSION}).encode(), create=True)
+            self._exists = True
+        self.check_format()
+
+    # ---- listing ----------------------------------------------------------------------------
+    def list_segments(self, table: str) -> list[str]:
+        self._relist()
+        directory = self.table_dir(table)
+        names = self._known[table]
+        replaced: set[str] = set()
+        for name in [n for n in names if n.startswith(COMPACTED_PREFIX)]:
+            try:
+                replaced |= self.replaced_by(directory / name)
+            except FileNotFoundError:  # merged into a newer one and deleted: list it all again
+                names.pop(name, None)
+                self._full_at[table] = 0.0
+                raise
+        mine = {Path(k).name for k in self._uploaded}  # uploaded, this process publishes them
+        return sorted(str(directory / n) for n in names if n not in replaced and n not in mine)
+
+    def _relist(self) -> None:
+        with self._listing:
+            now = time.monotonic()
+            if now - self._listed_at < LIST_EVERY_S:
+                return
+            for table in reversed(PUBLISH_ORDER):  # whoever sees a run's end sees its data
+                self._list_table(table, full=now - self._full_at[table] > FULL_LIST_S)
+            self._listed_at = now
+
+    def _list_table(self, table: str, full: bool) -> None:
+        prefix = f"segments/{table}/"
+        newest = self._newest[table]
+        after = None
+        if not full and newest:
+            after = f"{prefix}{max(newest - int(LIST_OVERLAP_S * 1000), 0):013d}"
+        found = {}
+        for meta in self._list(prefix, after):
+            name = meta["path"][len(prefix) :]
+            if name.endswith(".parquet") and not name.startswith(".") and "/" not in name:
+                found[name] = int(meta["size"])
+        if full:
+            self._known[table] = found
+            self._full_at[table] = time.monotonic()
+        else:
+            self._known[table].update(found)
+        stamps = [s for s in map(_stamp, found) if s is not None]
+        self._newest[table] = max([newest, *stamps])
+
+    def segment_names(self, table: str) -> set[str]:
+        with self._listing:
+            self._list_table(table, full=True)
+            return set(self._known[table])
+
+    def size(self, path: str) -> int:
+        name = Path(path).name
+        return self._known[Path(path).parent.name].get(name, 0)
+
+    def replaced_by(self, path: Path) -> frozenset[str]:
+        if str(path) not in self._replaces:
+            self.local([str(path)])
+        return super().replaced_by(path)
+
+    # ---- reading ----------------------------------------------------------------------------
+    def local(self, paths: Sequence[str]) -> list[str]:
+        """Download the listed segments this machine's cache lacks (several at a time)."""
+        missing = [p for p in paths if not os.path.exists(p)]
+        for p in paths:
+            if p not in missing:
+                self.cache.touch(Path(p))
+        if len(missing) == 1:
+            self._download(missing[0])
+        elif missing:
+            with ThreadPoolExecutor(min(DOWNLOADS, len(missing))) as pool:
+                list(pool.map(self._download, missing))
+        return list(paths)
+
+    def _download(self, path: str) -> None:
+        try:
+            self.cache.fetch(Path(path), lambda: self._get(self.key(path)))
+        except FileNotFoundError:  # compacted away since the listing: list again
+            with self._listing:
+                self._known[Path(path).parent.name].pop(Path(path).name, None)
+                self._listed_at = 0.0
+            raise
+
+    # ---- writing ----------------------------------------------------------------------------
+    def upload(self, written: Sequence[tuple[Path, Path]]) -> None:
+        """PUT each written file once, in order, creating its key (an upload retried after a
+        failure finds its key there already: done)."""
+        self._check_leases()
+        for hidden, final in written:
+            key = self.key(final)
+            if key in self._uploaded:
+                continue
+            self._put(key, hidden.read_bytes(), create=True)
+            self._uploaded.add(key)
+
+    def publish(self, written: Sequence[tuple[Path, Path]], sync: bool = True) -> None:
+        """Upload what is not yet uploaded, then move the files into the local cache and list
+        them at once (this process sees its own segments without listing the bucket)."""
+        self.upload(written)
+        with self._listing:
+            for hidden, final in written:
+                size = hidden.stat().st_size
+                os.replace(hidden, final)
+                self._uploaded.discard(self.key(final))
+                self._known[final.parent.name][final.name] = size
+                self.cache.added(size)
+
+    def sync(self, written: Sequence[tuple[Path, Path]]) -> None:
+        """Nothing: an object is durable once its PUT has answered."""
+
+    def remove(self, paths: Iterable[Path | str]) -> None:
+        for path in paths:
+            self._delete(self.key(path))
+            with self._listing:
+                self._known[Path(path).parent.name].pop(Path(path).name, None)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+
+    # ---- heartbeats -------------------------------------------------------------------------
+    def write_heartbeat(self, writer: str, info: Mapping[str, object]) -> None:
+        self._beat_info[writer] = json.dumps(info).encode()
+        self._put(f"writers/{writer}.json", self._beat_info[writer], create=False)
+        self._beat_sent[writer] = time.monotonic()
+
+    def touch_heartbeat(self, writer: str) -> bool:
+        if writer not in self._beat_info:
+            return False
+        if time.monotonic() - self._beat_sent.get(writer, 0.0) >= BEAT_EVERY_S:
+            self.write_heartbeat(writer, json.loads(self._beat_info[writer]))
+        return True
+
+    def last_beat(self, writer: str) -> float | None:
+        now = time.monotonic()
+        if now - self._beats_at >= LIST_EVERY_S:
+            self._beats = {
+                meta["path"].rsplit("/", 1)[-1].removesuffix(".json"):
+                    meta["last_modified"].timestamp()
+                for meta in self._list("writers/")
+            }  # fmt: skip
+            self._beats_at = now
+        return self._beats.get(writer)
+
+    # ---- artifacts --------------------------------------------------------------------------
+    def artifact_dir(self, run_id: str) -> Path:
+        """The run's artifacts, downloaded into the local copy (those it lacks)."""
+        folder = self.artifacts / run_id
+        for meta in self._list(f"artifacts/{run_id}/"):
+            target = self.root / meta["path"]
+            with contextlib.suppress(FileNotFoundError):
+                if target.stat().st_size != meta["size"]:
+                    target.unlink()
+            self.cache.fetch(target, lambda key=meta["path"]: self._get(key))  # type: ignore[misc]
+        return folder
+
+    def store_artifacts(self, files: Iterable[Path]) -> None:
+        for file in files:
+            self._put(self.key(file), Path(file).read_bytes(), create=False)
+
+    # ---- leases -----------------------------------------------------------------------------
+    def lock(self, name: str, action: str, wait: bool = True) -> AbstractContextManager[bool]:
+        return self._lease(f"locks/{name.strip('.').removesuffix('.lock')}/", wait)
+
+    @contextlib.contextmanager
+    def _lease(self, prefix: str, wait: bool) -> Iterator[bool]:
+        pause = 0.05
+        while True:
+            held = self._generations(prefix)
+            top = max(held, default=0)
+            if top == 0 or time.time() - held[top] > LEASE_S:
+                key = f"{prefix}{top + 1:012d}"
+                me = json.dumps({"host": os.uname().nodename, "pid": os.getpid()}).encode()
+                if self._put(key, me, create=True):
+                    break
+            if not wait:
+                yield False
+                return
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
+        self._leases[prefix] = key
+        try:
+            yield True
+        finally:
+            del self._leases[prefix]
+            with contextlib.suppress(StoreError):
+                self._delete(key)
+
+    def _generations(self, prefix: str) -> dict[int, float]:
+        return {int(m["path"][len(prefix):]): m["last_modified"].timestamp()
+                for m in self._list(prefix) if m["path"][len(prefix):].isdigit()}  # fmt: skip
+
+    def _check_leases(self) -> None:
+        """Refuse to publish under a lease another process has broken (we were too slow)."""
+        for prefix, key in list(self._leases.items()):
+            mine = int(key[len(prefix) :])
+            if max(self._generations(prefix), default=mine) > mine:
+                raise StoreError(
+                    f"a lease on {self.name}/{prefix} expired while held (after {LEASE_S:.0f} s) "
+                    "and was taken over; nothing was published: run the command again"
+                )
+
+
+def clear_listing(layout: Layout) -> None:
+    """Make a bucket layout list everything again at its next listing (no-op for a folder)."""
+    if isinstance(layout, ObjectLayout):
+        layout._listed_at = 0.0
+        layout._full_at = dict.fromkeys(TABLES, 0.0)
