@@ -11,13 +11,16 @@ import pytest
 import nbtrack
 
 # Modules whose tests run on both kinds of store: what a store does, not how a folder looks.
-ON_BOTH_STORES = {"test_tracking", "test_query", "test_compaction", "test_store_errors", "test_s3"}
+ON_BOTH_STORES = {
+    "test_tracking", "test_query", "test_compaction", "test_store_errors", "test_processes",
+}  # fmt: skip
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "tmp_store" in metafunc.fixturenames and metafunc.module.__name__ in ON_BOTH_STORES:
-        kinds = getattr(metafunc.module, "STORE_KINDS", ["local", "s3"])
-        metafunc.parametrize("tmp_store", kinds, indirect=True)
+        folder_only = metafunc.definition.get_closest_marker("folder_only")
+        metafunc.parametrize("tmp_store", ["local"] if folder_only else ["local", "s3"],
+                             indirect=True)  # fmt: skip
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,8 @@
 seam, on object storage. The protocol, which is what makes one bucket safe to share by many
 machines with no server:
 
+Requests go through :class:`~nbtrack.store.bucket.Bucket` (boto3; why, there).
+
 * **One PUT per file, never overwritten.** A segment is written locally under a hidden name
   (as in a folder), then uploaded with one ``PUT`` carrying ``If-None-Match: *`` (a conditional
   create): a reader never sees half an object, and no object is ever replaced. A failed upload
@@ -34,54 +36,59 @@ machines with no server:
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from ..config import settings
 from ..errors import StoreError
-from ..extras import optional
 from ..locations import StoreURL
-from .aws import endpoint, s3_config
+from .bucket import Bucket
 from .cache import FileCache
 from .layout import COMPACTED_PREFIX, Layout
 from .schema import FORMAT_VERSION, PUBLISH_ORDER, TABLES
 
-# A reader lists the bucket again at most this often (each listing is a request per table);
-# its own writes are visible at once, other processes' within this (they flush every second).
-LIST_EVERY_S = 1.0
+# A reader lists the bucket again at most this often (a request per table, in three round
+# trips): a burst of queries lists once, and a query sees what other processes wrote before it.
+LIST_EVERY_S = 0.05
 # Incremental listings start this far before the newest name seen: a segment named (stamped) a
 # little before another may land after it (a slow upload, a writer's clock a little behind).
 LIST_OVERLAP_S = 120.0
 # ...and everything is listed again this often, for what even that misses, and deletions.
 FULL_LIST_S = 30.0
-# A heartbeat object is rewritten this often (a PUT costs money; the timeout is 30 s).
+# A heartbeat object is rewritten this often (a PUT costs money; the timeout is 30 s), or
+# four times per heartbeat timeout when that is shorter.
 BEAT_EVERY_S = 5.0
 # A compaction or import lease older than this is taken as abandoned (its holder died).
 LEASE_S = 600.0
-# Requests: give up on a dead endpoint in seconds, not minutes (rows stay buffered, retried).
-CONNECT_TIMEOUT = "5s"
-REQUEST_TIMEOUT = "60s"
-RETRIES = 3
-RETRY_WITHIN = timedelta(seconds=15)
 # Segments are downloaded this many at a time (requests wait on the network, not the CPU).
 DOWNLOADS = 8
 
 _STAMP = re.compile(r"^(\d{13})-")
 _STORE_JSON = "store.json"
-_REFUSED = re.compile(
-    "InvalidAccessKeyId|SignatureDoesNotMatch|ExpiredToken|AccessDenied|403 Forbidden|"
-    "Unauthenticated|PermissionDenied"
-)
-_UNREACHABLE = re.compile("error sending request|connect|timed out|dns", re.IGNORECASE)
+
+
+_layouts: weakref.WeakSet[ObjectLayout] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    _pool.cache_clear()
+    for layout in list(_layouts):
+        layout._after_fork()
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    """Threads for requests made together (they wait on the network, not on the CPU)."""
+    return ThreadPoolExecutor(DOWNLOADS, thread_name_prefix="nbtrack-s3")
 
 
 def _stamp(name: str) -> int | None:
@@ -95,12 +102,12 @@ class ObjectLayout(Layout):
 
     def __init__(self, url: StoreURL) -> None:
         self.url = url
-        self.endpoint = endpoint(url)
-        host = re.sub(r"[^\w.-]+", "_", self.endpoint.split("://")[-1]) if self.endpoint else "aws"
+        self.bucket = Bucket(url)
+        where = self.bucket.endpoint
+        host = re.sub(r"[^\w.-]+", "_", where.split("://")[-1]) if where else "aws"
         cache = settings.cache_root() / "objects"
         super().__init__(cache / host / url.bucket / url.prefix)
         self.cache = FileCache(cache, settings.cache_size)
-        self._client: Any = None
         self._known: dict[str, dict[str, int]] = {t: {} for t in TABLES}  # name -> bytes
         self._newest: dict[str, int] = dict.fromkeys(TABLES, 0)
         self._listed_at = 0.0
@@ -113,105 +120,17 @@ class ObjectLayout(Layout):
         self._leases: dict[str, str] = {}  # lease prefix -> the generation key this process holds
         self._exists = False
         self._listing = threading.RLock()
+        _layouts.add(self)
+
+    def _after_fork(self) -> None:
+        """In a forked child: the HTTP client's runtime and the locks did not cross the fork."""
+        self.bucket.after_fork()
+        self._listing = threading.RLock()
+        self._leases = {}
 
     @property
     def name(self) -> str:
         return str(self.url)
-
-    # ---- requests ---------------------------------------------------------------------------
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            optional("obstore", "a store in a bucket (s3://)", "s3")
-            from obstore.store import S3Store
-
-            insecure = bool(self.endpoint and self.endpoint.startswith("http://"))
-            try:
-                self._client = S3Store(
-                    self.url.bucket,
-                    prefix=self.url.prefix or None,
-                    config=s3_config(self.url),  # type: ignore[arg-type]
-                    client_options={"connect_timeout": CONNECT_TIMEOUT,
-                                    "timeout": REQUEST_TIMEOUT, "allow_http": insecure},
-                    retry_config={"max_retries": RETRIES, "retry_timeout": RETRY_WITHIN},
-                )  # fmt: skip
-            except Exception as err:
-                raise StoreError(
-                    f"cannot use the store {self.name}: {err}; check the URL (s3://bucket/prefix) "
-                    "and the AWS settings (AWS_REGION, AWS_ENDPOINT_URL)"
-                ) from err
-        return self._client
-
-    def _fail(self, action: str, err: Exception) -> StoreError:
-        """A StoreError saying what could not be done and what to fix."""
-        text = f"{type(err).__name__}: {err}"
-        where = self.endpoint or "AWS S3"
-        if "NoSuchBucket" in text:
-            fix = (
-                f"the bucket {self.url.bucket!r} does not exist at {where}: create it "
-                f"(e.g. `aws s3 mb s3://{self.url.bucket}`) or fix the store URL"
-            )
-        elif _REFUSED.search(text):
-            fix = (
-                "the credentials were refused: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
-                "(or AWS_PROFILE) to keys that may use the bucket"
-            )
-        elif _UNREACHABLE.search(text):
-            fix = (
-                f"cannot reach {where}: check the network and the endpoint "
-                "(AWS_ENDPOINT_URL, or ?endpoint_url= in the store URL)"
-            )
-        else:
-            fix = "check the store URL, the credentials and the endpoint"
-        first = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
-        return StoreError(f"cannot {action} {self.name}: {fix} ({first})")
-
-    def _get(self, key: str) -> bytes:
-        """The object ``key``; FileNotFoundError when there is none (but a missing bucket, bad
-        credentials or an unreachable endpoint are StoreErrors)."""
-        import obstore
-
-        try:
-            return bytes(obstore.get(self.client, key).bytes())
-        except FileNotFoundError as err:
-            if "NoSuchBucket" in str(err):
-                raise self._fail("read from", err) from err
-            raise FileNotFoundError(key) from None
-        except Exception as err:
-            raise self._fail("read from", err) from err
-
-    def _put(self, key: str, data: bytes, create: bool) -> bool:
-        """Upload ``data`` as ``key``; with ``create`` only if no such key exists (False then)."""
-        import obstore
-        from obstore.exceptions import AlreadyExistsError, PreconditionError
-
-        try:
-            obstore.put(self.client, key, data, mode="create" if create else "overwrite",
-                        use_multipart=False)  # fmt: skip
-        except (AlreadyExistsError, PreconditionError):
-            return False
-        except Exception as err:
-            raise self._fail("write to", err) from err
-        return True
-
-    def _list(self, prefix: str, after: str | None = None) -> list[dict[str, Any]]:
-        import obstore
-
-        try:
-            return [meta for batch in obstore.list(self.client, prefix, offset=after)
-                    for meta in batch]  # fmt: skip
-        except Exception as err:
-            raise self._fail("list", err) from err
-
-    def _delete(self, key: str) -> None:
-        import obstore
-
-        try:
-            obstore.delete(self.client, key)
-        except FileNotFoundError:
-            pass
-        except Exception as err:
-            raise self._fail("delete from", err) from err
 
     def key(self, path: Path | str) -> str:
         """The key of a file of this store's local copy."""
@@ -221,7 +140,7 @@ class ObjectLayout(Layout):
     def exists(self) -> bool:
         if not self._exists:
             try:
-                self._get(_STORE_JSON)
+                self.bucket.get(_STORE_JSON)
                 self._exists = True
             except FileNotFoundError:
                 return False
@@ -231,7 +150,7 @@ class ObjectLayout(Layout):
         if self._checked:
             return
         try:
-            meta = json.loads(self._get(_STORE_JSON))
+            meta = json.loads(self.bucket.get(_STORE_JSON))
         except FileNotFoundError:
             return
         except ValueError as err:
@@ -258,7 +177,9 @@ class ObjectLayout(Layout):
                 "$NBTRACK_CACHE_DIR to a writable folder"
             ) from err
         if not self._exists:
-            self._put(_STORE_JSON, json.dumps({"format": FORMAT_VERSION}).encode(), create=True)
+            self.bucket.put(
+                _STORE_JSON, json.dumps({"format": FORMAT_VERSION}).encode(), create=True
+            )
             self._exists = True
         self.check_format()
 
@@ -279,12 +200,18 @@ class ObjectLayout(Layout):
         return sorted(str(directory / n) for n in names if n not in replaced and n not in mine)
 
     def _relist(self) -> None:
+        """List every table: the ones published last (the events that end a run, then the
+        registry's) one after the other, so that whoever sees them sees what was published
+        before them, then the data tables together (one round trip)."""
         with self._listing:
             now = time.monotonic()
             if now - self._listed_at < LIST_EVERY_S:
                 return
-            for table in reversed(PUBLISH_ORDER):  # whoever sees a run's end sees its data
-                self._list_table(table, full=now - self._full_at[table] > FULL_LIST_S)
+            *together, registry, events = PUBLISH_ORDER
+            full = {t: now - self._full_at[t] > FULL_LIST_S for t in TABLES}
+            for table in (events, registry):
+                self._list_table(table, full[table])
+            list(_pool().map(lambda t: self._list_table(t, full[t]), together))
             self._listed_at = now
 
     def _list_table(self, table: str, full: bool) -> None:
@@ -294,10 +221,10 @@ class ObjectLayout(Layout):
         if not full and newest:
             after = f"{prefix}{max(newest - int(LIST_OVERLAP_S * 1000), 0):013d}"
         found = {}
-        for meta in self._list(prefix, after):
-            name = meta["path"][len(prefix) :]
+        for listed in self.bucket.list(prefix, after):
+            name = listed.key[len(prefix) :]
             if name.endswith(".parquet") and not name.startswith(".") and "/" not in name:
-                found[name] = int(meta["size"])
+                found[name] = listed.size
         if full:
             self._known[table] = found
             self._full_at[table] = time.monotonic()
@@ -330,13 +257,12 @@ class ObjectLayout(Layout):
         if len(missing) == 1:
             self._download(missing[0])
         elif missing:
-            with ThreadPoolExecutor(min(DOWNLOADS, len(missing))) as pool:
-                list(pool.map(self._download, missing))
+            list(_pool().map(self._download, missing))
         return list(paths)
 
     def _download(self, path: str) -> None:
         try:
-            self.cache.fetch(Path(path), lambda: self._get(self.key(path)))
+            self.cache.fetch(Path(path), lambda: self.bucket.get(self.key(path)))
         except FileNotFoundError:  # compacted away since the listing: list again
             with self._listing:
                 self._known[Path(path).parent.name].pop(Path(path).name, None)
@@ -352,7 +278,7 @@ class ObjectLayout(Layout):
             key = self.key(final)
             if key in self._uploaded:
                 continue
-            self._put(key, hidden.read_bytes(), create=True)
+            self.bucket.put(key, hidden.read_bytes(), create=True)
             self._uploaded.add(key)
 
     def publish(self, written: Sequence[tuple[Path, Path]], sync: bool = True) -> None:
@@ -372,7 +298,7 @@ class ObjectLayout(Layout):
 
     def remove(self, paths: Iterable[Path | str]) -> None:
         for path in paths:
-            self._delete(self.key(path))
+            self.bucket.delete(self.key(path))
             with self._listing:
                 self._known[Path(path).parent.name].pop(Path(path).name, None)
             with contextlib.suppress(FileNotFoundError):
@@ -381,13 +307,14 @@ class ObjectLayout(Layout):
     # ---- heartbeats -------------------------------------------------------------------------
     def write_heartbeat(self, writer: str, info: Mapping[str, object]) -> None:
         self._beat_info[writer] = json.dumps(info).encode()
-        self._put(f"writers/{writer}.json", self._beat_info[writer], create=False)
+        self.bucket.put(f"writers/{writer}.json", self._beat_info[writer], create=False)
         self._beat_sent[writer] = time.monotonic()
 
     def touch_heartbeat(self, writer: str) -> bool:
         if writer not in self._beat_info:
             return False
-        if time.monotonic() - self._beat_sent.get(writer, 0.0) >= BEAT_EVERY_S:
+        every = min(BEAT_EVERY_S, settings.heartbeat_timeout / 4)
+        if time.monotonic() - self._beat_sent.get(writer, 0.0) >= every:
             self.write_heartbeat(writer, json.loads(self._beat_info[writer]))
         return True
 
@@ -395,9 +322,8 @@ class ObjectLayout(Layout):
         now = time.monotonic()
         if now - self._beats_at >= LIST_EVERY_S:
             self._beats = {
-                meta["path"].rsplit("/", 1)[-1].removesuffix(".json"):
-                    meta["last_modified"].timestamp()
-                for meta in self._list("writers/")
+                listed.key.rsplit("/", 1)[-1].removesuffix(".json"): listed.modified.timestamp()
+                for listed in self.bucket.list("writers/")
             }  # fmt: skip
             self._beats_at = now
         return self._beats.get(writer)
@@ -406,17 +332,17 @@ class ObjectLayout(Layout):
     def artifact_dir(self, run_id: str) -> Path:
         """The run's artifacts, downloaded into the local copy (those it lacks)."""
         folder = self.artifacts / run_id
-        for meta in self._list(f"artifacts/{run_id}/"):
-            target = self.root / meta["path"]
+        for listed in self.bucket.list(f"artifacts/{run_id}/"):
+            target = self.root / listed.key
             with contextlib.suppress(FileNotFoundError):
-                if target.stat().st_size != meta["size"]:
+                if target.stat().st_size != listed.size:
                     target.unlink()
-            self.cache.fetch(target, lambda key=meta["path"]: self._get(key))  # type: ignore[misc]
+            self.cache.fetch(target, functools.partial(self.bucket.get, listed.key))
         return folder
 
     def store_artifacts(self, files: Iterable[Path]) -> None:
         for file in files:
-            self._put(self.key(file), Path(file).read_bytes(), create=False)
+            self.bucket.put(self.key(file), Path(file).read_bytes(), create=False)
 
     # ---- leases -----------------------------------------------------------------------------
     def lock(self, name: str, action: str, wait: bool = True) -> AbstractContextManager[bool]:
@@ -431,7 +357,7 @@ class ObjectLayout(Layout):
             if top == 0 or time.time() - held[top] > LEASE_S:
                 key = f"{prefix}{top + 1:012d}"
                 me = json.dumps({"host": os.uname().nodename, "pid": os.getpid()}).encode()
-                if self._put(key, me, create=True):
+                if self.bucket.put(key, me, create=True):
                     break
             if not wait:
                 yield False
@@ -444,11 +370,11 @@ class ObjectLayout(Layout):
         finally:
             del self._leases[prefix]
             with contextlib.suppress(StoreError):
-                self._delete(key)
+                self.bucket.delete(key)
 
     def _generations(self, prefix: str) -> dict[int, float]:
-        return {int(m["path"][len(prefix):]): m["last_modified"].timestamp()
-                for m in self._list(prefix) if m["path"][len(prefix):].isdigit()}  # fmt: skip
+        return {int(m.key[len(prefix):]): m.modified.timestamp()
+                for m in self.bucket.list(prefix) if m.key[len(prefix):].isdigit()}  # fmt: skip
 
     def _check_leases(self) -> None:
         """Refuse to publish under a lease another process has broken (we were too slow)."""
@@ -466,3 +392,7 @@ def clear_listing(layout: Layout) -> None:
     if isinstance(layout, ObjectLayout):
         layout._listed_at = 0.0
         layout._full_at = dict.fromkeys(TABLES, 0.0)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
