@@ -42,6 +42,7 @@ import os
 import re
 import threading
 import time
+import warnings
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -49,7 +50,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 from ..config import settings
-from ..errors import StoreError
+from ..errors import StoreError, StoreWarning
 from ..locations import StoreURL
 from .bucket import Bucket
 from .cache import FileCache
@@ -209,10 +210,20 @@ class ObjectLayout(Layout):
                 return
             *together, registry, events = PUBLISH_ORDER
             full = {t: now - self._full_at[t] > FULL_LIST_S for t in TABLES}
-            for table in (events, registry):
-                self._list_table(table, full[table])
-            list(_pool().map(lambda t: self._list_table(t, full[t]), together))
+            try:
+                for table in (events, registry):
+                    self._list_table(table, full[table])
+                list(_pool().map(lambda t: self._list_table(t, full[t]), together))
+            except StoreError as err:
+                if not self._checked:  # never reached: say so
+                    raise
+                self._warn(err)  # show what was there at the last listing
+                return
             self._listed_at = now
+
+    def _warn(self, err: StoreError) -> None:
+        warnings.warn(f"{err}; showing the store as it was at the last listing",
+                      StoreWarning, stacklevel=5)  # fmt: skip
 
     def _list_table(self, table: str, full: bool) -> None:
         prefix = f"segments/{table}/"
@@ -321,10 +332,10 @@ class ObjectLayout(Layout):
     def last_beat(self, writer: str) -> float | None:
         now = time.monotonic()
         if now - self._beats_at >= LIST_EVERY_S:
-            self._beats = {
-                listed.key.rsplit("/", 1)[-1].removesuffix(".json"): listed.modified.timestamp()
-                for listed in self.bucket.list("writers/")
-            }  # fmt: skip
+            with contextlib.suppress(StoreError):  # unreachable: the beats as last seen
+                beats = self.bucket.list("writers/")
+                self._beats = {b.key[len("writers/") : -len(".json")]: b.modified.timestamp()
+                               for b in beats}  # fmt: skip
             self._beats_at = now
         return self._beats.get(writer)
 

@@ -1,0 +1,213 @@
+"""What only a bucket store has: many machines' processes on one bucket, errors of the network
+and the credentials, the local cache of segments, leases; the behaviour shared with a folder is
+tested on both kinds of store by the other store tests (see conftest.ON_BOTH_STORES)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from helpers import run_python, start_python, wait_for
+from s3 import S3Server, strict_server
+
+import nbtrack
+from nbtrack.config import settings
+from nbtrack.locations import StoreURL
+from nbtrack.store import get_store
+from nbtrack.store.cache import FileCache
+
+POINTS = 5000
+
+WRITER = f"""
+import os, sys, time
+import nbtrack
+time.sleep(max(0.0, float(os.environ["START_AT"]) - time.time()))
+with nbtrack.run(f"writer-{{sys.argv[0][-4]}}") as run:
+    for i in range({POINTS}):
+        run.log(x=float(i))
+        if i % 500 == 0:
+            time.sleep(0.05)  # spread the logging over several flushes
+print(run.id)
+"""
+
+READER = """
+import os, time
+from pathlib import Path
+import nbtrack
+time.sleep(max(0.0, float(os.environ["START_AT"]) - time.time()))
+checks = 0
+while not Path(os.environ["DONE"]).exists():
+    for run_id in nbtrack.search()["run_id"]:
+        steps = nbtrack.history(run_id, "x")["step"].tolist()
+        assert steps == list(range(len(steps))), f"gap or double in {run_id}"
+        checks += 1
+print(checks)
+"""
+
+
+@pytest.fixture
+def bucket_store(s3_server: S3Server) -> StoreURL:
+    store = s3_server.store()
+    nbtrack.set_store(store)
+    return store
+
+
+def test_four_writers_and_two_readers_share_one_bucket(
+    bucket_store: StoreURL, tmp_path: Path
+) -> None:
+    start = str(time.time() + 2.0)
+    done = tmp_path / "done"
+    writers = [start_python(WRITER, bucket_store, tmp_path, f"w{i}.py", START_AT=start)
+               for i in range(4)]  # fmt: skip
+    readers = [start_python(READER, bucket_store, tmp_path, f"r{i}.py", START_AT=start,
+                            DONE=str(done)) for i in range(2)]  # fmt: skip
+    ids = []
+    for proc in writers:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0 and "Warning" not in err, err
+        ids.append(out.strip())
+    done.touch()
+    for proc in readers:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0 and "Warning" not in err, err
+        assert int(out) > 0
+    frame = nbtrack.search()
+    assert sorted(frame["run_id"]) == sorted(ids) and set(frame["status"]) == {"finished"}
+    points = nbtrack.history(ids)
+    assert len(points) == 4 * POINTS  # none lost, none doubled
+    for _, series in points.groupby("run_id"):
+        assert series["step"].tolist() == list(range(POINTS))
+
+
+LOGGER = """
+import time
+import nbtrack, nbtrack.store.writer
+nbtrack.store.writer.HOSTNAME = "another-machine"  # its pid means nothing to the reader here
+with nbtrack.run("far away") as run:
+    print(run.id, flush=True)
+    while True:
+        run.log(t=time.time())
+        time.sleep(0.01)
+"""
+
+
+def test_a_killed_writer_on_another_machine_shows_crashed_after_the_timeout(
+    bucket_store: StoreURL, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "heartbeat_timeout", 3.0)
+    proc = start_python(LOGGER, bucket_store, tmp_path, "far.py", NBTRACK_HEARTBEAT_TIMEOUT="3")
+    run_id = proc.stdout.readline().strip()
+    try:
+        wait_for(lambda: len(nbtrack.history(run_id, "t")) > 10, "points of the far run")
+        time.sleep(settings.heartbeat_timeout + 1)  # longer than the timeout: it beats on
+        assert nbtrack.get_run(run_id).status == "running"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+    killed_at = time.monotonic()
+    wait_for(lambda: nbtrack.get_run(run_id).status == "crashed", "the far run to crash")
+    assert time.monotonic() - killed_at > 1.0  # by its heartbeat's age, not its pid
+
+
+def _start_fails(store: StoreURL | str, *fragments: str) -> None:
+    nbtrack.set_store(store)
+    with pytest.raises(nbtrack.StoreError) as caught:
+        nbtrack.start_run()
+    message = str(caught.value)
+    assert all(f in message for f in fragments), message
+    assert nbtrack.active_run() is None
+
+
+def test_a_missing_bucket_says_to_create_it(s3_server: S3Server) -> None:
+    _start_fails(StoreURL("no-such-bucket", "runs", s3_server.url),
+                 "bucket 'no-such-bucket' does not exist", "aws s3 mb")  # fmt: skip
+
+
+def test_refused_credentials_say_which_variables_to_set(s3_server: S3Server) -> None:
+    with strict_server() as url:
+        _start_fails(StoreURL("bucket", "runs", url), "credentials were refused",
+                     "AWS_ACCESS_KEY_ID")  # fmt: skip
+
+
+def test_an_unreachable_endpoint_says_to_check_it() -> None:
+    from s3 import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    _start_fails(f"s3://bucket/runs?endpoint_url={url}", f"cannot reach {url}", "AWS_ENDPOINT_URL")
+
+
+def test_rows_logged_while_the_bucket_is_unreachable_are_kept_and_sent_later(
+    s3_server: S3Server, bucket_store: StoreURL
+) -> None:
+    with nbtrack.run() as run:
+        run.log(x=0.0)
+        nbtrack.flush()
+        s3_server.stop()
+        try:
+            for i in range(1, 50):
+                run.log(x=float(i))
+            with pytest.raises(nbtrack.StoreError, match="cannot reach"):
+                nbtrack.flush()
+            assert len(nbtrack.history(run.id, "x")) == 50  # still here, in memory
+        finally:
+            s3_server.start()
+    nbtrack.flush()
+    get_store().layout._listed_at = 0.0  # (a new process would list afresh)
+    assert nbtrack.history(run.id, "x")["value"].tolist() == [float(i) for i in range(50)]
+    out = run_python(f"import nbtrack\nprint(len(nbtrack.history({run.id!r}, 'x')))",
+                     bucket_store, Path(get_store().root).parent)  # fmt: skip
+    assert out.strip() == "50"  # once each, seen from another process too
+
+
+def test_a_second_process_reads_segments_from_the_cache(
+    bucket_store: StoreURL, tmp_path: Path
+) -> None:
+    with nbtrack.run() as run:
+        for i in range(100):
+            run.log(x=float(i))
+    nbtrack.flush()
+    code = f"import nbtrack\nprint(len(nbtrack.history({run.id!r}, 'x')))"
+    assert run_python(code, bucket_store, tmp_path).strip() == "100"  # downloads
+    cached = {p: p.stat().st_ino for p in get_store().root.rglob("*.parquet")}
+    assert cached
+    assert run_python(code, bucket_store, tmp_path, name="again.py").strip() == "100"
+    assert {p: p.stat().st_ino for p in cached} == cached  # nothing downloaded again
+
+
+def test_the_cache_evicts_the_least_recently_used_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("nbtrack.store.cache.IN_USE_S", 0.0)
+    cache = FileCache(tmp_path, limit=10_000)
+    for i in range(30):
+        cache.fetch(tmp_path / "t" / f"{i}.bin", lambda: b"x" * 1000)
+        os.utime(tmp_path / "t" / f"{i}.bin", (i, i))  # used in this order
+    assert cache.usage() <= 10_000
+    kept = sorted(int(p.stem) for p in (tmp_path / "t").iterdir())
+    assert kept == list(range(30 - len(kept), 30))  # the newest stayed
+
+
+def test_one_compaction_at_a_time_holds_the_lease(bucket_store: StoreURL) -> None:
+    with nbtrack.run() as run:
+        run.log(x=1.0)
+    nbtrack.flush()
+    layout = get_store().layout
+    with layout.lock(".compact.lock", "compact") as mine:
+        assert mine
+        assert nbtrack.compact(wait=False)["metrics"] == 0  # another holds it: skipped
+    with nbtrack.run() as run:
+        run.log(x=2.0)
+    nbtrack.flush()
+    assert nbtrack.compact(wait=False)["metrics"] == 2
+
+
+def test_cli_and_environment_take_a_bucket_url(bucket_store: StoreURL, tmp_path: Path) -> None:
+    from helpers import run_cli
+
+    run_python("import nbtrack\nwith nbtrack.run('from-env') as r: r.log(acc=0.5)",
+               bucket_store, tmp_path)  # fmt: skip
+    done = run_cli(bucket_store, "ls", "--json", cwd=tmp_path)
+    assert done.returncode == 0 and "from-env" in done.stdout, done.stderr
