@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from helpers import run_python, start_python, wait_for
-from s3 import S3Server, strict_server
+from s3 import S3Server, stored, strict_server
 
 import nbtrack
 from nbtrack.config import settings
@@ -211,3 +211,62 @@ def test_cli_and_environment_take_a_bucket_url(bucket_store: StoreURL, tmp_path:
                bucket_store, tmp_path)  # fmt: skip
     done = run_cli(bucket_store, "ls", "--json", cwd=tmp_path)
     assert done.returncode == 0 and "from-env" in done.stdout, done.stderr
+
+
+def _log_runs(n: int, start: int = 0) -> list[str]:
+    ids = []
+    for i in range(start, start + n):
+        with nbtrack.run(f"r{i}", params={"i": i}) as run:
+            for step in range(10):
+                run.log(x=float(step))
+        nbtrack.flush()
+        ids.append(run.id)
+    return ids
+
+
+def _points(store: Path | StoreURL) -> dict[str, list[float]]:
+    nbtrack.set_store(store)
+    return {rid: nbtrack.history(rid, "x")["value"].tolist() for rid in nbtrack.search()["run_id"]}
+
+
+def test_sync_publishes_a_folder_to_a_bucket_and_back(s3_server: S3Server, tmp_path: Path) -> None:
+    from helpers import run_cli
+
+    mine = tmp_path / "mine"
+    nbtrack.set_store(mine)
+    ids = _log_runs(3)
+    (tmp_path / "notes.txt").write_text("hello")
+    with nbtrack.run("with a file") as run:
+        run.log_artifact(tmp_path / "notes.txt")
+    nbtrack.flush()
+    shared = s3_server.store()
+    done = run_cli(mine, "sync", str(mine), str(shared), "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert '"files": 1' in done.stdout
+    assert nbtrack.sync(mine, shared) == {"segments": 0, "files": 0}  # nothing new
+    expected = {rid: [float(s) for s in range(10)] for rid in ids}
+    assert {k: v for k, v in _points(shared).items() if k in ids} == expected
+    folder = get_store().layout.artifact_dir(run.id)
+    assert (folder / "notes.txt").read_text() == "hello"
+    back = tmp_path / "back"
+    assert nbtrack.sync(shared, back)["segments"] > 0
+    assert {k: v for k, v in _points(back).items() if k in ids} == expected
+
+
+def test_sync_after_both_sides_compacted_copies_each_row_once(
+    s3_server: S3Server, tmp_path: Path
+) -> None:
+    mine, shared = tmp_path / "mine", s3_server.store()
+    nbtrack.set_store(mine)
+    first = _log_runs(2)
+    nbtrack.sync(mine, shared)
+    nbtrack.compact(shared)  # the bucket merges what it got...
+    nbtrack.set_store(mine)
+    second = _log_runs(2, start=2)
+    nbtrack.compact(mine)  # ...and the folder merges the same segments with new ones
+    nbtrack.sync(mine, shared)
+    names = [Path(n).name for n in stored(shared, "segments/metrics")]
+    assert any(n.startswith("s-c-") for n in names)  # the folder's merge, less what was there
+    points = _points(shared)
+    assert sorted(points) == sorted(first + second)
+    assert all(values == [float(s) for s in range(10)] for values in points.values())

@@ -28,6 +28,7 @@ import fcntl
 import json
 import os
 import secrets
+import shutil
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -215,6 +216,24 @@ class Layout:
     def store_artifacts(self, files: Iterable[Path]) -> None:
         """Make ``files``, just written under :attr:`artifacts`, part of the store (here they
         are; a bucket uploads them)."""
+
+    # ---- other files (artifacts, registered models), for copying whole stores ------------
+    def files(self, under: str) -> dict[str, int]:
+        """Every file below folder ``under`` (e.g. ``artifacts``): path within the store -> size."""
+        top = self.root / under
+        return {p.relative_to(self.root).as_posix(): p.stat().st_size
+                for p in top.rglob("*") if p.is_file() and not p.name.startswith(".")}  # fmt: skip
+
+    def fetch(self, path: str) -> Path:
+        """A local copy of the store's file ``path`` (a listed one: see :meth:`files`)."""
+        return self.root / path
+
+    def put(self, path: str, source: Path) -> None:
+        """Make ``source`` the store's file ``path`` (whole or not at all)."""
+        target = self.root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(source, "rb") as f:
+            write_atomic(target, lambda out: shutil.copyfileobj(f, out))
 
     # ---- the file-system seam: every change to the store's segments goes through these -----
     def upload(self, written: Sequence[tuple[Path, Path]]) -> None:

@@ -355,6 +355,15 @@ class ObjectLayout(Layout):
         for file in files:
             self.bucket.put(self.key(file), Path(file).read_bytes(), create=False)
 
+    def files(self, under: str) -> dict[str, int]:
+        return {f.key: f.size for f in self.bucket.list(f"{under}/")}
+
+    def fetch(self, path: str) -> Path:
+        return self.cache.fetch(self.root / path, functools.partial(self.bucket.get, path))
+
+    def put(self, path: str, source: Path) -> None:
+        self.bucket.put(path, source.read_bytes(), create=False)
+
     # ---- leases -----------------------------------------------------------------------------
     def lock(self, name: str, action: str, wait: bool = True) -> AbstractContextManager[bool]:
         return self._lease(f"locks/{name.strip('.').removesuffix('.lock')}/", wait)
