@@ -270,3 +270,30 @@ def test_sync_after_both_sides_compacted_copies_each_row_once(
     points = _points(shared)
     assert sorted(points) == sorted(first + second)
     assert all(values == [float(s) for s in range(10)] for values in points.values())
+
+
+MODEL = """
+import nbtrack
+from nbtrack.mlmodel import PythonModel
+
+class Double(PythonModel):
+    def predict(self, context, model_input, params=None):
+        return [2 * x for x in model_input]
+
+with nbtrack.run() as run:
+    nbtrack.log_model(Double(), "double", registered_model_name="doubler")
+print(run.id)
+"""
+
+
+def test_a_model_logged_on_one_machine_loads_on_another(
+    bucket_store: StoreURL, tmp_path: Path
+) -> None:
+    run_id = run_python(MODEL, bucket_store, tmp_path).strip()
+    settings.cache_dir = tmp_path / "another-machine"  # nothing of it cached here
+    try:
+        nbtrack.set_store(bucket_store)
+        for uri in (f"runs:/{run_id}/double", "models:/doubler/1"):
+            assert list(nbtrack.load_model(uri).predict([1, 2])) == [2, 4]
+    finally:
+        settings.cache_dir = None

@@ -116,6 +116,11 @@ def _registered(uri: str) -> ModelLocation:
             "models:/<name>@<alias>"
         )
     from ..registry import resolve
+    from ..store import get_store
 
     version = resolve(name, ref)
-    return ModelLocation(Path(version.path), version.run_id, None, version)
+    folder = Path(version.path)  # (in a bucket store: fetched into this machine's copy)
+    store = get_store()
+    if store.root in folder.parents:
+        folder = store.layout.folder(folder.relative_to(store.root).as_posix())
+    return ModelLocation(folder, version.run_id, None, version)

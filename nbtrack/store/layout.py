@@ -211,11 +211,16 @@ class Layout:
     # ---- artifacts ------------------------------------------------------------------------
     def artifact_dir(self, run_id: str) -> Path:
         """The local folder holding the artifacts of ``run_id`` (a bucket downloads them)."""
-        return self.artifacts / run_id
+        return self.folder(f"artifacts/{run_id}")
 
-    def store_artifacts(self, files: Iterable[Path]) -> None:
-        """Make ``files``, just written under :attr:`artifacts`, part of the store (here they
-        are; a bucket uploads them)."""
+    def folder(self, path: str) -> Path:
+        """The local folder holding the store's folder ``path`` (a bucket downloads what this
+        machine's copy lacks)."""
+        return self.root / path
+
+    def store_files(self, files: Iterable[Path]) -> None:
+        """Make ``files``, just written below :attr:`root` (artifacts, registered models), part
+        of the store (here they are; a bucket uploads them)."""
 
     # ---- other files (artifacts, registered models), for copying whole stores ------------
     def files(self, under: str) -> dict[str, int]:

@@ -340,18 +340,16 @@ class ObjectLayout(Layout):
         return self._beats.get(writer)
 
     # ---- artifacts --------------------------------------------------------------------------
-    def artifact_dir(self, run_id: str) -> Path:
-        """The run's artifacts, downloaded into the local copy (those it lacks)."""
-        folder = self.artifacts / run_id
-        for listed in self.bucket.list(f"artifacts/{run_id}/"):
+    def folder(self, path: str) -> Path:
+        for listed in self.bucket.list(f"{path.rstrip('/')}/"):
             target = self.root / listed.key
             with contextlib.suppress(FileNotFoundError):
-                if target.stat().st_size != listed.size:
+                if target.stat().st_size != listed.size:  # (an artifact logged again)
                     target.unlink()
             self.cache.fetch(target, functools.partial(self.bucket.get, listed.key))
-        return folder
+        return self.root / path
 
-    def store_artifacts(self, files: Iterable[Path]) -> None:
+    def store_files(self, files: Iterable[Path]) -> None:
         for file in files:
             self.bucket.put(self.key(file), Path(file).read_bytes(), create=False)
 
