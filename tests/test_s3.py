@@ -297,3 +297,23 @@ def test_a_model_logged_on_one_machine_loads_on_another(
             assert list(nbtrack.load_model(uri).predict([1, 2])) == [2, 4]
     finally:
         settings.cache_dir = None
+
+
+def test_a_lease_held_too_long_is_taken_over_and_its_holder_publishes_nothing(
+    bucket_store: StoreURL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nbtrack.store.layout import write_hidden
+    from nbtrack.store.objects import ObjectLayout
+
+    layout = get_store().layout
+    layout.create()
+    final = layout.table_dir("runs") / "c-late.parquet"
+    with layout.lock(".compact.lock", "compact") as mine:
+        assert mine
+        monkeypatch.setattr("nbtrack.store.objects.LEASE_S", 0.0)  # ours is now too old
+        with ObjectLayout(bucket_store).lock(".compact.lock", "compact", wait=False) as theirs:
+            assert theirs
+            hidden = write_hidden(final, lambda f: f.write(b"late"))
+            with pytest.raises(nbtrack.StoreError, match="taken over"):
+                layout.publish([(hidden, final)])
+    assert "segments/runs/c-late.parquet" not in stored(bucket_store, "segments/runs")

@@ -3,13 +3,15 @@
 ::
 
     <root>/store.json                         {"format": 1}
-    <root>/segments/<table>/<writer>-<seq>.parquet   immutable segments, one writer each
+    <root>/segments/<table>/<ms>-<writer>-<seq>.parquet   immutable segments, one writer each
+                                                     (named after the time they were written)
     <root>/segments/<table>/c-<id>.parquet           compacted segment; its Parquet metadata
                                                      lists the segments it replaces
     <root>/writers/<writer>.json              heartbeat of a writing process (mtime = last beat)
     <root>/artifacts/<run_id>/...             files logged with log_artifact (and log_model)
     <root>/registry/<name>/<version>/...      model folders registered from outside the store
     <root>/segments/.registry.lock            held while a registry change is made (numbering)
+    <root>/locks/<name>/<generation>          a bucket's leases, instead of the .lock files
 
 Files are only ever created by an atomic rename of a finished temporary file (names starting
 with ``.`` are never read), so a reader never sees a half-written segment.

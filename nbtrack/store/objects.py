@@ -118,7 +118,9 @@ class ObjectLayout(Layout):
         self._beats_at = 0.0
         self._beat_info: dict[str, bytes] = {}
         self._beat_sent: dict[str, float] = {}
-        self._leases: dict[str, str] = {}  # lease prefix -> the generation key this process holds
+        # lease prefix -> the generation key held, per thread: what a thread publishes under a
+        # lease is checked against it (a writer's own flushes in other threads are not)
+        self._leases: dict[tuple[int, str], str] = {}
         self._exists = False
         self._listing = threading.RLock()
         _layouts.add(self)
@@ -128,6 +130,7 @@ class ObjectLayout(Layout):
         self.bucket.after_fork()
         self._listing = threading.RLock()
         self._leases = {}
+        self._uploaded = set()  # (the parent publishes those)
 
     @property
     def name(self) -> str:
@@ -219,7 +222,7 @@ class ObjectLayout(Layout):
                     raise
                 self._warn(err)  # show what was there at the last listing
                 return
-            self._listed_at = now
+            self._listed_at = time.monotonic()  # (after: one query's tables list once)
 
     def _warn(self, err: StoreError) -> None:
         warnings.warn(f"{err}; showing the store as it was at the last listing",
@@ -370,9 +373,9 @@ class ObjectLayout(Layout):
     def _lease(self, prefix: str, wait: bool) -> Iterator[bool]:
         pause = 0.05
         while True:
-            held = self._generations(prefix)
-            top = max(held, default=0)
-            if top == 0 or time.time() - held[top] > LEASE_S:
+            generations = self._generations(prefix)
+            top = max(generations, default=0)
+            if top == 0 or time.time() - generations[top] > LEASE_S:
                 key = f"{prefix}{top + 1:012d}"
                 me = json.dumps({"host": os.uname().nodename, "pid": os.getpid()}).encode()
                 if self.bucket.put(key, me, create=True):
@@ -382,11 +385,12 @@ class ObjectLayout(Layout):
                 return
             time.sleep(pause)
             pause = min(pause * 2, 1.0)
-        self._leases[prefix] = key
+        mine = (threading.get_ident(), prefix)
+        self._leases[mine] = key
         try:
             yield True
         finally:
-            del self._leases[prefix]
+            del self._leases[mine]
             with contextlib.suppress(StoreError):
                 self.bucket.delete(key)
 
@@ -396,7 +400,10 @@ class ObjectLayout(Layout):
 
     def _check_leases(self) -> None:
         """Refuse to publish under a lease another process has broken (we were too slow)."""
-        for prefix, key in list(self._leases.items()):
+        me = threading.get_ident()
+        for (thread, prefix), key in list(self._leases.items()):
+            if thread != me:
+                continue
             mine = int(key[len(prefix) :])
             if max(self._generations(prefix), default=mine) > mine:
                 raise StoreError(
