@@ -527,12 +527,9 @@ class Reader:
         return self._direct(lambda: read(self._con))
 
     def _define_metrics_view(self, files: list[str]) -> None:
+        files = self.layout.local(files)
         cols = ", ".join(f'"{c}"' for c in arrow_schema("metrics").names)
-        source = (
-            f"read_parquet({sql_list(self.layout.local(files))})"
-            if files
-            else "_p_metrics WHERE false"
-        )
+        source = f"read_parquet({sql_list(files)})" if files else "_p_metrics WHERE false"
         self._con.execute(
             f"CREATE OR REPLACE VIEW metrics AS SELECT {cols} FROM {source} "
             f"UNION ALL SELECT {cols} FROM _p_metrics"
