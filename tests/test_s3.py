@@ -336,3 +336,18 @@ def test_listing_is_incremental_and_a_full_listing_catches_what_it_skips(
     assert not any("-old-" in p for p in layout.list_segments("runs"))  # listed after the newest
     monkeypatch.setattr("nbtrack.store.objects.FULL_LIST_S", 0.0)
     assert any("-old-" in p for p in layout.list_segments("runs"))
+
+
+def test_a_bundle_exported_from_a_folder_imports_into_a_bucket(
+    bucket_store: StoreURL, tmp_path: Path
+) -> None:
+    nbtrack.set_store(tmp_path / "mine")
+    (tmp_path / "notes.txt").write_text("hello")
+    with nbtrack.run("exported", params={"lr": 0.1}) as run:
+        run.log(loss=0.5)
+        run.log_artifact(tmp_path / "notes.txt")
+    nbtrack.export(tmp_path / "bundle", artifacts=True)
+    nbtrack.set_store(bucket_store)
+    nbtrack.import_runs(tmp_path / "bundle")
+    assert nbtrack.get_run(run.id).params == {"lr": 0.1}
+    assert f"artifacts/{run.id}/notes.txt" in stored(bucket_store, "artifacts")

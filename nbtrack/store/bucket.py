@@ -117,8 +117,9 @@ class Bucket:
     def get(self, key: str) -> bytes:
         """The object ``key``; FileNotFoundError when there is none (a missing bucket, refused
         credentials or an unreachable endpoint are StoreErrors)."""
+        client = self.client  # (outside the try: a missing boto3 says which extra to install)
         try:
-            answer = self.client.get_object(Bucket=self.url.bucket, Key=self._prefix + key)
+            answer = client.get_object(Bucket=self.url.bucket, Key=self._prefix + key)
             return bytes(answer["Body"].read())
         except Exception as err:
             if _code(err) in ("NoSuchKey", "404"):
@@ -129,9 +130,9 @@ class Bucket:
         """Upload ``data`` as ``key`` in one PUT; with ``create`` only if there is no such key
         (``If-None-Match: *``): False when there is."""
         extra = {"IfNoneMatch": "*"} if create else {}
+        client = self.client
         try:
-            self.client.put_object(Bucket=self.url.bucket, Key=self._prefix + key, Body=data,
-                                   **extra)  # fmt: skip
+            client.put_object(Bucket=self.url.bucket, Key=self._prefix + key, Body=data, **extra)
         except Exception as err:
             if _code(err) in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
                 return False
@@ -144,16 +145,18 @@ class Bucket:
         if after:
             args["StartAfter"] = self._prefix + after
         cut = len(self._prefix)
+        client = self.client
         try:
-            for page in self.client.get_paginator("list_objects_v2").paginate(**args):
+            for page in client.get_paginator("list_objects_v2").paginate(**args):
                 for item in page.get("Contents", ()):
                     yield Listed(item["Key"][cut:], int(item["Size"]), item["LastModified"])
         except Exception as err:
             raise self.fail("list", err) from err
 
     def delete(self, key: str) -> None:
+        client = self.client
         try:
-            self.client.delete_object(Bucket=self.url.bucket, Key=self._prefix + key)
+            client.delete_object(Bucket=self.url.bucket, Key=self._prefix + key)
         except Exception as err:
             if _code(err) not in ("NoSuchKey", "404"):
                 raise self.fail("delete from", err) from err
