@@ -354,3 +354,18 @@ def test_a_bundle_exported_from_a_folder_imports_into_a_bucket(
     nbtrack.import_runs(tmp_path / "bundle")
     assert nbtrack.get_run(run.id).params == {"lr": 0.1}
     assert f"artifacts/{run.id}/notes.txt" in stored(bucket_store, "artifacts")
+
+
+def test_track_magics_in_a_kernel_log_to_a_bucket(bucket_store: StoreURL, tmp_path: Path) -> None:
+    from kernels import run_cells, text
+
+    cells = run_cells(
+        ["%load_ext nbtrack\nimport nbtrack", f"%track store {bucket_store}",
+         "%%track in-the-bucket\nlr = 0.1\nnbtrack.log(loss=0.5)", "%track ls"],
+        tmp_path / "elsewhere", tmp_path,
+    )  # fmt: skip
+    assert f"nbtrack store: {bucket_store}" in text(cells[1])
+    assert "in-the-bucket" in text(cells[3]), text(cells[3])
+    record = nbtrack.get_run(nbtrack.search()["run_id"][0])
+    assert (record.name, record.params, record.metrics) == ("in-the-bucket", {"lr": 0.1},
+                                                           {"loss": 0.5})  # fmt: skip

@@ -204,9 +204,9 @@ class ObjectLayout(Layout):
         return sorted(str(directory / n) for n in names if n not in replaced and n not in mine)
 
     def _relist(self) -> None:
-        """List every table: the ones published last (the events that end a run, then the
-        registry's) one after the other, so that whoever sees them sees what was published
-        before them, then the data tables together (one round trip)."""
+        """List every table in two round trips: the tables published last (the events that end
+        a run, the registry's events) first, so that whoever sees them sees what was published
+        before them, then the data tables."""
         with self._listing:
             now = time.monotonic()
             if now - self._listed_at < LIST_EVERY_S:
@@ -214,9 +214,8 @@ class ObjectLayout(Layout):
             *together, registry, events = PUBLISH_ORDER
             full = {t: now - self._full_at[t] > FULL_LIST_S for t in TABLES}
             try:
-                for table in (events, registry):
-                    self._list_table(table, full[table])
-                list(_pool().map(lambda t: self._list_table(t, full[t]), together))
+                for tables in ((events, registry), together):
+                    list(_pool().map(lambda t: self._list_table(t, full[t]), tables))
             except StoreError as err:
                 if not self._checked:  # never reached: say so
                     raise
