@@ -2,7 +2,7 @@
 seam, on object storage. The protocol, which is what makes one bucket safe to share by many
 machines with no server:
 
-Requests go through :class:`~nbtrack.store.bucket.Bucket` (boto3; why, there).
+Requests go through :class:`~nbtrack.store.bucket.Bucket` (botocore; why, there).
 
 * **One PUT per file, never overwritten.** A segment is written locally under a hidden name
   (as in a folder), then uploaded with one ``PUT`` carrying ``If-None-Match: *`` (a conditional
