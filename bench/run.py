@@ -2,7 +2,7 @@
 
 Usage::
 
-    python bench/run.py [--quick] [--json PATH] [--vs-mlflow]
+    python bench/run.py [--quick] [--json PATH] [--vs-mlflow] [--s3]
 
 Every workload runs in a fresh Python process on a fresh store folder under /tmp. A workload is
 a ``child_*`` function (here, or in ``mlflow_side.py``) that the parent calls in a subprocess
@@ -29,10 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import autolog as autolog_bench  # (these seven import the standard library only, too)
+import autolog as autolog_bench  # (these eight import the standard library only, too)
 import labextension as lab_bench
 import models as models_bench
 import projects as projects_bench
+import s3 as s3_bench
 import serve as serve_bench
 import system_metrics as system_bench
 import tb_import as tb_bench
@@ -808,6 +809,17 @@ def side_by_side_figures(quick: bool, report: Report) -> None:
         report.add(key, value, side.get(key.split("_")[0] + "_", "") + what)
 
 
+def s3_figures(quick: bool, report: Report) -> None:
+    """A store in a bucket of moto's S3 server on this machine (bench/s3.py says what each
+    figure times): logging, search and history with the local cache of segments empty and
+    filled."""
+    for key, value in s3_bench.figures(quick).items():
+        cache = "cache empty" if "cold_cache" in key else "cache filled"
+        what = "new process, " + cache if "_cache_" in key else "repeated in one process"
+        note = "per run.log, upload included" if key == "s3_log_us" else what
+        report.add(key, value, "bucket store: " + note)
+
+
 SIDE_NOTES = {
     "log_model_ms": "log_model of a 100-tree forest with an input example, warm",
     "log_model": "log_model of a 100-tree forest",
@@ -1041,6 +1053,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller sizes")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the figures as JSON")
     parser.add_argument("--vs-mlflow", action="store_true", help="also measure MLflow")
+    parser.add_argument("--s3", action="store_true", help="also a store in moto's S3 server")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     commit = git_commit()
@@ -1052,6 +1065,8 @@ def main(argv: list[str] | None = None) -> int:
     side_by_side_figures(args.quick, report)
     if args.vs_mlflow:
         mlflow_figures(sizes, report, {f.key: f.value for f in report.figures})
+    if args.s3:
+        s3_figures(args.quick, report)
     mode = "quick" if args.quick else "full"
     elapsed = time.perf_counter() - _START
     if (now := git_commit()) != commit:

@@ -63,6 +63,7 @@ if TYPE_CHECKING:
         import_tensorboard,
         import_trackio,
         import_wandb,
+        sync,
     )
     from .mlmodel import ModelInfo, load_model, log_model, save_model
     from .projects import run_notebook
@@ -124,6 +125,7 @@ _LAZY = {
     "import_runs": "exchange",
     "import_csv": "exchange",
     "export_mlflow": "exchange",
+    "sync": "exchange",
     "autolog": "autologging",
     "import_tensorboard": "exchange",
     "import_trackio": "exchange",
@@ -234,6 +236,7 @@ __all__ = [
     "sql",
     "start_run",
     "sweep",
+    "sync",
     "table",
     "transition_stage",
     "unload_ipython_extension",

@@ -11,6 +11,7 @@
     nbtrack sql "SELECT …" [--json]
     nbtrack delete RUN | restore RUN
     nbtrack compact
+    nbtrack sync SOURCE DESTINATION [--json]
     nbtrack models ls [--filter F] [--json] | models show NAME [--json]
     nbtrack serve MODEL_URI [--host H] [--port P] [--workers N]
     nbtrack run TARGET [-p KEY=VALUE]… [-e EXPERIMENT | -e ENTRY_POINT] [--name N] [--kernel K]
@@ -18,7 +19,8 @@
     nbtrack sweep TARGET -p lr=0.001,0.01 -p depth=2:8 [--grid | --random N | --optuna N]
                   [--metric M] [--goal min|max] [-j WORKERS] [--name N] | sweep --resume NAME
 
-``--store PATH`` (or ``$NBTRACK_STORE``) picks the store; default ``./.nbtrack``. Exit codes:
+``--store PATH`` (or ``$NBTRACK_STORE``) picks the store, a folder or ``s3://bucket/prefix``;
+default ``./.nbtrack``. Exit codes:
 0 success, 1 an nbtrack error (bad filter, unknown run, store problem), 2 bad arguments.
 """
 
@@ -229,6 +231,16 @@ def _compact(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sync(args: argparse.Namespace) -> int:
+    import nbtrack
+
+    copied = nbtrack.sync(args.source, args.destination)
+    print(_json(copied) if args.json else
+          f"copied {copied['segments']} segments and {copied['files']} files "
+          f"from {args.source} to {args.destination}")  # fmt: skip
+    return 0
+
+
 def _models(args: argparse.Namespace) -> int:
     import dataclasses
 
@@ -376,7 +388,9 @@ def parser() -> argparse.ArgumentParser:
         epilog="Filters: params.lr < 0.01 and metrics.acc >= 0.9 and tags.model = 'rf'",
     )  # fmt: skip
     p.add_argument("--version", action="version", version=f"nbtrack {__version__}")
-    p.add_argument("--store", help="store folder (default: $NBTRACK_STORE or ./.nbtrack)")
+    p.add_argument(
+        "--store", help="store folder or s3://bucket/prefix (default: $NBTRACK_STORE or ./.nbtrack)"
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, func: Callable[[argparse.Namespace], int], help: str):
@@ -432,6 +446,10 @@ def parser() -> argparse.ArgumentParser:
         cmd.add_argument("run")
     compact = command("compact", _compact, "merge small segments (safe while others write)")
     compact.add_argument("--json", action="store_true", help="print counts as JSON")
+    copy = command("sync", _sync, "copy what DESTINATION lacks of SOURCE (folders or s3:// URLs)")
+    copy.add_argument("source", help="the store to copy from, e.g. ./.nbtrack")
+    copy.add_argument("destination", help="the store to copy into, e.g. s3://bucket/runs")
+    copy.add_argument("--json", action="store_true", help="print counts as JSON")
     models = command("models", _models, "registered models and their versions")
     actions = models.add_subparsers(dest="action", required=True, metavar="ACTION")
     models_ls = actions.add_parser("ls", help="list registered models")
@@ -501,18 +519,19 @@ def launching(cmd: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    from .config import set_store, settings
+    from .config import set_store
+    from .store import get_store
 
-    if args.store:
-        set_store(args.store)
-    root = settings.store_path()
-    if args.command in _NEEDS_STORE and not (root / "store.json").exists():
-        print(
-            f"nbtrack: no store at {root}; pass --store PATH or set $NBTRACK_STORE",
-            file=sys.stderr,
-        )
-        return 1
     try:
+        if args.store:
+            set_store(args.store)
+        layout = get_store().layout
+        if args.command in _NEEDS_STORE and not layout.exists():
+            print(
+                f"nbtrack: no store at {layout.name}; pass --store PATH or set $NBTRACK_STORE",
+                file=sys.stderr,
+            )
+            return 1
         return args.func(args)
     except (NbtrackError, ValueError, FileNotFoundError) as err:
         print(f"nbtrack: {err}", file=sys.stderr)

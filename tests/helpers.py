@@ -37,7 +37,9 @@ def wait_for(condition: Callable[[], T], what: str, timeout: float = DEADLINE_S)
 
 
 def script_env(store: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NBTRACK_")}
+    # (a bucket store's cache folder is the session's, like the keys that reach the bucket)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("NBTRACK_") or k == "NBTRACK_CACHE_DIR"}  # fmt: skip
     env.update(NBTRACK_STORE=str(store), PYTHONPATH=str(ROOT), **extra)
     return env
 

@@ -21,7 +21,7 @@ DOCUMENTED = {
     # %load_ext nbtrack
     "load_ipython_extension", "unload_ipython_extension",
     # store maintenance and exchange
-    "compact", "export", "import_runs", "import_mlflow",
+    "compact", "export", "import_runs", "import_mlflow", "sync",
     # moving in from other trackers
     "import_tensorboard", "import_wandb", "import_trackio", "import_csv", "export_mlflow",
     # autologging

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
 from helpers import start_python
+from s3 import read_stored, stored, write_stored
 
 import nbtrack
 from nbtrack.store import get_store
@@ -63,8 +63,7 @@ def test_compaction_while_writers_and_readers_run(tmp_store: Path, tmp_path: Pat
     assert int(out) > 0
     assert merged > 0
     nbtrack.compact()
-    segments = list((tmp_store / "segments" / "metrics").glob("*.parquet"))
-    assert len(segments) == 1
+    assert len(stored(tmp_store, "segments/metrics")) == 1
     points = nbtrack.history(ids)
     assert len(points) == 3 * POINTS
     for _, series in points.groupby("run_id"):
@@ -78,16 +77,15 @@ def test_leftovers_of_an_interrupted_compaction_are_never_counted_twice(
         for i in range(3):
             run.log(x=float(i))
             nbtrack.flush()
-    directory = tmp_store / "segments" / "metrics"
-    inputs = sorted(directory.glob("*.parquet"))
-    backup = tmp_path / "backup"
-    shutil.copytree(directory, backup)
-    compact_table(get_store().layout, "metrics", [str(p) for p in inputs])
-    for path in inputs:  # as if the compacting process died before deleting its inputs
-        shutil.copy(backup / path.name, path)
+    inputs = stored(tmp_store, "segments/metrics")
+    backup = {name: read_stored(tmp_store, name) for name in inputs}
+    layout = get_store().layout
+    compact_table(layout, "metrics", layout.list_segments("metrics"))
+    for name, data in backup.items():  # as if the compacting process died before deleting them
+        write_stored(tmp_store, name, data)
     assert nbtrack.history(run.id, "x")["value"].tolist() == [0.0, 1.0, 2.0]
     nbtrack.compact()
-    assert [p.name[:2] for p in directory.glob("*.parquet")] == ["c-"]
+    assert [Path(n).name[:2] for n in stored(tmp_store, "segments/metrics")] == ["c-"]
     assert nbtrack.history(run.id, "x")["value"].tolist() == [0.0, 1.0, 2.0]
     assert nbtrack.get_run(run.id).metrics == {"x": 2.0}
 
@@ -99,6 +97,6 @@ def test_a_writer_compacts_its_own_segments(tmp_store: Path) -> None:
             nbtrack.flush()
     writer = get_store().writer
     writer.compact_own()
-    names = [p.name for p in (tmp_store / "segments" / "metrics").glob("*.parquet")]
+    names = [Path(n).name for n in stored(tmp_store, "segments/metrics")]
     assert len(names) == 1 and names[0].startswith("c-")
     assert nbtrack.history(run.id, "x")["value"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from helpers import run_python, start_python, wait_for
+from s3 import read_stored, stored
 
 import nbtrack
 from nbtrack.config import settings
@@ -202,7 +203,7 @@ def test_a_stalled_writer_shows_crashed_after_the_heartbeat_timeout(
     tmp_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(settings, "heartbeat_timeout", 2.0)
-    proc = start_python(LOGGER, tmp_store, tmp_path, "stalled.py")
+    proc = start_python(LOGGER, tmp_store, tmp_path, "stalled.py", NBTRACK_HEARTBEAT_TIMEOUT="2")
     run_id = proc.stdout.readline().strip()
 
     def status() -> str:
@@ -222,8 +223,8 @@ def test_a_stalled_writer_shows_crashed_after_the_heartbeat_timeout(
 def test_heartbeat_file_names_its_process(tmp_store: Path) -> None:
     with nbtrack.run():
         pass
-    beats = list((tmp_store / "writers").glob("*.json"))
-    assert [json.loads(b.read_text())["pid"] for b in beats] == [os.getpid()]
+    beats = stored(tmp_store, "writers")
+    assert [json.loads(read_stored(tmp_store, b))["pid"] for b in beats] == [os.getpid()]
 
 
 def test_a_forked_child_neither_duplicates_nor_ends_its_parents_run(

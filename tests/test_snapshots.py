@@ -12,6 +12,7 @@ from helpers import run_python, start_python, wait_for
 
 import nbtrack
 import nbtrack.store
+from nbtrack.locations import parse_location
 from nbtrack.query.browse import runs_page
 from nbtrack.query.search import RunQuery, column_keys
 from nbtrack.store import Store, get_store
@@ -20,10 +21,11 @@ from nbtrack.store.snapshots import published
 FILTER = "params.depth >= 2 and metrics.acc > 0.1 and tags.model = 'rf'"
 
 
-def new_process_view(monkeypatch: pytest.MonkeyPatch, root: Path) -> Store:
+def new_process_view(monkeypatch: pytest.MonkeyPatch, root: object) -> Store:
     """The store as a new process opens it: a Store with a reader of its own."""
-    store = Store(root.resolve())
-    monkeypatch.setitem(nbtrack.store._stores, root.resolve(), store)
+    location = parse_location(root)
+    store = Store(location)
+    monkeypatch.setitem(nbtrack.store._stores, location, store)
     return store
 
 
@@ -168,7 +170,7 @@ with resume_run({ids[1]!r}) as old:
     assert changed.metrics["acc"] == -1.0
     assert_same(answers(), from_segments(monkeypatch, varied_store))
 
-    monkeypatch.setitem(nbtrack.store._stores, varied_store.resolve(), store)
+    monkeypatch.setitem(nbtrack.store._stores, parse_location(varied_store), store)
     with nbtrack.run("mine") as run:  # this process's own rows, unflushed
         run.log(acc=0.01)
     assert nbtrack.search(limit=1)["name"].tolist() == ["mine"]
@@ -230,7 +232,7 @@ def test_newer_compactions_replace_snapshots_under_a_reader(
         nbtrack.flush()
         nbtrack.compact()
     assert len(published(store.layout)) == 2
-    monkeypatch.setitem(nbtrack.store._stores, tmp_store.resolve(), store)
+    monkeypatch.setitem(nbtrack.store._stores, parse_location(tmp_store), store)
     assert len(nbtrack.search()) == 6  # its snapshot is gone: it reads the newest one
     assert store.reader.snapshot_id == published(store.layout)[-1]
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from s3 import stored
 
 import nbtrack
 
@@ -200,16 +201,16 @@ def test_artifact_folders_are_copied_with_size_and_hash(tmp_store: Path, tmp_pat
     assert artifacts[0]["sha256"] == (
         "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
     )
-    assert (tmp_store / "artifacts" / run.id / "plots" / "sub" / "b.bin").is_file()
+    assert f"artifacts/{run.id}/plots/sub/b.bin" in stored(tmp_store, "artifacts")
 
 
 def test_own_unflushed_rows_are_visible_at_once(tmp_store: Path) -> None:
     with nbtrack.run() as run:
         run.log(loss=0.1)
-        assert not list((tmp_store / "segments" / "metrics").glob("*.parquet"))
+        assert not stored(tmp_store, "segments/metrics")
         assert nbtrack.get_run(run.id).metrics == {"loss": 0.1}
         assert nbtrack.search()["status"].tolist() == ["running"]
     nbtrack.flush()
-    assert list((tmp_store / "segments" / "metrics").glob("*.parquet"))
+    assert stored(tmp_store, "segments/metrics")
     frame = nbtrack.search()
     assert frame["status"].tolist() == ["finished"] and frame["metrics.loss"].tolist() == [0.1]

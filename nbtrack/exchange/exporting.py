@@ -13,7 +13,7 @@ from pathlib import Path
 from .._version import __version__
 from ..errors import NbtrackError, StoreError
 from ..store import get_store
-from ..store.layout import fsync_path
+from ..store.layout import Layout, fsync_path
 from .formats import (
     ARTIFACTS_DIR,
     BUNDLE_TABLES,
@@ -90,14 +90,14 @@ def write_bundle(target: Path, run_ids: list[str], artifacts: bool, selection: d
     work.mkdir()
     try:
         rows = _copy_tables(store, run_ids, work)
-        files = _copy_artifacts(store.layout.artifacts, run_ids, work) if artifacts else 0
+        files = _copy_artifacts(store.layout, run_ids, work) if artifacts else 0
         rows.update(write_registry(work))  # (after the artifacts: it adds model folders there)
         manifest = {
             "format": EXPORT_FORMAT,
             "kind": "bundle",
             "nbtrack": __version__,
             "exported_at": datetime.now(timezone.utc).isoformat(),
-            "store": str(store.root),
+            "store": str(store.location),
             "selection": selection,
             "runs": len(run_ids),
             "rows": rows,
@@ -126,11 +126,11 @@ def _copy_tables(store, run_ids: list[str], work: Path) -> dict[str, int]:
     return store.reader.copy_rows(run_ids, files, metadata)
 
 
-def _copy_artifacts(source: Path, run_ids: list[str], work: Path) -> int:
+def _copy_artifacts(layout: Layout, run_ids: list[str], work: Path) -> int:
     """Copy ``artifacts/<run_id>/`` of each run into the bundle; returns the number of files."""
     count = 0
     for run_id in run_ids:
-        folder = source / run_id
+        folder = layout.artifact_dir(run_id)
         if folder.is_dir():
             shutil.copytree(folder, work / ARTIFACTS_DIR / run_id)
             count += sum(1 for p in (work / ARTIFACTS_DIR / run_id).rglob("*") if p.is_file())

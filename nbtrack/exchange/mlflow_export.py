@@ -342,7 +342,7 @@ def _points(run_id: str) -> list[tuple[str, int, int, float]]:
 def _artifact_folder(run_id: str) -> Path:
     from ..store import get_store
 
-    return get_store().layout.artifacts / run_id
+    return get_store().layout.artifact_dir(run_id)
 
 
 def batches(entities: dict[str, Iterable[Any]]) -> Iterator[dict[str, list[Any]]]:

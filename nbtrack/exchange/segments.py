@@ -106,6 +106,7 @@ class Import:
             shutil.copytree(source, target, dirs_exist_ok=True)
         except OSError as err:
             raise store_error(f"copy artifacts from {source} into {target}", err) from err
+        self.store.layout.store_files(p for p in target.rglob("*") if p.is_file())
 
 
 @contextlib.contextmanager

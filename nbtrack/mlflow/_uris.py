@@ -11,7 +11,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
-from .. import config
 from .exceptions import NotSupportedError
 
 _SERVERS = ("http", "https", "databricks", "databricks-uc", "uc")
@@ -19,8 +18,10 @@ _DATABASES = ("sqlite", "postgresql", "mysql", "mssql", "postgres")
 
 
 def store_root() -> Path:
-    """The store folder nbtrack writes to now."""
-    return config.settings.store_path()
+    """The store folder nbtrack writes to now (for a bucket: this machine's copy of it)."""
+    from ..store import get_store
+
+    return get_store().root
 
 
 def artifacts_root() -> Path:

@@ -93,6 +93,7 @@ def log_model(
             model, hidden, chosen, options, run_id=run.id, artifact_path=artifact_path
         )
         rows = _artifact_rows(run.id, hidden, artifact_path)
+    run.store.layout.store_files(p for p in final.rglob("*") if p.is_file())
     run.store.writer.append("artifacts", rows)
     info = ModelInfo.of(meta, f"runs:/{run.id}/{artifact_path}", final)
     if registered_model_name is not None:

@@ -92,7 +92,7 @@ def _run_model(uri: str) -> ModelLocation:
         run_id = resolve_id(store.reader, ref)
     except RunNotFoundError as err:
         raise ModelNotFoundError(f"{uri}: {err}") from None
-    folder = artifacts / run_id / artifact_path
+    folder = store.layout.artifact_dir(run_id) / artifact_path  # (a bucket's: downloaded)
     if artifact_path and (folder / MLMODEL).is_file():
         return ModelLocation(folder, run_id, artifact_path)
     models = model_folders(artifacts / run_id)
@@ -116,6 +116,11 @@ def _registered(uri: str) -> ModelLocation:
             "models:/<name>@<alias>"
         )
     from ..registry import resolve
+    from ..store import get_store
 
     version = resolve(name, ref)
-    return ModelLocation(Path(version.path), version.run_id, None, version)
+    folder = Path(version.path)  # (in a bucket store: fetched into this machine's copy)
+    store = get_store()
+    if store.root in folder.parents:
+        folder = store.layout.folder(folder.relative_to(store.root).as_posix())
+    return ModelLocation(folder, version.run_id, None, version)

@@ -205,7 +205,7 @@ def launch(
     environ = {
         **os.environ, **env_vars, **(env or {}),
         **handoff.environ(run.id, run.name, run.experiment, values),
-        "NBTRACK_STORE": str(get_store().root), "PYTHONUNBUFFERED": "1",
+        "NBTRACK_STORE": str(get_store().location), "PYTHONUNBUFFERED": "1",
     }  # fmt: skip
     try:
         status, detail = spec.execute(run, values, options, environ)

@@ -172,7 +172,7 @@ def get_run(run_id: RunRef) -> RunRecord:
     if any(p == "MLmodel" or p.endswith("/MLmodel") for p in paths):
         from ..mlmodel.info import logged_models
 
-        models = logged_models(get_store().layout.artifacts / rid, rid, paths)
+        models = logged_models(get_store().layout.artifact_dir(rid), rid, paths)
     return RunRecord(
         id=rid,
         name=info["name"],

@@ -103,6 +103,7 @@ def register_model(
             if staged is not None:
                 placed = _place(staged, root / REGISTRY_DIR / name / str(version))
                 relative = placed.relative_to(root).as_posix()
+                store.layout.store_files(p for p in placed.rglob("*") if p.is_file())
             if not state.live:
                 change.event(name, "model_created")
             created = change.now()

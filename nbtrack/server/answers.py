@@ -167,7 +167,7 @@ def set_deleted(run_id: str, deleted: bool) -> dict[str, Any]:
 def artifact(run_id: str, path: str) -> Path:
     """The file of artifact ``path`` of a run (see :func:`artifacts.confined`)."""
     rid = resolve_ids([run_id])[0]
-    return confined(get_store().layout.artifacts / rid, path)
+    return confined(get_store().layout.artifact_dir(rid), path)
 
 
 def view(kind: str, run_ids: Sequence[str], keys: Sequence[str], traits: Any) -> dict[str, Any]:

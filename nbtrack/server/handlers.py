@@ -25,7 +25,8 @@ from jupyter_server.utils import url_path_join
 
 from ..config import using_store
 from ..errors import FilterError, NbtrackError, RunNotFoundError, StoreError
-from ..store.layout import Layout
+from ..locations import Location
+from ..store import get_store
 from .artifacts import artifact_headers
 from .stores import choose_store, notebook_names
 
@@ -110,7 +111,7 @@ class NbtrackHandler(APIHandler):
     def server_root(self) -> Path:
         return Path(self.settings["server_root_dir"]).expanduser()
 
-    def store_root(self) -> Path:
+    def store_root(self) -> Location:
         """The store this request reads (see :mod:`nbtrack.server.stores`)."""
         return choose_store(
             self.server_root, self.get_argument("store", None), self.get_argument("notebook", None)
@@ -122,7 +123,7 @@ class NbtrackHandler(APIHandler):
         ``exists: false``, or (``empty`` None) RunNotFoundError. A dict answer gets ``root``
         and ``exists`` too."""
         root = self.store_root()
-        if not Layout(root).exists():
+        if not get_store(root).layout.exists():
             if empty is None:
                 raise RunNotFoundError(
                     f"there is no nbtrack store at {root} yet, so no run; runs logged from a "

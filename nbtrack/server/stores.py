@@ -14,6 +14,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
+from ..locations import SCHEMES, Location, parse_location
+
 STORE_FOLDER = ".nbtrack"
 
 
@@ -71,9 +73,9 @@ def choose_store(
     store: str | None = None,
     notebook: str | None = None,
     environ: Mapping[str, str] = os.environ,
-) -> Path:
-    """The store folder for a request to a server rooted at ``root`` (see the module's
-    docstring); it may not exist yet.
+) -> Location:
+    """The store for a request to a server rooted at ``root`` (see the module's docstring): a
+    folder, or a bucket (``s3://…``); it may not exist yet.
 
     >>> import tempfile
     >>> root = Path(tempfile.mkdtemp()).resolve()
@@ -86,7 +88,7 @@ def choose_store(
     '/data/runs'
     """
     if store:
-        return (root / Path(store).expanduser()).resolve()
+        return parse_location(store if store.startswith(SCHEMES) else root / Path(store))
     if notebook:
         folder = notebook_file(root, notebook).parent
         top = root.resolve()
@@ -98,5 +100,5 @@ def choose_store(
             folder = folder.parent
     configured = environ.get("NBTRACK_STORE")
     if configured:
-        return Path(configured).expanduser().resolve()
+        return parse_location(configured)
     return root.resolve() / STORE_FOLDER

@@ -1,4 +1,5 @@
-"""The embedded store: a folder of immutable Parquet segments, one writer each, read with DuckDB."""
+"""The embedded store: a folder (or a bucket) of immutable Parquet segments, one writer each,
+read with DuckDB."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import settings
+from ..locations import Location, StoreURL, parse_location
 from .layout import Layout
 from .writer import Writer
 
@@ -19,10 +21,12 @@ _inherited: list[object] = []  # readers a forked child inherited, never touched
 
 
 class Store:
-    """One store folder, with this process's writer and reader for it (both created lazily)."""
+    """One store (a folder or a bucket), with this process's writer and reader for it (both
+    created lazily)."""
 
-    def __init__(self, root: Path) -> None:
-        self.layout = Layout(root)
+    def __init__(self, location: Location) -> None:
+        self.location = location
+        self.layout = make_layout(location)
         self._writer: Writer | None = None
         self._reader: Reader | None = None
         self._lock = threading.Lock()
@@ -39,6 +43,7 @@ class Store:
 
     @property
     def root(self) -> Path:
+        """The store folder (for a bucket: this machine's cache of it; see ``location``)."""
         return self.layout.root
 
     @property
@@ -61,13 +66,24 @@ class Store:
             return self._reader
 
 
-_stores: dict[Path, Store] = {}
+def make_layout(location: Location) -> Layout:
+    """The file-system seam of a store: a folder's :class:`Layout`, or a bucket's
+    :class:`~nbtrack.store.objects.ObjectLayout`."""
+    if isinstance(location, StoreURL):
+        from .objects import ObjectLayout
+
+        return ObjectLayout(location)
+    return Layout(location)
+
+
+_stores: dict[Location, Store] = {}
 _stores_lock = threading.Lock()
 
 
-def get_store(path: os.PathLike[str] | str | None = None) -> Store:
-    """The :class:`Store` at ``path`` (default: the configured store), one per folder."""
-    root = Path(path).expanduser().resolve() if path is not None else settings.store_path()
+def get_store(path: os.PathLike[str] | str | StoreURL | None = None) -> Store:
+    """The :class:`Store` at ``path`` (default: the configured store), one per folder or
+    bucket."""
+    root = parse_location(path) if path is not None else settings.store_path()
     with _stores_lock:
         store = _stores.get(root)
         if store is None:

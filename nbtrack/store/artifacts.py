@@ -42,6 +42,7 @@ def copy_artifact(
             files = [target]
     except OSError as err:
         raise store_error(f"copy artifact {str(source)!r} into {run_dir}", err) from err
+    layout.store_files(files)
     now = time.time()
     return [
         {"run_id": run_id, "path": f.relative_to(run_dir).as_posix(), "size": f.stat().st_size,

@@ -35,7 +35,7 @@ def compact_table(layout: Layout, table: str, files: list[str]) -> str | None:
     parts, merged = [], []
     for path in files:
         try:
-            parts.append(pq.read_table(path).cast(arrow_schema(table)))
+            parts.append(pq.read_table(layout.local([path])[0]).cast(arrow_schema(table)))
             merged.append(path)
         except FileNotFoundError:
             continue
@@ -53,7 +53,7 @@ def compact_table(layout: Layout, table: str, files: list[str]) -> str | None:
         replaces.add(name)
         if name.startswith(COMPACTED_PREFIX):
             # keep the closure: a leftover older input must stay hidden after this one is gone
-            replaces |= {n for n in layout.replaced_by(Path(path)) if (directory / n).exists()}
+            replaces |= layout.replaced_by(Path(path)) & layout.segment_names(table)
     final = directory / f"{COMPACTED_PREFIX}{secrets.token_hex(8)}.parquet"
     layout.publish([(write_segment(final, data, sorted(replaces)), final)])
     layout.remove(merged)
@@ -63,7 +63,7 @@ def compact_table(layout: Layout, table: str, files: list[str]) -> str | None:
 def _remove_replaced(layout: Layout, table: str) -> None:
     """Delete segments a compacted segment replaces (left over by an interrupted compaction)."""
     directory = layout.table_dir(table)
-    names = {p.name for p in directory.glob("*.parquet")}
+    names = layout.segment_names(table)
     for name in names:
         if name.startswith(COMPACTED_PREFIX):
             layout.remove(directory / old for old in layout.replaced_by(directory / name) & names)
@@ -106,7 +106,7 @@ def compact_segments(
                 _remove_replaced(layout, table)
                 small = [
                     f for f in layout.list_segments(table)
-                    if Path(f).name.startswith(prefix) and os.path.getsize(f) < LARGE_SEGMENT_BYTES
+                    if prefix in Path(f).name and layout.size(f) < LARGE_SEGMENT_BYTES
                 ]  # fmt: skip
                 if len(small) >= 2 and compact_table(layout, table, small):
                     merged[table] = len(small)

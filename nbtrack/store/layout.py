@@ -3,7 +3,8 @@
 ::
 
     <root>/store.json                         {"format": 1}
-    <root>/segments/<table>/<writer>-<seq>.parquet   immutable segments, one writer each
+    <root>/segments/<table>/<ms>-<writer>-<seq>.parquet   immutable segments, one writer each
+                                                     (named after the time they were written)
     <root>/segments/<table>/c-<id>.parquet           compacted segment; its Parquet metadata
                                                      lists the segments it replaces
     <root>/writers/<writer>.json              heartbeat of a writing process (mtime = last beat)
@@ -12,13 +13,16 @@
     <root>/artifacts/<run_id>/...             files logged with log_artifact (and log_model)
     <root>/registry/<name>/<version>/...      model folders registered from outside the store
     <root>/segments/.registry.lock            held while a registry change is made (numbering)
+    <root>/locks/<name>/<generation>          a bucket's leases, instead of the .lock files
 
 Files are only ever created by an atomic rename of a finished temporary file (names starting
 with ``.`` are never read), so a reader never sees a half-written segment.
 
 :class:`Layout` is the store's one seam to its file system: listing segments, publishing
-written files, removing replaced ones and taking the store-wide locks all go through it (the
-writer, compaction and imports alike), so that a store on another medium is another Layout.
+written files, removing replaced ones, heartbeats, artifacts and the store-wide locks all go
+through it (the writer, reader, compaction and imports alike). A bucket is the same seam on
+object storage (:class:`~nbtrack.store.objects.ObjectLayout`): files are written locally under
+hidden names as here, then uploaded, and read from a local cache.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import fcntl
 import json
 import os
 import secrets
+import shutil
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -98,6 +103,11 @@ class Layout:
 
     def table_dir(self, table: str) -> Path:
         return self.segments / table
+
+    @property
+    def name(self) -> str:
+        """The store as users name it (a folder, or a bucket URL), for messages."""
+        return str(self.root)
 
     def exists(self) -> bool:
         return (self.root / "store.json").exists()
@@ -181,7 +191,81 @@ class Layout:
                 self._replaces[key] = found
         return found
 
+    def segment_names(self, table: str) -> set[str]:
+        """Names of every segment file of ``table``, replaced ones included."""
+        try:
+            return {e.name for e in os.scandir(self.table_dir(table))
+                    if e.name.endswith(".parquet") and not e.name.startswith(".")}  # fmt: skip
+        except (FileNotFoundError, NotADirectoryError):
+            return set()
+
+    def size(self, path: str) -> int:
+        """Bytes of the listed segment ``path``."""
+        return os.path.getsize(path)
+
+    def local(self, paths: Sequence[str]) -> list[str]:
+        """Local files to read listed segments ``paths`` from (here: the segments themselves;
+        a bucket downloads them into its cache). FileNotFoundError: one vanished (list again)."""
+        return list(paths)
+
+    # ---- heartbeats: a writing process says it is alive -----------------------------------
+    def write_heartbeat(self, writer: str, info: Mapping[str, object]) -> None:
+        """Record that ``writer`` (described by ``info``) is alive (raises OSError)."""
+        (self.writers / f"{writer}.json").write_text(json.dumps(info))
+
+    def touch_heartbeat(self, writer: str) -> bool:
+        """Say again that ``writer`` is alive; False when its heartbeat is gone."""
+        try:
+            os.utime(self.writers / f"{writer}.json")
+        except FileNotFoundError:
+            return False
+        return True
+
+    def last_beat(self, writer: str) -> float | None:
+        """When ``writer`` last said it was alive (epoch seconds), None when it never did."""
+        try:
+            return (self.writers / f"{writer}.json").stat().st_mtime
+        except FileNotFoundError:
+            return None
+
+    # ---- artifacts ------------------------------------------------------------------------
+    def artifact_dir(self, run_id: str) -> Path:
+        """The local folder holding the artifacts of ``run_id`` (a bucket downloads them)."""
+        return self.folder(f"artifacts/{run_id}")
+
+    def folder(self, path: str) -> Path:
+        """The local folder holding the store's folder ``path`` (a bucket downloads what this
+        machine's copy lacks)."""
+        return self.root / path
+
+    def store_files(self, files: Iterable[Path]) -> None:
+        """Make ``files``, just written below :attr:`root` (artifacts, registered models), part
+        of the store (here they are; a bucket uploads them)."""
+
+    # ---- other files (artifacts, registered models), for copying whole stores ------------
+    def files(self, under: str) -> dict[str, int]:
+        """Every file below folder ``under`` (e.g. ``artifacts``): path within the store -> size."""
+        top = self.root / under
+        return {p.relative_to(self.root).as_posix(): p.stat().st_size
+                for p in top.rglob("*") if p.is_file() and not p.name.startswith(".")}  # fmt: skip
+
+    def fetch(self, path: str) -> Path:
+        """A local copy of the store's file ``path`` (a listed one: see :meth:`files`)."""
+        return self.root / path
+
+    def put(self, path: str, source: Path) -> None:
+        """Make ``source`` the store's file ``path`` (whole or not at all)."""
+        target = self.root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(source, "rb") as f:
+            write_atomic(target, lambda out: shutil.copyfileobj(f, out))
+
     # ---- the file-system seam: every change to the store's segments goes through these -----
+    def upload(self, written: Sequence[tuple[Path, Path]]) -> None:
+        """Make written hidden files durable where other machines read them, before
+        :meth:`publish` (here: nothing to do; a bucket uploads them, each once, so a failed
+        upload is retried with the same names)."""
+
     def publish(self, written: Sequence[tuple[Path, Path]], sync: bool = True) -> None:
         """Make written hidden files (``write_hidden``) visible under their final names, in
         order; ``sync`` then fsyncs their folders, so the renames survive a power cut (see

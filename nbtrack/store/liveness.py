@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 from .writer import HOSTNAME
 
@@ -26,12 +25,11 @@ def pid_alive(pid: int) -> bool:
         return True  # no /proc (macOS): trust kill(0)
 
 
-def writer_alive(heartbeat: Path, timeout: float, host: str | None, pid: int | None) -> bool:
-    """A writer is alive while its heartbeat is fresh and, on this host, its pid exists."""
+def writer_alive(
+    last_beat: float | None, timeout: float, host: str | None, pid: int | None
+) -> bool:
+    """A writer is alive while its heartbeat (the epoch time of its last beat, None when it
+    never beat) is fresh and, on this host, its pid exists."""
     if host == HOSTNAME and pid is not None and not pid_alive(pid):
         return False
-    try:
-        age = time.time() - heartbeat.stat().st_mtime
-    except FileNotFoundError:
-        return False
-    return age <= timeout
+    return last_beat is not None and time.time() - last_beat <= timeout

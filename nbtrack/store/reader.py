@@ -554,7 +554,7 @@ class Reader:
                 "FROM read_parquet(?, union_by_name=true, filename=true)"
             )
         try:
-            self._con.execute(sql, [files])
+            self._con.execute(sql, [self.layout.local(files)])
             return files
         except duckdb.Error:
             pass  # find the culprit(s) one file at a time
@@ -767,6 +767,7 @@ class Reader:
         """Point the raw views of lazy ``table`` at ``files`` (its segments, while it is not
         loaded), or at its cache (``files`` empty)."""
         rows = summaries = f"(SELECT * EXCLUDE (_seg) FROM {_cache(table)})"
+        files = self.layout.local(files)
         if files and table == "metrics":  # (like the cache: one schema, no union by name)
             rows = f"read_parquet({sql_list(files)})"
             summaries = f"({_SUMMARIZE} FROM {rows} GROUP BY run_id, key)"
@@ -831,6 +832,7 @@ class Reader:
         return self._direct(lambda: read(self._con))
 
     def _define_metrics_view(self, files: list[str]) -> None:
+        files = self.layout.local(files)
         cols = ", ".join(f'"{c}"' for c in COLUMNS["metrics"])
         source = f"read_parquet({sql_list(files)})" if files else "_p_metrics WHERE false"
         self._con.execute(
@@ -856,8 +858,8 @@ class Reader:
         for writer, host, pid in rows:
             if own is not None and writer == own.id:
                 continue
-            heartbeat = self.layout.writers / f"{writer}.json"
-            if not writer_alive(heartbeat, settings.heartbeat_timeout, host, pid):
+            beat = self.layout.last_beat(writer)
+            if not writer_alive(beat, settings.heartbeat_timeout, host, pid):
                 dead.add(writer)
         return dead
 
@@ -1011,7 +1013,7 @@ class Reader:
                 self._refresh(metrics_view)
                 try:
                     return self._direct(read)
-                except duckdb.IOException:
+                except (duckdb.IOException, FileNotFoundError):
                     if attempt == RETRIES - 1:
                         raise
         raise AssertionError("unreachable")
@@ -1057,14 +1059,14 @@ class Reader:
             ).fetchall()
             found = [str(directory / row[0]) for row in covered]
             if self._on_snapshot_files:
-                return found
+                return self.layout.local(found)
         self._load(["metrics"])
         rows = self._con.execute(
             "SELECT DISTINCT _seg FROM _c_msum WHERE run_id IN (SELECT unnest(?)) "
             "AND _seg != ? ORDER BY 1",
             [run_ids, self.snapshot_id or ""],
         ).fetchall()
-        return sorted(found + [r[0] for r in rows])
+        return self.layout.local(sorted(found + [r[0] for r in rows]))
 
 
 class Snapshot:

@@ -44,6 +44,7 @@ COVERED = ("runs", "events", "params", "tags", "metrics")
 # The files of a snapshot, published in this order (``runs``, which names its segments, last).
 PARTS = ("events", "params", "tags", "latest_metrics", "metric_segments", "keys", "runs")
 COVERS_KEY = "nbtrack.covers"
+FOLDER = "snapshots"
 KEEP = 2
 
 
@@ -74,28 +75,35 @@ def new_id() -> str:
     return f"s{time.time_ns():020d}-{secrets.token_hex(4)}"
 
 
-def part_path(layout: Layout, snapshot_id: str, part: str) -> Path:
-    return layout.snapshots / f"{snapshot_id}.{part}.parquet"
+def _names(layout: Layout) -> list[str]:
+    """The names of the files in the store's snapshots folder (through the layout: a bucket
+    lists its keys)."""
+    return [
+        name
+        for name in (path.rpartition("/")[2] for path in layout.files(FOLDER))
+        if not name.startswith(".")
+    ]
 
 
 def published(layout: Layout) -> list[str]:
     """Ids of the complete snapshots in the store, oldest first."""
-    try:
-        names = [e.name for e in os.scandir(layout.snapshots) if not e.name.startswith(".")]
-    except (FileNotFoundError, NotADirectoryError):
-        return []
+    names = set(_names(layout))
     ids = {n.split(".", 1)[0] for n in names if n.endswith(".runs.parquet")}
     return sorted(i for i in ids if all(f"{i}.{part}.parquet" in names for part in PARTS))
 
 
 def newest(layout: Layout, con: duckdb.DuckDBPyConnection) -> RunSnapshot | None:
-    """The newest complete snapshot, read with ``con`` (None: none, or unreadable)."""
+    """The newest complete snapshot, its files local (a bucket downloads them), read with
+    ``con`` (None: none, or unreadable)."""
     import duckdb
 
     ids = published(layout)
     if not ids:
         return None
-    files = {part: part_path(layout, ids[-1], part) for part in PARTS}
+    try:
+        files = {part: layout.fetch(f"{FOLDER}/{ids[-1]}.{part}.parquet") for part in PARTS}
+    except FileNotFoundError:
+        return None  # removed meanwhile: the reader loads the segments this time
     try:
         rows = con.execute(
             "SELECT value FROM parquet_kv_metadata(?) WHERE key = ?",
@@ -124,8 +132,4 @@ def write_snapshot(layout: Layout) -> str | None:
 def remove_old(layout: Layout) -> None:
     """Delete all but the newest :data:`KEEP` snapshots (and files of unfinished ones)."""
     keep = set(published(layout)[-KEEP:])
-    try:
-        names = [e.name for e in os.scandir(layout.snapshots) if not e.name.startswith(".")]
-    except FileNotFoundError:
-        return
-    layout.remove(layout.snapshots / n for n in names if n.split(".", 1)[0] not in keep)
+    layout.remove(layout.snapshots / n for n in _names(layout) if n.split(".", 1)[0] not in keep)

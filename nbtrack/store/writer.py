@@ -7,7 +7,6 @@ soon after a run ends, and at exit. A failed write keeps the rows and retries on
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import socket
@@ -53,6 +52,9 @@ class Writer:
         self._seq = 0
         self._flushes = 0
         self._last_problem: str | None = None
+        # Segments written and (maybe partly) uploaded whose publishing failed: the next flush
+        # publishes them, under the same names, before anything new (their rows stay in flight).
+        self._unpublished: list[tuple[Path, Path]] = []
         self.active_runs = 0
 
     def after_fork(self) -> None:
@@ -108,23 +110,16 @@ class Writer:
             )
 
     # ---- heartbeat ------------------------------------------------------------------------
-    @property
-    def heartbeat_path(self) -> Path:
-        return self.layout.writers / f"{self.id}.json"
-
     def _write_heartbeat(self) -> None:
         info = {"pid": os.getpid(), "host": HOSTNAME, "started": time.time()}
         try:
-            self.heartbeat_path.write_text(json.dumps(info))
+            self.layout.write_heartbeat(self.id, info)
         except OSError as err:
-            raise store_error(f"write to the nbtrack store at {self.layout.root}", err) from err
+            raise store_error(f"write to the nbtrack store at {self.layout.name}", err) from err
 
     def _beat(self) -> None:
-        if self.active_runs > 0:
-            try:
-                os.utime(self.heartbeat_path)
-            except FileNotFoundError:
-                self._write_heartbeat()
+        if self.active_runs > 0 and not self.layout.touch_heartbeat(self.id):
+            self._write_heartbeat()
 
     # ---- the write API: everything above the store writes through these ------------------
     def append(self, table: str, rows: Iterable[Mapping[str, Any]]) -> None:
@@ -154,6 +149,8 @@ class Writer:
         Raises StoreError on failure, keeping the rows for the next attempt.
         """
         with self._flushing:
+            if self._unpublished:  # rows of a failed publish are still in flight
+                self._publish(self._unpublished)
             with self.visibility:
                 self._inflight = batch = self.buffers.take()
             if not batch:
@@ -171,18 +168,33 @@ class Writer:
                     self._inflight = Batch()
                 if isinstance(err, StoreError):
                     raise
-                raise store_error(f"write to the nbtrack store at {self.layout.root}", err) from err
-            with self.visibility:
-                self.layout.publish(written, sync=False)  # readers wait: keep this short
-                self._inflight = Batch()
-            self.layout.sync(written)
-            self._last_problem = None
+                raise store_error(f"write to the nbtrack store at {self.layout.name}", err) from err
+            self._unpublished = written
+            self._publish(written)
             return True
+
+    def _publish(self, written: list[tuple[Path, Path]]) -> None:
+        """Upload (where the layout needs it) and publish written segments; their rows leave
+        the in-flight batch in the same step. On failure the rows stay in flight (this process
+        still sees them) and the next flush publishes the same files again."""
+        try:
+            self.layout.upload(written)
+        except OSError as err:
+            raise store_error(f"write to the nbtrack store at {self.layout.name}", err) from err
+        with self.visibility:
+            self.layout.publish(written, sync=False)  # readers wait: keep this short
+            self._inflight = Batch()
+        self._unpublished = []
+        self.layout.sync(written)
+        self._last_problem = None
 
     def _write(self, table: str, data: Any) -> tuple[Path, Path]:
         """Write a finished segment under a hidden name; it becomes visible on publish."""
         self._seq += 1
-        final = self.layout.table_dir(table) / f"{self.id}-{self._seq:06d}.parquet"
+        # The time first: names sort by when they were written, which lets a bucket's reader
+        # list only what is new (see objects.py).
+        stamp = time.time_ns() // 1_000_000
+        final = self.layout.table_dir(table) / f"{stamp:013d}-{self.id}-{self._seq:06d}.parquet"
         try:
             return write_segment(final, data), final
         except FileNotFoundError:  # the store folder was deleted under us: make it again
