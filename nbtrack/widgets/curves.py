@@ -7,6 +7,10 @@ appends ``n`` points, all of them in the message's one buffer (the ``_data`` lay
 merges it into its ``_series`` and ``_data``; Python records the merged state without sending it
 again, so that a new view gets it all. A view holding another version than ``base`` (it missed
 messages) asks for the full state with ``{"type": "curves_sync", "version": its version}``.
+
+A live redraw reads only the points logged since the last one (``CurveReader.update``). The
+browser zooms by setting ``x_range`` (``[low, high]``, or null for the whole curves): the
+curves of that window are read and sent the same way, and live redraws keep to it.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import numpy as np
 import traitlets as t
 
 from ..charts import curve_spec, curve_vega, inline, smoothed
-from ..query.curves import Curves, curves
+from ..query.curves import CurveReader, Curves, XRange, curves
 
 if TYPE_CHECKING:
     from ipywidgets import Widget
@@ -88,6 +92,10 @@ class CurveTraits(t.HasTraits):
     """Synced traits of a widget that draws metric curves (see js/src/models.ts)."""
 
     x = t.Unicode("step").tag(sync=True)
+    # The x axis' range shown, [low, high] in its units (a zoomed chart), or None: all of it.
+    x_range = t.List(t.Float(), minlen=2, maxlen=2, allow_none=True, default_value=None).tag(
+        sync=True
+    )
     smoothing = t.Float(0.0, min=0.0, max=0.99).tag(sync=True)
     log_y = t.Bool(False).tag(sync=True)
     # Python writes these, with set_state when it sends them itself (see _send_all): no echo,
@@ -111,12 +119,49 @@ class CurveTraits(t.HasTraits):
             self._widget.on_msg(self._on_curves_msg)
         return lock
 
+    @t.validate("x_range")
+    def _valid_range(self, proposal: Any) -> list[float] | None:
+        value = proposal["value"]
+        if value is None:
+            return None
+        low, high = sorted(value)
+        if not low < high:
+            raise t.TraitError(f"x_range needs two different ends, [low, high]; got {value}")
+        return [low, high]
+
+    @t.observe("x")
+    def _new_axis(self, _change: Any) -> None:
+        """Another x axis: the range of the last one means nothing on it."""
+        if self.x_range is not None:
+            self.x_range = None  # type: ignore[assignment]  # (allowed; which draws again)
+        else:
+            self._redraw()
+
+    @t.observe("log_y", "x_range")
+    def _redraw(self, _change: Any = None) -> None:
+        drawn = getattr(self, "_drawn", None)
+        if drawn is not None:
+            self._draw(*drawn)
+
+    def _zoom(self) -> XRange | None:
+        shown = cast("list[float] | None", self.x_range)
+        return None if shown is None else (shown[0], shown[1])
+
     def _draw(self, run_ids: Sequence[str], keys: Sequence[str]) -> Curves:
-        """Query the curves and send them: only the points that changed (nothing when none did)
-        when the same series are drawn the same way; else spec, series and points at once."""
-        found = curves(run_ids, keys, self.x)
+        """Read the curves (only the new points, when the same curves were read before) and
+        send them: only the points that changed (nothing when none did) when the same series
+        are drawn the same way; else spec, series and points at once."""
         spec = curve_vega(self.x, self.log_y, y_title(keys))
+        what = (list(run_ids), list(keys), self.x, self._zoom())
         with self._curves_lock():
+            self._drawn = what[:2]
+            reader: CurveReader | None = getattr(self, "_reader", None)
+            if reader is None or getattr(self, "_read", None) != what:
+                reader = self._reader = CurveReader(*what)
+                self._read = what
+                found = reader.read()
+            else:
+                found = reader.update()
             self._last_curves = found
             if spec != self._spec or not self._send_patch(found):
                 self._send_all(spec, found)
@@ -184,10 +229,10 @@ class CurveTraits(t.HasTraits):
             return None
         ids = list(dict.fromkeys(s["run_id"] for s in series))
         keys = list(dict.fromkeys(s["key"] for s in series))
-        found = curves(ids, keys, self.x, STATIC_BUCKETS)
+        found = curves(ids, keys, self.x, STATIC_BUCKETS, self._zoom())
         kept = {(s["run_id"], s["key"]) for s in series}
         rows = [row for row in self.curve_rows(found) if (row["run_id"], row["key"]) in kept]
         import vl_convert
 
         spec = curve_spec(self.x, self.log_y, y_title(keys))
-        return vl_convert.vegalite_to_png(inline(spec, rows), scale=1)
+        return vl_convert.vegalite_to_png(inline(spec, rows, self.x_range), scale=1)
