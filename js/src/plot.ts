@@ -39,7 +39,7 @@ function render({ model, el }: RenderProps<MetricPlotModel>): () => void {
   // Python rebuilds `_spec` with a log scale, which re-embeds the chart.
   const log = traitCheckbox(model, "log_y", "log y");
   const x = xSelect(model);
-  root.append(h("div", { class: "nbt-toolbar" }, curves.slider, log.el, x.el), curves.chart);
+  root.append(h("div", { class: "nbt-toolbar" }, curves.slider, log.el, x.el, curves.reset), curves.chart);
   el.append(root);
 
   const stops = [onChanges(model, ["log_y"], log.update), onChanges(model, ["x"], x.update)];
