@@ -1,8 +1,11 @@
-"""Live curves: append-stable downsampling, and live refreshes that send only the new points."""
+"""Live curves: append-stable downsampling, live refreshes that read and send only the new
+points, and zoomed curves (an x range)."""
 
 from __future__ import annotations
 
+import base64
 import math
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,10 +13,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+import traitlets
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import nbtrack
-from nbtrack.query.curves import Curves, curves
+from nbtrack.query.curves import CurveReader, Curves, curves
 from nbtrack.widgets.plot import MetricPlot
+from nbtrack.widgets.remote import view_state
 
 POINTS = 5000
 NEW = 100
@@ -216,3 +223,124 @@ def test_points_the_browser_sends_back_are_not_echoed(live: Live) -> None:
     [(_, echo, buffers)] = live.sent.take()
     assert echo == {"method": "echo_update", "state": {"smoothing": 0.5}, "buffer_paths": []}
     assert buffers == []
+
+
+# ---- zoomed curves (an x range), and incremental live reads ----------------------------------
+
+
+def test_a_window_of_a_long_series_gets_every_point_inside_it(tmp_store: Path) -> None:
+    with nbtrack.run() as run:
+        log_steps(run, 0, 200_000)
+    found = pairs(curves([run.id], ["loss"], x_range=(120_000, 120_999)))
+    # every step of the window, and the nearest point beyond each end (the lines reach the edges)
+    assert [x for x, _ in found] == [float(s) for s in range(119_999, 121_001)]
+    assert [y for _, y in found] == pytest.approx([wiggle(s) for s in range(119_999, 121_001)])
+    # a window ending between steps, or past the last one
+    found = pairs(curves([run.id], ["loss"], x_range=(199_500.5, 250_000)))
+    assert [x for x, _ in found] == [float(s) for s in range(199_500, 200_000)]
+
+
+def test_a_wide_window_is_bucketed_keeping_its_first_last_and_extremes(tmp_store: Path) -> None:
+    with nbtrack.run() as run:
+        log_steps(run, 0, 60_000)
+    low, high = 10_001, 49_999
+    found = pairs(curves([run.id], ["loss"], buckets=100, x_range=(low, high)))
+    inside = [(x, y) for x, y in found if low <= x <= high]
+    assert len(inside) <= 202 and (low - 1, wiggle(low - 1)) == pytest.approx(found[0])
+    assert inside[0] == pytest.approx((low, wiggle(low))) and inside[-1][0] == high
+    values = [wiggle(i) for i in range(low, high + 1)]
+    assert max(y for _, y in inside) == pytest.approx(max(values))
+    assert min(y for _, y in inside) == pytest.approx(min(values))
+    # buckets of the window: 512 steps here, each keeping its lowest and highest point
+    spikes = {float(i) for i in range(low, high + 1) if i % 997 == 0}
+    assert spikes <= {x for x, _ in inside}
+
+
+def test_series_with_no_point_in_a_window_stay_in_the_legend(tmp_store: Path) -> None:
+    with nbtrack.run("short") as short:
+        log_steps(short, 0, 100)
+    with nbtrack.run("long") as long:
+        log_steps(long, 0, 5000)
+    found = curves([short.id, long.id], ["loss"], x_range=(3000, 3100))
+    assert [(s["name"], s["count"]) for s in found.series] == [("long", 103), ("short", 0)]
+
+
+def same_curves(a: Curves, b: Curves) -> None:
+    assert a.series == b.series
+    assert np.array_equal(a.x, b.x)
+    assert np.array_equal(a.y, b.y, equal_nan=True)
+
+
+VALUES = st.sampled_from([0.0, 1.0, -1.0, 2.5, math.nan, math.inf, 1e-3])
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    chunks=st.lists(
+        st.lists(st.tuples(st.integers(0, 2), VALUES, st.integers(0, 40)), max_size=40),
+        min_size=2,
+        max_size=5,
+    ),
+    x=st.sampled_from(["step", "time", "relative"]),
+    window=st.sampled_from([None, (20.0, 60.0), (35.5, 37.5), (-5.0, 300.0)]),
+    random=st.randoms(use_true_random=False),
+)
+def test_incremental_reads_equal_reading_again(
+    chunks: list[list[tuple[int, float, int]]], x: str, window: Any, random: Any
+) -> None:
+    """Points logged in chunks (three runs, two keys, ties, NaN and inf, now and then a step
+    logged again): after each chunk, the curves updated with the new points only are the
+    curves read again from scratch."""
+    nbtrack.set_store(tempfile.mkdtemp())
+    runs = [nbtrack.start_run(f"r{i}") for i in range(3)]
+    ids = [run.id for run in runs]
+    # (a time window: the same shares of the seconds the points were logged over)
+    reader = None
+    for chunk in chunks:
+        for which, value, count in chunk:
+            for _ in range(count):
+                runs[which].log(loss=value + random.random(), acc=value)
+            if count == 7:  # a step logged again
+                runs[which].log(loss=value, step=3)
+        nbtrack.flush()
+        shown = window if x == "step" or window is None else (0.0, 1e10)
+        if reader is None:
+            reader = CurveReader(ids, ["loss", "acc"], x=x, x_range=shown, buckets=8)
+            reader.read()
+            continue
+        fresh = CurveReader(ids, ["loss", "acc"], x=x, x_range=shown, buckets=8).read()
+        same_curves(reader.update(), fresh)
+    for run in runs:
+        run.end()
+
+
+def test_a_zoomed_live_plot_stays_on_its_range_and_sends_only_what_changed(live: Live) -> None:
+    plot = live.plot
+    plot.x_range = [POINTS - 50, POINTS + 50]
+    ids, keys = [live.finished.id, live.running.id], ["loss", "acc"]
+    zoomed = curves(ids, keys, x_range=(POINTS - 50, POINTS + 50))
+    assert plot._last_curves.to_bytes() == zoomed.to_bytes()
+    assert [s["count"] for s in plot._series] == [51] * 4  # to the last step, and one before
+    live.sent.take()
+    log_steps(live.running, POINTS, POINTS + NEW)  # half of them inside the window
+    plot.refresh()
+    [(_, message, [added])] = live.sent.take()
+    assert message["content"]["type"] == "curves_patch"
+    assert [c["index"] for c in message["content"]["changes"]] == [2, 3]
+    assert len(added) == 12 * 2 * 52  # 51 new points inside the window, the one past its end
+    assert plot.x_range == [POINTS - 50, POINTS + 50]
+    fresh = curves(ids, keys, x_range=(POINTS - 50, POINTS + 50))
+    assert plot._series == fresh.series and plot._data == fresh.to_bytes()
+    plot.x = "relative"  # another axis: the whole curves
+    assert plot.x_range is None and plot._series == curves(ids, keys, x="relative").series
+
+
+def test_the_range_is_checked_and_reaches_a_page_without_a_kernel(live: Live) -> None:
+    plot = live.plot
+    plot.x_range = [300, 100]
+    assert plot.x_range == [100, 300]
+    with pytest.raises(traitlets.TraitError, match="two different ends"):
+        plot.x_range = [5, 5]
+    state = view_state("plot", [live.finished.id], ["loss"], {"x_range": [100, 199]})
+    assert state["x_range"] == [100, 199]
+    assert Curves.from_bytes(state["_series"], base64.b64decode(state["_data"])).points == 102

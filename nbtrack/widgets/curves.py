@@ -132,6 +132,8 @@ class CurveTraits(t.HasTraits):
     @t.observe("x")
     def _new_axis(self, _change: Any) -> None:
         """Another x axis: the range of the last one means nothing on it."""
+        if getattr(self, "_drawn", None) is None:  # (a widget being made: its own range)
+            return
         if self.x_range is not None:
             self.x_range = None  # type: ignore[assignment]  # (allowed; which draws again)
         else:
