@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 import nbtrack
 from nbtrack.query.curves import CurveReader, Curves, curves
+from nbtrack.widgets.compare import Compare
 from nbtrack.widgets.plot import MetricPlot
 from nbtrack.widgets.remote import view_state
 
@@ -344,3 +345,15 @@ def test_the_range_is_checked_and_reaches_a_page_without_a_kernel(live: Live) ->
     state = view_state("plot", [live.finished.id], ["loss"], {"x_range": [100, 199]})
     assert state["x_range"] == [100, 199]
     assert Curves.from_bytes(state["_series"], base64.b64decode(state["_data"])).points == 102
+
+
+def test_a_comparisons_curves_zoom_too(live: Live) -> None:
+    compare = Compare(live.finished.id, live.running.id, live=False)
+    compare.x_range = [100, 199]
+    assert [s["count"] for s in compare._series] == [102] * 4  # every step, and one each side
+    assert compare.kernel_image().startswith(b"\x89PNG")  # the image a saved notebook keeps
+    log_steps(live.running, POINTS, POINTS + NEW)
+    compare.refresh()
+    assert compare.x_range == [100, 199] and [s["count"] for s in compare._series] == [102] * 4
+    compare.x_range = None
+    assert compare._series == curves([live.finished.id, live.running.id], ["acc", "loss"]).series
