@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import nbformat
 import pytest
-from browser import browser_page, cell, jupyter, printed, run_cell, shot
+from browser import browser_page, cell, drag_across, jupyter, printed, run_cell, shot
 from helpers import wait_for
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
 STEPS = 20_000
 CELLS = [
@@ -46,17 +46,6 @@ def kernel_view(page: Page) -> dict:
     return ast.literal_eval(shown)
 
 
-def drag(page: Page, canvas: Locator, start: float, end: float) -> None:
-    """Drag across the middle of the chart from ``start`` to ``end`` (shares of its width)."""
-    box = canvas.bounding_box()
-    assert box is not None
-    y = box["y"] + box["height"] * 0.4
-    page.mouse.move(box["x"] + box["width"] * start, y)
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] * end, y, steps=8)
-    page.mouse.up()
-
-
 def test_dragging_a_range_zooms_to_every_point_and_a_double_click_shows_all(page: Page) -> None:
     run_cell(page, 0)
     view = cell(page, 0)
@@ -69,7 +58,7 @@ def test_dragging_a_range_zooms_to_every_point_and_a_double_click_shows_all(page
     before = canvas.evaluate("c => c.toDataURL()")
     canvas.scroll_into_view_if_needed()
 
-    drag(page, canvas, 0.45, 0.5)
+    drag_across(page, canvas, 0.45, 0.5)
     expect(reset).to_be_visible()
 
     def zoomed() -> dict | None:
