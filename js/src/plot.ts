@@ -1,6 +1,7 @@
 /**
- * MetricPlot: metric curves with a toolbar (smoothing, log y, x axis). Python owns the spec and
- * the points; the browser smooths, and sends back the toolbar's choices.
+ * MetricPlot: metric curves with a toolbar (smoothing, log y, x axis, show all). Python owns the
+ * spec and the points; the browser smooths, zooms, and sends back the toolbar's choices and the
+ * range shown.
  */
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
