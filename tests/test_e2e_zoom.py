@@ -5,12 +5,23 @@ double-click shows all of it again."""
 from __future__ import annotations
 
 import ast
+import base64
 import math
 from collections.abc import Iterator
 
 import nbformat
 import pytest
-from browser import browser_page, cell, drag_across, jupyter, printed, run_cell, shot
+from browser import (
+    browser_page,
+    cell,
+    drag_across,
+    image_difference,
+    jupyter,
+    printed,
+    run_cell,
+    saved_image,
+    shot,
+)
 from helpers import wait_for
 from playwright.sync_api import Page, expect
 
@@ -59,6 +70,7 @@ def test_dragging_a_range_zooms_to_every_point_and_a_double_click_shows_all(page
     canvas.scroll_into_view_if_needed()
 
     drag_across(page, canvas, 0.45, 0.5)
+    page.mouse.move(0, 0)  # (no hover ring in the pictures compared below)
     expect(reset).to_be_visible()
 
     def zoomed() -> dict | None:
@@ -74,6 +86,14 @@ def test_dragging_a_range_zooms_to_every_point_and_a_double_click_shows_all(page
     redrawn = "([c, before]) => c.toDataURL() !== before"
     page.wait_for_function(redrawn, arg=[canvas.element_handle(), before])
     shot(view, "plot-zoomed-light")
+    # the image a saved notebook keeps is the zoomed chart, as on screen
+    chart = view.locator(".nbt-chart")
+
+    def saved_as_shown() -> bool:
+        shown = base64.b64encode(chart.screenshot()).decode()
+        return image_difference(page, saved_image(page, 0) or "", shown) < 0.001
+
+    wait_for(saved_as_shown, "the saved image to show the zoomed chart")
 
     box = canvas.bounding_box()
     assert box is not None
