@@ -150,7 +150,10 @@ class Compare(SavedView, anywidget.AnyWidget, CurveTraits):
                     "runs to see side by side")  # fmt: skip
 
     def _show_selected(self) -> None:
-        ids, note = self.shown()
+        with self._curves_lock():  # (see CurveTraits._draw)
+            self._show(*self.shown())
+
+    def _show(self, ids: list[str], note: str) -> None:
         self.records = [get_run(run_id) for run_id in ids]
         rows = metric_summaries(ids)
         extremes = {(row["run_id"], row["key"]): (row["min"], row["max"]) for row in rows}

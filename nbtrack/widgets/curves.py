@@ -141,9 +141,10 @@ class CurveTraits(t.HasTraits):
 
     @t.observe("log_y", "x_range")
     def _redraw(self, _change: Any = None) -> None:
-        drawn = getattr(self, "_drawn", None)
-        if drawn is not None:
-            self._draw(*drawn)
+        with self._curves_lock():
+            drawn = getattr(self, "_drawn", None)
+            if drawn is not None:
+                self._draw(*drawn)
 
     def _zoom(self) -> XRange | None:
         shown = cast("list[float] | None", self.x_range)
@@ -152,10 +153,12 @@ class CurveTraits(t.HasTraits):
     def _draw(self, run_ids: Sequence[str], keys: Sequence[str]) -> Curves:
         """Read the curves (only the new points, when the same curves were read before) and
         send them: only the points that changed (nothing when none did) when the same series
-        are drawn the same way; else spec, series and points at once."""
-        spec = curve_vega(self.x, self.log_y, y_title(keys))
-        what = (list(run_ids), list(keys), self.x, self._zoom())
+        are drawn the same way; else spec, series and points at once. The caller holds the
+        curves' lock from reading what to draw (the live thread draws too): the last draw
+        is of the widget as it is."""
         with self._curves_lock():
+            spec = curve_vega(self.x, self.log_y, y_title(keys))
+            what = (list(run_ids), list(keys), self.x, self._zoom())
             self._drawn = what[:2]
             reader: CurveReader | None = getattr(self, "_reader", None)
             if reader is None or getattr(self, "_read", None) != what:

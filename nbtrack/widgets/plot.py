@@ -63,7 +63,8 @@ class MetricPlot(SavedView, anywidget.AnyWidget, CurveTraits):
 
     def refresh(self) -> None:
         """Query the curves again (the live thread calls this when the store changes)."""
-        self._draw(self.runs, self.metric_keys)
+        with self._curves_lock():
+            self._draw(self.runs, self.metric_keys)
 
     def kernel_image(self) -> bytes | None:
         return self.curves_image()
