@@ -1,6 +1,6 @@
 """End to end: zooming a metric plot in JupyterLab (the browser harness of browser.py). A drag
 across the chart zooms to that range and the kernel answers with every point inside it; a
-double-click shows all of it again."""
+double-click shows all of it again; the wheel zooms around the pointer."""
 
 from __future__ import annotations
 
@@ -101,3 +101,12 @@ def test_dragging_a_range_zooms_to_every_point_and_a_double_click_shows_all(page
     expect(reset).to_be_hidden()
     back = wait_for(lambda: (v := kernel_view(page))["x_range"] is None and v, "the whole range")
     assert back["count"] == whole["count"]
+
+    # scrolling up over the chart zooms in around the pointer, once the scrolling pauses
+    page.mouse.move(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.4)
+    for _ in range(3):
+        page.mouse.wheel(0, -300)
+    expect(reset).to_be_visible()
+    wheeled = wait_for(zoomed, "the kernel to get the range scrolled into")
+    low, high = wheeled["x_range"]
+    assert high - low < STEPS / 2 and low < 0.75 * STEPS < high
