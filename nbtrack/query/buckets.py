@@ -58,20 +58,60 @@ def distinct(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x[keep], y[keep]
 
 
-def extremes(x: np.ndarray, y: np.ndarray, width: float | None) -> tuple[np.ndarray, np.ndarray]:
-    """Each bucket's lowest and highest point, and the first and last point (by x, then y),
-    sorted and distinct; ``width`` None: buckets of one x each (a series kept whole)."""
-    if len(x) == 0:
-        return x, y
-    bucket = x if width is None else np.floor(x / width)
+def _lowest_highest(x: np.ndarray, y: np.ndarray, bucket: np.ndarray) -> np.ndarray:
+    """The indices of each bucket's lowest and highest point."""
     nan = np.isnan(y)
     value = np.where(nan, 0.0, y)
     lowest = np.lexsort((x, value, nan, bucket))  # NaN only where a bucket holds nothing else
     highest = np.lexsort((x, -value, ~nan, bucket))
     firsts = np.flatnonzero(np.diff(bucket[lowest], prepend=np.nan) != 0)
+    return np.concatenate([lowest[firsts], highest[firsts]])
+
+
+def _buckets(x: np.ndarray, width: float | None) -> np.ndarray:
+    return x if width is None else np.floor(x / width)
+
+
+def extremes(x: np.ndarray, y: np.ndarray, width: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """Each bucket's lowest and highest point, and the first and last point (by x, then y),
+    sorted and distinct; ``width`` None: buckets of one x each (a series kept whole)."""
+    if len(x) == 0:
+        return x, y
     order = _in_order(x, y)
-    chosen = np.concatenate([lowest[firsts], highest[firsts], order[[0, -1]]])
+    chosen = np.concatenate([_lowest_highest(x, y, _buckets(x, width)), order[[0, -1]]])
     return distinct(x[chosen], y[chosen])
+
+
+def appended(
+    kept: tuple[np.ndarray, np.ndarray], new: tuple[np.ndarray, np.ndarray], width: float | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``extremes`` of the points ``kept`` (sorted, themselves the extremes at ``width``) and
+    ``new`` (each past every kept x): only the buckets from the last kept point's on change.
+
+    >>> kept = extremes(np.arange(8.0), np.array([3.0, 1, 2, 5, 4, 0, 6, 7]), 4.0)
+    >>> new = (np.array([8.0, 9.0]), np.array([-1.0, 9.0]))
+    >>> appended(kept, new, 4.0)[0].tolist()
+    [0.0, 1.0, 3.0, 5.0, 7.0, 8.0, 9.0]
+    """
+    (kept_x, kept_y), (new_x, new_y) = kept, new
+    bucket = _buckets(kept_x, width)
+    head = bucket < bucket[-1]
+    x, y = np.concatenate([kept_x[~head], new_x]), np.concatenate([kept_y[~head], new_y])
+    order = _in_order(x, y)
+    ends = order[[-1]] if head.any() else order[[0, -1]]  # (the first point is in the head)
+    chosen = np.concatenate([_lowest_highest(x, y, _buckets(x, width)), ends])
+    tail_x, tail_y = distinct(x[chosen], y[chosen])
+    return np.concatenate([kept_x[head], tail_x]), np.concatenate([kept_y[head], tail_y])
+
+
+def _width(inside: int, x: np.ndarray, window: Window | None, buckets: int) -> float | None:
+    """The bucket width of a series with ``inside`` points in the window (those of ``x``
+    there: the first and last among them), or None while it is kept whole."""
+    if inside <= 2 * buckets:
+        return None
+    if window is not None:
+        return window.width(buckets)
+    return bucket_width(float(x.min()), float(x.max()), buckets)
 
 
 @dataclass(frozen=True)
@@ -114,20 +154,20 @@ class Downsampled:
         if window is None:
             inside, kept_x, kept_y = self.inside + len(x), self.x, self.y
             new_x, new_y = x, y
-            width = None
         else:
             inner = (x >= window.lo) & (x <= window.hi)
             inside = self.inside + int(inner.sum())
             kept = (self.x >= window.lo) & (self.x <= window.hi)
             kept_x, kept_y = self.x[kept], self.y[kept]
             new_x, new_y = x[inner], y[inner]
-            width = window.width(buckets)
         all_x, all_y = np.concatenate([kept_x, new_x]), np.concatenate([kept_y, new_y])
-        if inside <= 2 * buckets:
-            width = None
-        elif width is None:
-            width = bucket_width(float(all_x.min()), float(all_x.max()), buckets)
-        xs, ys = extremes(all_x, all_y, width)
+        width = _width(inside, all_x, window, buckets)
+        if len(new_x) == 0:
+            xs, ys = kept_x, kept_y
+        elif len(kept_x) and width == _width(self.inside, kept_x, window, buckets):
+            xs, ys = appended((kept_x, kept_y), (new_x, new_y), width)
+        else:  # (the buckets widened, or the series outgrew being kept whole)
+            xs, ys = extremes(all_x, all_y, width)
         if window is not None:
             xs, ys = self._with_edges(xs, ys, x, y, window)
         return replace(self, count=count, last=max(self.last, last), inside=inside, x=xs, y=ys)
