@@ -336,6 +336,21 @@ def test_a_zoomed_live_plot_stays_on_its_range_and_sends_only_what_changed(live:
     assert plot.x_range is None and plot._series == curves(ids, keys, x="relative").series
 
 
+def test_a_browsers_old_copy_of_the_curves_is_not_taken(live: Live) -> None:
+    """The browser's model keeps the curves it was last sent in full, and sends them back
+    along with its next change: a zoom and a live patch may have replaced them since."""
+    plot = live.plot
+    plot.x_range = [100, 199]
+    zoomed = (plot._series, plot._data, plot._curves_version)
+    plot.x_range = None
+    whole = plot._series, plot._data, plot._curves_version
+    state = {"smoothing": 0.3, "_series": zoomed[0], "_curves_version": zoomed[2]}
+    message = {"method": "update", "state": state, "buffer_paths": [["_data"]]}
+    plot.comm.handle_msg({"content": {"data": message}, "buffers": [memoryview(zoomed[1])]})
+    assert plot.smoothing == 0.3
+    assert (plot._series, plot._data, plot._curves_version) == whole
+
+
 def test_the_range_is_checked_and_reaches_a_page_without_a_kernel(live: Live) -> None:
     plot = live.plot
     plot.x_range = [300, 100]

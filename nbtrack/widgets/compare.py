@@ -35,7 +35,7 @@ SWEEP_FROM = 3  # from this many runs on, the sweep view too
 MAX_RUNS = 2000
 
 
-class Compare(SavedView, anywidget.AnyWidget, CurveTraits):
+class Compare(SavedView, CurveTraits, anywidget.AnyWidget):
     """Runs side by side and, for a sweep, a parallel-coordinates chart of the params that
     vary against a metric, with a param-vs-metric scatter. Drag along an axis, or a box in the
     scatter, to select runs: ``.selected`` holds their ids (and setting it selects them), and

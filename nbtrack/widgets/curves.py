@@ -5,8 +5,10 @@ message ``{"type": "curves_patch", "base": v, "version": v + 1, "changes": [...]
 change ``{"index": i, "keep": k, "added": n}`` keeps the first ``k`` points of series ``i`` and
 appends ``n`` points, all of them in the message's one buffer (the ``_data`` layout). The browser
 merges it into its ``_series`` and ``_data``; Python records the merged state without sending it
-again, so that a new view gets it all. A view holding another version than ``base`` (it missed
-messages) asks for the full state with ``{"type": "curves_sync", "version": its version}``.
+again, so that a new view gets it all. Those traits are Python's alone: what a browser sends back
+of them (an old copy may ride along with its next change) is dropped. A view holding another
+version than ``base`` (it missed messages) asks for the full state with
+``{"type": "curves_sync", "version": its version}``.
 
 A live redraw reads only the points logged since the last one (``CurveReader.update``). The
 browser zooms by setting ``x_range`` (``[low, high]``, or null for the whole curves): the
@@ -17,16 +19,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import numpy as np
 import traitlets as t
+from ipywidgets import Widget
 
 from ..charts import curve_spec, curve_vega, inline, smoothed
 from ..query.curves import CurveReader, Curves, XRange, curves
-
-if TYPE_CHECKING:
-    from ipywidgets import Widget
 
 # The image a kernel renders for a saved notebook (where no browser sends one) draws at most
 # this many series, of at most two points per bucket: its cost grows with the points.
@@ -34,6 +34,8 @@ STATIC_SERIES = 30
 STATIC_BUCKETS = 200
 # Sent together, always: the version names the series and points it goes with.
 STATE_TRAITS = ["_series", "_data", "_curves_version"]
+# Written by Python only: a browser's copy of them is never taken.
+PYTHON_OWNED = frozenset({"_spec", *STATE_TRAITS})
 
 
 def _as_bytes(value: Any, _widget: Any) -> bytes:
@@ -98,9 +100,8 @@ class CurveTraits(t.HasTraits):
     )
     smoothing = t.Float(0.0, min=0.0, max=0.99).tag(sync=True)
     log_y = t.Bool(False).tag(sync=True)
-    # Python writes these, with set_state when it sends them itself (see _send_all): no echo,
-    # nor for the values the browser sends back (its merge of a patch rides along with its
-    # next change of another trait).
+    # Python writes these (see _keep): no echo, and what the browser sends back of them (its
+    # model's copy rides along with its next change of another trait) is dropped.
     _spec = t.Dict().tag(sync=True, echo_update=False)
     _series = t.List(t.Dict()).tag(sync=True, echo_update=False)
     _data = t.Bytes(b"").tag(sync=True, echo_update=False, from_json=_as_bytes)
@@ -109,6 +110,18 @@ class CurveTraits(t.HasTraits):
     @property
     def _widget(self) -> Widget:
         return cast("Widget", self)
+
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        """Take the traits a browser changed, less the ones Python alone writes (its copy of
+        them may be older than Python's: a zoom and a live patch cross on the way)."""
+        Widget.set_state(
+            self._widget, {k: v for k, v in sync_data.items() if k not in PYTHON_OWNED}
+        )
+
+    def _keep(self, state: dict[str, Any]) -> None:
+        """Set Python's own traits as if the browser had sent them: they are not sent (the
+        caller sends them, or a patch that makes them)."""
+        Widget.set_state(self._widget, state)
 
     def _curves_lock(self) -> threading.RLock:
         """The lock of the curve state, made on the first draw (in ``__init__``), when the
@@ -187,8 +200,7 @@ class CurveTraits(t.HasTraits):
             content = {"type": "curves_patch", "base": base, "version": base + 1,
                        "changes": changes}  # fmt: skip
             self._widget.send(content, buffers=[added.to_bytes()])
-            # set_state takes the values as the browser's own: they are not sent again
-            self._widget.set_state(
+            self._keep(
                 {"_series": found.series, "_data": found.to_bytes(), "_curves_version": base + 1}
             )
         return True
@@ -202,7 +214,7 @@ class CurveTraits(t.HasTraits):
             state.update(_series=found.series, _data=data,
                          _curves_version=self._curves_version + 1)  # fmt: skip
         if state:
-            self._widget.set_state(state)
+            self._keep(state)
             self._widget.send_state(list(state))
 
     def _on_curves_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:

@@ -15,7 +15,7 @@ from .saved import SavedView
 from .table import RunTable
 
 
-class MetricPlot(SavedView, anywidget.AnyWidget, CurveTraits):
+class MetricPlot(SavedView, CurveTraits, anywidget.AnyWidget):
     """Line charts of metric ``keys`` for ``runs``: x by step, wall time or relative time,
     EMA smoothing (the raw line stays faint behind), log-scale y, hover tooltips, a legend
     that highlights. ``runs`` follows a RunTable's selection when given one. Drag across the
