@@ -2,7 +2,12 @@
 
 Usage::
 
-    python bench/run.py [--quick] [--json PATH] [--vs-mlflow] [--s3]
+    python bench/run.py [--quick] [--json PATH] [--vs-mlflow] [--s3] [--only GROUP[,GROUP...]]
+
+Groups: ``nbtrack`` (logging, search, history), ``exchange``, ``widgets``, ``curves`` (zoom and
+live refresh of metric plots), ``display``, ``side_by_side``, ``scale`` (a million runs: about
+10 minutes); ``--vs-mlflow`` adds MLflow's figures and their ratios to the ``nbtrack`` group's;
+``--s3`` adds a store in moto's S3 server.
 
 Every workload runs in a fresh Python process on a fresh store folder under /tmp. A workload is
 a ``child_*`` function (here, or in ``mlflow_side.py``) that the parent calls in a subprocess
@@ -29,11 +34,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import autolog as autolog_bench  # (these eight import the standard library only, too)
+import autolog as autolog_bench  # (these nine import the standard library only, too)
 import labextension as lab_bench
 import models as models_bench
 import projects as projects_bench
 import s3 as s3_bench
+import scale as scale_bench
 import serve as serve_bench
 import system_metrics as system_bench
 import tb_import as tb_bench
@@ -78,6 +84,9 @@ TARGETS: dict[str, tuple[str, float]] = {
     "table_10k_first_page_ms": ("<=", 100),
     "plot_20x100k_payload_kb": ("<=", 500),
     "plot_20x100k_ms": ("<=", 300),
+    "plot_zoom_10m_ms": ("<=", 150),
+    "plot_zoom_10m_payload_kb": ("<=", 100),
+    "plot_live_refresh_ms": ("<=", 30),
     **{key: ("<=", target) for key, target in DISPLAY_TARGETS.items()},
     **models_bench.TARGETS,
     **serve_bench.TARGETS,
@@ -86,6 +95,7 @@ TARGETS: dict[str, tuple[str, float]] = {
     **system_bench.TARGETS,
     **projects_bench.TARGETS,
     **lab_bench.TARGETS,
+    **scale_bench.TARGETS,
 }
 UNITS = {"_us": "µs", "_ms": "ms", "_per_s": "runs/s", "_mb_10m": "MB", "_s": "s", "_kb": "KB"}
 
@@ -647,6 +657,76 @@ def child_plot(folder: str, ids: list[str], repeats: int) -> dict[str, Any]:
     return {**result, "payload_bytes": sizes[-1]}
 
 
+class _Sent:
+    """The messages a widget sends (its comm's ``publish_msg``), and their bytes."""
+
+    def __init__(self, widget: Any) -> None:
+        self.bytes = 0
+        widget.comm.publish_msg = self.record
+
+    def record(self, msg_type: str, data: Any = None, metadata: Any = None,
+               buffers: Any = None, **keys: Any) -> None:  # fmt: skip
+        self.bytes += len(json.dumps(data, default=str)) + sum(len(b) for b in buffers or [])
+
+
+def child_zoom(folder: str, run_id: str, n_points: int, width: int, repeats: int) -> dict[str, Any]:
+    """A plot of an ``n_points`` series zoomed to windows of ``width`` steps, each elsewhere:
+    ms from setting ``x_range`` (as the browser does) to its answer sent, and its bytes."""
+    from nbtrack.widgets.plot import MetricPlot
+
+    _open(folder)
+    plot = MetricPlot("loss", runs=[run_id], live=False)  # drawn whole first, as a user sees it
+    sent = _Sent(plot)
+    rng = random.Random(SEED)
+    sizes = []
+
+    def zoom() -> int:
+        low = rng.randrange(0, n_points - width)
+        sent.bytes = 0
+        plot.x_range = [low, low + width - 1]
+        sizes.append(sent.bytes)
+        return sum(s["count"] for s in plot._series)
+
+    result = timed_calls(zoom, repeats)
+    return {**result, "payload_bytes": max(sizes)}
+
+
+def child_live_refresh(
+    folder: str, n_runs: int, n_points: int, new_points: int, repeats: int
+) -> dict[str, Any]:
+    """A live plot of ``n_runs`` running runs of ``n_points`` steps: ms of its refresh after
+    each run logged ``new_points`` more (from the refresh's start to its patch sent), after the
+    store's refresh that the live thread does first (timed apart)."""
+    from nbtrack.store import get_store
+    from nbtrack.widgets.plot import MetricPlot
+
+    nbtrack = _open(folder)
+    runs = [nbtrack.start_run(parent=None) for _ in range(n_runs)]
+    for run in runs:
+        for i in range(n_points):
+            run.log(loss=1.0 / (i + 1))
+    nbtrack.flush()
+    plot = MetricPlot("loss", runs=[run.id for run in runs], live=False)
+    sent = _Sent(plot)
+    refresh_ms, store_ms, patch_bytes = [], [], []
+    for repeat in range(repeats + 1):
+        start = n_points + repeat * new_points
+        for run in runs:
+            for i in range(start, start + new_points):
+                run.log(loss=1.0 / (i + 1))
+        nbtrack.flush()
+        began = time.perf_counter()
+        get_store().reader.refresh()
+        middle = time.perf_counter()
+        sent.bytes = 0
+        plot.refresh()
+        refresh_ms.append((time.perf_counter() - middle) * 1e3)
+        store_ms.append((middle - began) * 1e3)
+        patch_bytes.append(sent.bytes)
+    # (the first refresh reads the store's summaries into memory: left out, as in a notebook)
+    return {"refresh_ms": refresh_ms[1:], "store_ms": store_ms[1:], "patch_bytes": patch_bytes}
+
+
 # ---- nbtrack figures (measured from the parent) -----------------------------------------------
 def import_ms(module: str, repeats: int) -> float:
     """Median wall time of ``python -c "import <module>"`` in fresh processes."""
@@ -773,6 +853,25 @@ def widget_figures(sizes: Sizes, report: Report) -> None:
                                           for f in sorted(static.glob("*.*"))))  # fmt: skip
 
 
+def curve_figures(sizes: Sizes, report: Report) -> None:
+    """Metric plots at scale: zooming into a 10,000,000-point series, and a live plot's
+    refresh reading only the points logged since the last one."""
+    r = max(sizes.repeats, 5)
+    n, width = sizes.rss_points, 1000
+    with fresh_dir() as folder:
+        run_id = call("child_build_history", folder, n_points=n)["run_id"]
+        result = call("child_zoom", folder, run_id=run_id, n_points=n, width=width, repeats=r)
+    note = f"{n:,} points, {width:,}-step windows, {result['size']:,} points each, x{r}"
+    report.add("plot_zoom_10m_ms", statistics.median(result["warm_ms"]), note)
+    report.add("plot_zoom_10m_payload_kb", result["payload_bytes"] / 1024, "the answer sent")
+    with fresh_dir() as folder:
+        result = call("child_live_refresh", folder, n_runs=20, n_points=100_000,
+                      new_points=100, repeats=r)  # fmt: skip
+    note = (f"20 running runs x 100,000 steps, 100 new each, x{r}; the live thread's store "
+            f"refresh before it {statistics.median(result['store_ms']):.0f} ms")  # fmt: skip
+    report.add("plot_live_refresh_ms", statistics.median(result["refresh_ms"]), note)
+
+
 def display_figures(quick: bool, report: Report) -> None:
     """What a user waits for, in a real kernel and a real JupyterLab (bench/display.py)."""
     with fresh_dir() as folder:
@@ -818,6 +917,13 @@ def s3_figures(quick: bool, report: Report) -> None:
         what = "new process, " + cache if "_cache_" in key else "repeated in one process"
         note = "per run.log, upload included" if key == "s3_log_us" else what
         report.add(key, value, "bucket store: " + note)
+
+
+def scale_figures(quick: bool, report: Report) -> None:
+    """A million runs (100,000 with ``quick``) and 10,000 metric keys (bench/scale.py, whose
+    docstring says what each figure times)."""
+    for key, value in scale_bench.figures(quick).items():
+        report.add(key, value, "see bench/scale.py")
 
 
 SIDE_NOTES = {
@@ -1038,6 +1144,18 @@ def mlflow_figures(sizes: Sizes, report: Report, nb: dict[str, float]) -> None:
     ratio("ratio_history", history, nb_history, f"per history call of {points}")
 
 
+# The figures, by group (see --only), each measured by its function of (sizes, quick, report).
+GROUPS: dict[str, Callable[[Sizes, bool, Report], None]] = {
+    "nbtrack": lambda sizes, _, report: nbtrack_figures(sizes, report),
+    "exchange": lambda sizes, _, report: exchange_figures(sizes, report),
+    "widgets": lambda sizes, _, report: widget_figures(sizes, report),
+    "curves": lambda sizes, _, report: curve_figures(sizes, report),
+    "display": lambda _, quick, report: display_figures(quick, report),
+    "side_by_side": lambda _, quick, report: side_by_side_figures(quick, report),
+    "scale": lambda _, quick, report: scale_figures(quick, report),
+}
+
+
 def git_commit() -> str:
     """The repository's current commit (a read-only git lookup; empty outside git)."""
     return subprocess.run(
@@ -1054,15 +1172,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the figures as JSON")
     parser.add_argument("--vs-mlflow", action="store_true", help="also measure MLflow")
     parser.add_argument("--s3", action="store_true", help="also a store in moto's S3 server")
+    parser.add_argument("--only", metavar="GROUP[,GROUP...]",
+                        help=f"measure only these groups: {', '.join(GROUPS)}")  # fmt: skip
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
+    groups = list(GROUPS) if args.only is None else args.only.split(",")
+    if unknown := set(groups) - set(GROUPS):
+        parser.error(f"no group {', '.join(sorted(unknown))}; groups: {', '.join(GROUPS)}")
+    if args.vs_mlflow and "nbtrack" not in groups:
+        parser.error("--vs-mlflow compares with the nbtrack group's figures: include it")
     commit = git_commit()
     report = Report()
-    nbtrack_figures(sizes, report)
-    exchange_figures(sizes, report)
-    widget_figures(sizes, report)
-    display_figures(args.quick, report)
-    side_by_side_figures(args.quick, report)
+    for group in groups:
+        GROUPS[group](sizes, args.quick, report)
     if args.vs_mlflow:
         mlflow_figures(sizes, report, {f.key: f.value for f in report.figures})
     if args.s3:

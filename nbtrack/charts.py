@@ -6,7 +6,8 @@ The curve chart reads a named dataset ``points`` with fields ``series``, ``run_i
 hover layer reads the same fields from ``hover``, a thinned copy (a point for every one of
 tens of thousands would cost seconds of every redraw; a static image needs none).
 The widgets get the spec compiled to Vega here (:func:`curve_vega`), so the browser needs only
-Vega's runtime, not the Vega-Lite compiler.
+Vega's runtime, not the Vega-Lite compiler. Its ``x_range`` param, ``[low, high]`` in the
+axis' units or null, sets the x axis' range (a zoomed chart); the marks are clipped to it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 X_TITLES = {"step": "step", "time": "wall time", "relative": "seconds since start"}
+X_RANGE = "x_range"
 # Static images are rendered at this width; in a notebook the chart fills the cell.
 STATIC_WIDTH = 640
 HEIGHT = 260
@@ -33,12 +35,16 @@ def curve_spec(x: str = "step", log_y: bool = False, y_title: str = "value") -> 
 
     x_field = "t:T" if x == "time" else "x:Q"
     scale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
+    zoom = alt.param(name=X_RANGE, value=None)
+    # (a time axis counts milliseconds)
+    shown = f"{X_RANGE} && [{X_RANGE}[0] * 1000, {X_RANGE}[1] * 1000]" if x == "time" else X_RANGE
     pick = alt.selection_point(fields=["series"], bind="legend")
     encoding: dict[str, Any] = dict(
         x=alt.X(
             x_field,
             title=X_TITLES[x],
             axis=alt.Axis(tickMinStep=1) if x == "step" else alt.Undefined,
+            scale=alt.Scale(domainRaw=alt.ExprRef(shown)),
         ),
         # (the legend would take the faint raw layer's opacity without symbolOpacity, and the
         # hover layer's rings without symbolType)
@@ -57,11 +63,11 @@ def curve_spec(x: str = "step", log_y: bool = False, y_title: str = "value") -> 
         return chart.transform_calculate(t="datum.x * 1000") if x == "time" else chart
 
     base = layer("points")
-    raw = base.mark_line(strokeWidth=1).encode(
+    raw = base.mark_line(strokeWidth=1, clip=True).encode(
         y=alt.Y("y:Q", scale=scale, title=y_title),
         opacity=alt.condition(pick, alt.value(0.25), alt.value(0.05)),
     )
-    smooth = base.mark_line(strokeWidth=2).encode(
+    smooth = base.mark_line(strokeWidth=2, clip=True).encode(
         y=alt.Y("smooth:Q", scale=scale),
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)),
     )
@@ -70,7 +76,7 @@ def curve_spec(x: str = "step", log_y: bool = False, y_title: str = "value") -> 
     hover = alt.selection_point(nearest=True, on="pointerover", clear="pointerout", empty=False)
     points = (
         layer("hover")
-        .mark_point(size=40, filled=False)
+        .mark_point(size=40, filled=False, clip=True)
         .encode(
             y=alt.Y("smooth:Q", scale=scale),
             opacity=alt.condition(hover, alt.value(1.0), alt.value(0.0)),
@@ -83,7 +89,7 @@ def curve_spec(x: str = "step", log_y: bool = False, y_title: str = "value") -> 
         )
         .add_params(hover)
     )
-    chart = alt.layer(raw, smooth, points).add_params(pick)
+    chart = alt.layer(raw, smooth, points).add_params(pick, zoom)
     return chart.properties(width="container", height=HEIGHT).to_dict()
 
 
@@ -168,10 +174,13 @@ def smoothed(values, weight: float):  # numpy array -> numpy array
     return out
 
 
-def inline(spec: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """``spec`` with ``rows`` as its named ``points`` (nothing to hover) and a fixed width
-    (for images)."""
-    return {**spec, "datasets": {"points": rows, "hover": []}, "width": STATIC_WIDTH}
+def inline(spec: dict[str, Any], rows: list[dict[str, Any]], x_range: Any = None) -> dict[str, Any]:
+    """``spec`` with ``rows`` as its named ``points`` (nothing to hover), the x axis'
+    ``x_range`` (None: the points') and a fixed width (for images)."""
+    params = [{**p, "value": list(x_range) if p["name"] == X_RANGE and x_range else p.get("value")}
+              for p in spec.get("params", [])]  # fmt: skip
+    return {**spec, "params": params, "datasets": {"points": rows, "hover": []},
+            "width": STATIC_WIDTH}  # fmt: skip
 
 
 def parallel_spec(rows: list[dict[str, Any]], metric: str) -> dict[str, Any]:

@@ -221,6 +221,19 @@ def tooltip_over(page: Page, canvas: Locator) -> str:
     return shown.json_value()
 
 
+def drag_across(page: Page, target: Locator, start: float, end: float) -> None:
+    """Drag with the mouse across ``target`` (a chart's canvas), at 40% of its height, from
+    ``start`` to ``end`` (shares of its width)."""
+    target.scroll_into_view_if_needed()
+    box = target.bounding_box()
+    assert box is not None
+    y = box["y"] + box["height"] * 0.4
+    page.mouse.move(box["x"] + box["width"] * start, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * end, y, steps=8)
+    page.mouse.up()
+
+
 # ---- what a saved notebook keeps ----------------------------------------------------------
 
 SAVED_IMAGE = re.compile(r'data:image/png;base64,([A-Za-z0-9+/=]+)"')

@@ -11,7 +11,7 @@ import zlib
 from pathlib import Path
 
 import nbformat
-from browser import ARTIFACTS, DARK, LIGHT, browser_page, jupyter, run_cell, shot
+from browser import ARTIFACTS, DARK, LIGHT, browser_page, drag_across, jupyter, run_cell, shot
 from helpers import run_python
 from playwright.sync_api import Page, expect
 
@@ -112,6 +112,13 @@ def test_runs_sidebar_run_page_compare_and_badges_in_jupyterlab(tmp_path: Path) 
                                arg=image.element_handle())  # fmt: skip
         shot(run_page, "lab-run-page-light")
         page.screenshot(path=str(ARTIFACTS / "lab-extension-light.png"))  # README's picture
+        # zooming its curves asks the server for the points of the range dragged across
+        with page.expect_response(lambda answer: "/views/plot" in answer.url) as answer:
+            drag_across(page, run_page.locator(".nbt-chart canvas").first, 0.3, 0.7)
+        zoomed = answer.value.json()
+        low, high = zoomed["x_range"]
+        assert 0 < low < high < 29 and all(s["count"] < 30 for s in zoomed["_series"])
+        expect(run_page.locator(".nbt-zoom-reset").first).to_be_visible()
         # the page may tag the run, and delete (hide) and restore it
         run_page.locator("input.nbt-tag-key").fill("reviewed")
         run_page.locator("input.nbt-tag-value").fill("yes")

@@ -1,8 +1,9 @@
 /**
  * The curve chart shared by MetricPlot and Compare: runs the Vega spec Python compiled (from
  * Vega-Lite) in a Vega view (bundled, nothing fetched), feeds it the decoded points, merges the
- * new points that live refreshes send, and recomputes the smoothed values in the browser when
- * the smoothing slider moves.
+ * new points that live refreshes send, recomputes the smoothed values in the browser when
+ * the smoothing slider moves, and zooms (zoom-gestures.ts): the range shown is drawn at once
+ * and sent as `x_range`, which Python answers with the points inside it.
  */
 
 import type { AnyModel } from "@anywidget/types";
@@ -19,10 +20,15 @@ import {
   hoverRows,
   isCurvePatch,
 } from "./series";
+import { type XRange, asRange, sameRange } from "./zoom";
+import { type PlotFrame, zoomGestures } from "./zoom-gestures";
 
 /** The named datasets the spec reads: the points, and a thinned copy to hover (charts.py). */
 const DATASET = "points";
 const HOVER_DATASET = "hover";
+/** The spec's signal of the x range shown (null: the data's). */
+const X_RANGE = "x_range";
+const ZOOM_HELP = "drag to zoom, shift-drag or scroll sideways to pan, scroll to zoom, double-click to see all";
 
 /**
  * A loader that refuses everything: the specs carry their data inline or through DATASET, so a
@@ -86,6 +92,9 @@ export class CurveChart {
   private readonly error: HTMLPreElement;
   private spec: Spec | null = null;
   private rows: CurvePoint[] = [];
+  /** The x range shown (null: all of it), and the one drawn last when not zoomed. */
+  private xRange: XRange | null = null;
+  private home: XRange | null = null;
   private view: View | null = null;
   private target: HTMLDivElement | null = null;
   /** An error stays shown until what caused it (the spec, or the data) is replaced. */
@@ -106,7 +115,14 @@ export class CurveChart {
     this.host = h("div", { class: "nbt-chart-host" });
     this.message = h("p", { class: "nbt-empty" }, "no points yet");
     this.error = h("pre", { class: "nbt-error", role: "alert", hidden: true });
-    this.el = h("div", { class: "nbt-chart" }, this.host, this.message, this.error);
+    const label = `curves: ${ZOOM_HELP}; + and - zoom, arrow keys pan, 0 shows all`;
+    this.el = h(
+      "div",
+      { class: "nbt-chart", tabindex: 0, role: "group", "aria-label": label, title: ZOOM_HELP },
+      this.host,
+      this.message,
+      this.error,
+    );
     // Vega-Lite's width "container" follows window resizes only; a notebook cell also changes
     // width when a side panel opens, and is 0 wide until JupyterLab attaches the output. The
     // first notification also says that the chart is now in the page.
@@ -132,6 +148,33 @@ export class CurveChart {
     this.refresh();
     if (this.embedPending) void this.embed();
     else void this.pushRows();
+  }
+
+  /** Show the x range `range` (null: all of it), before its points come if need be. */
+  setXRange(range: XRange | null): void {
+    if (sameRange(range, this.xRange)) return;
+    this.xRange = range;
+    void this.pushRows();
+  }
+
+  /** Where the plot area is on screen, and the x range it shows (null before a draw). */
+  frame(): PlotFrame | null {
+    const view = this.view;
+    const canvas = this.target?.querySelector("canvas, svg");
+    if (!view || !canvas) return null;
+    const shown = this.xRange ?? this.drawnRange(view);
+    if (shown === null) return null;
+    const box = canvas.getBoundingClientRect();
+    const [x, y] = view.origin();
+    return { left: box.left + x, top: box.top + y, width: view.width(), height: view.height(), shown, home: this.home };
+  }
+
+  /** The x range the view draws, in the axis' units (a time scale counts milliseconds). */
+  private drawnRange(view: View): XRange | null {
+    const scale = view.scale("x") as { domain(): unknown[]; type?: string } | undefined;
+    const perUnit = scale?.type === "time" || scale?.type === "utc" ? 1000 : 1;
+    const [low, high] = (scale?.domain() ?? []).map((value) => Number(value) / perUnit);
+    return asRange([low, high]);
   }
 
   /** The data could not be read: say why, in place of the curves. */
@@ -191,6 +234,7 @@ export class CurveChart {
       });
       // the container's width from the start: a later change of width runs the whole chart again
       if (target.clientWidth > 0) view.width(target.clientWidth);
+      view.signal(X_RANGE, this.xRange);
       await view.runAsync();
       if (generation !== this.generation) {
         view.finalize();
@@ -209,8 +253,13 @@ export class CurveChart {
   private async pushRows(): Promise<void> {
     const view = this.view;
     if (!view) return; // the embed under way pushes the rows when it is done
+    const range = this.xRange;
+    // (the points just outside a zoomed range take no hover: their tooltips would show nothing)
+    const hovered = range ? this.rows.filter((row) => row.x >= range[0] && row.x <= range[1]) : this.rows;
     try {
-      await view.data(DATASET, this.rows).data(HOVER_DATASET, hoverRows(this.rows)).runAsync();
+      await view.signal(X_RANGE, range).data(DATASET, this.rows).data(HOVER_DATASET, hoverRows(hovered)).runAsync();
+      if (view !== this.view) return;
+      if (range === null) this.home = this.drawnRange(view);
       this.onDrawn();
     } catch (error) {
       this.setDataError(error);
@@ -254,7 +303,36 @@ export interface MountedCurves {
   chart: HTMLElement;
   /** The smoothing slider, for the caller's toolbar. */
   slider: HTMLElement;
+  /** The button that shows all of a zoomed chart, for the caller's toolbar (hidden unzoomed). */
+  reset: HTMLElement;
   dispose: () => void;
+}
+
+/** The chart's zoom: gestures show a range at once and save it as `x_range`; a range Python
+ * (or another view) sets is shown. Returns the reset button and what stops it all. */
+function mountZoom(model: AnyModel<CurveTraits>, chart: CurveChart): { reset: HTMLElement; stop: () => void } {
+  const reset = h("button", { type: "button", class: "nbt-button nbt-zoom-reset", title: ZOOM_HELP }, "show all");
+  const show = (range: XRange | null): void => {
+    chart.setXRange(range);
+    reset.hidden = range === null;
+  };
+  const commit = (range: XRange | null): void => {
+    if (!sameRange(range, asRange(model.get("x_range")))) save(model, "x_range", range && [range[0], range[1]]);
+  };
+  reset.addEventListener("click", () => {
+    show(null);
+    commit(null);
+  });
+  const stopGestures = zoomGestures(chart.el, { frame: () => chart.frame(), show }, commit);
+  const stopListening = onChanges(model, ["x_range"], () => show(asRange(model.get("x_range"))));
+  show(asRange(model.get("x_range")));
+  return {
+    reset,
+    stop: () => {
+      stopGestures();
+      stopListening();
+    },
+  };
 }
 
 /** The curve state of every model, live patches merged (see LiveCurves). */
@@ -318,7 +396,9 @@ export function mountCurves(model: AnyModel<CurveTraits>, onDrawn?: () => void):
   };
   const onSpec = (): void => chart.setSpec(model.get("_spec"));
 
+  const zoom = mountZoom(model, chart);
   const stops = [
+    zoom.stop,
     // `_series` and `_data` change together: decode once, after both change events.
     onChanges(model, ["_series", "_data"], batched(loadData)),
     live.listen(model, loadData),
@@ -331,6 +411,7 @@ export function mountCurves(model: AnyModel<CurveTraits>, onDrawn?: () => void):
   return {
     chart: chart.el,
     slider: slider.el,
+    reset: zoom.reset,
     dispose: () => {
       for (const stop of stops) stop();
       chart.dispose();

@@ -190,7 +190,7 @@ function sideBySide(model: Model, onDrawn: () => void): Mounted {
     h(
       "section",
       { class: "nbt-curves" },
-      h("div", { class: "nbt-toolbar" }, h("h4", { class: "nbt-heading" }, "curves"), curves.slider),
+      h("div", { class: "nbt-toolbar" }, h("h4", { class: "nbt-heading" }, "curves"), curves.slider, curves.reset),
       curves.chart,
     ),
     code.el,

@@ -67,6 +67,8 @@ export interface CurveTraits {
   smoothing: number;
   log_y: boolean;
   x: XAxis;
+  /** The x range shown, [low, high] in the axis' units (a zoomed chart), or null: all of it. */
+  x_range: [number, number] | null;
 }
 
 /** Which widget a model of the shared chart bundle (charts.ts) is. */

@@ -1,6 +1,7 @@
 /**
- * MetricPlot: metric curves with a toolbar (smoothing, log y, x axis). Python owns the spec and
- * the points; the browser smooths, and sends back the toolbar's choices.
+ * MetricPlot: metric curves with a toolbar (smoothing, log y, x axis, show all). Python owns the
+ * spec and the points; the browser smooths, zooms, and sends back the toolbar's choices and the
+ * range shown.
  */
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
@@ -39,7 +40,7 @@ function render({ model, el }: RenderProps<MetricPlotModel>): () => void {
   // Python rebuilds `_spec` with a log scale, which re-embeds the chart.
   const log = traitCheckbox(model, "log_y", "log y");
   const x = xSelect(model);
-  root.append(h("div", { class: "nbt-toolbar" }, curves.slider, log.el, x.el), curves.chart);
+  root.append(h("div", { class: "nbt-toolbar" }, curves.slider, log.el, x.el, curves.reset), curves.chart);
   el.append(root);
 
   const stops = [onChanges(model, ["log_y"], log.update), onChanges(model, ["x"], x.update)];

@@ -279,10 +279,23 @@ export function emaSmooth(values: ArrayLike<number>, weight: number): Float64Arr
 /**
  * The chart's rows, smoothed per series with `weight`. Fresh objects on every call: Vega tags
  * the objects it ingests, so handing it the previous ones again would mix up its tuple ids.
+ * A series with no points (none in a zoomed range) gets one row of NaN, drawn nowhere, so that
+ * it keeps its colour and its place in the legend.
  */
 export function curveRows(decoded: readonly DecodedSeries[], weight: number): CurvePoint[] {
   const rows: CurvePoint[] = [];
   for (const { info, label, x, y } of decoded) {
+    if (x.length === 0) {
+      rows.push({
+        series: label,
+        run_id: info.run_id,
+        key: info.key,
+        x: Number.NaN,
+        y: Number.NaN,
+        smooth: Number.NaN,
+      });
+      continue;
+    }
     const smooth = emaSmooth(y, weight);
     for (let j = 0; j < x.length; j++) {
       rows.push({ series: label, run_id: info.run_id, key: info.key, x: x[j], y: y[j], smooth: smooth[j] });

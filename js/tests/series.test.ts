@@ -142,6 +142,13 @@ describe("curveRows", () => {
     expect(rows[2].smooth).toBeCloseTo(10, 12);
   });
 
+  it("gives a series with no points (none in a zoomed range) one row drawn nowhere", () => {
+    const info = [series("r1", "a", "loss", 0), series("r2", "b", "loss", 1)];
+    const rows = curveRows(decodeSeries(info, encode([5], [2])), 0);
+    expect(rows.map((row) => row.series)).toEqual(["a", "b"]);
+    expect([rows[0].x, rows[0].y, rows[0].smooth].every(Number.isNaN)).toBe(true);
+  });
+
   it("returns new objects on every call", () => {
     const decoded = decodeSeries([series("r", "a", "k", 1)], encode([0], [1]));
     expect(curveRows(decoded, 0)[0]).not.toBe(curveRows(decoded, 0)[0]);

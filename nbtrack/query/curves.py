@@ -3,30 +3,42 @@
 A series longer than ``2 * buckets`` points is cut into buckets of x, the ranges
 ``[k * w, (k + 1) * w)`` with ``w`` the smallest power of two for which the series spans at most
 ``buckets`` of them. Each bucket keeps its lowest and its highest point (with their x), so
-spikes and dips survive and a curve of any length costs at most ``2 * buckets`` points. The
-buckets stay put as a series grows: until its x range doubles, new points change only its last
-buckets, so a live chart needs only the tail of each curve again.
+spikes and dips survive, and the series keeps its first and last point: a curve of any length
+costs at most ``2 * buckets + 2`` points. The buckets stay put as a series grows: until its x
+range doubles, new points change only its last buckets, so a live chart needs only the tail of
+each curve again, and :meth:`CurveReader.update` reads only the points logged since the last
+read and merges them into what it kept (buckets.py).
+
+A window (``x_range``, a zoomed chart) shows the points inside it, exactly up to
+``2 * buckets`` of them and else in buckets as above (of the window's width), and the nearest
+point beyond each end (so that the lines reach the edges). DuckDB reads only the row groups of
+segments whose steps (or times) overlap the window.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..store import get_store
+from .buckets import Downsampled, Window
+from .curve_sql import X_AXES, downsampled, since
 
 # A chart is at most a couple of thousand pixels wide: two points per pixel column is all a
 # curve can show, and 20 curves stay under half a megabyte (12 bytes a point).
 BUCKETS = 800
-X_AXES = {
-    "step": "p.step::DOUBLE",
-    "time": 'epoch(p."timestamp")',
-    "relative": 'epoch(p."timestamp") - epoch(r.start_time)',
-}
+# How far beyond each end of a window (a share of its width) the nearest point outside it is
+# looked for: far enough for the lines of a sparse series to reach the edge, near enough that
+# the read stays about the window's size.
+EDGE_MARGIN = 0.25
+XRange = tuple[float, float]
 
 
 @dataclass
@@ -62,40 +74,6 @@ class Curves:
         return len(self.x)
 
 
-def _sql(points: str, x: str, buckets: int) -> str:
-    return f"""
-    WITH pts AS (
-        SELECT p.run_id, p.key, p.value, {X_AXES[x]} AS x
-        FROM {points} p {"LEFT JOIN runs r USING (run_id)" if x == "relative" else ""}
-    ),
-    stats AS (
-        SELECT run_id, key, count(*) AS n, min(x) AS x0, max(x) AS x1,
-               CASE WHEN max(x) > min(x)
-                    THEN 2.0 ** ceil(log2((max(x) - min(x)) / {buckets})) ELSE 1.0 END AS w
-        FROM pts GROUP BY ALL
-    ),
-    widths AS (  -- the smallest power of two that cuts x0..x1 into at most {buckets} buckets
-        SELECT run_id, key, n,
-               CASE WHEN floor(x1 / w) - floor(x0 / w) >= {buckets} THEN 2 * w ELSE w END AS w
-        FROM stats
-    ),
-    bucketed AS (
-        SELECT pts.*, CASE WHEN s.n <= 2 * {buckets} THEN pts.x ELSE floor(pts.x / s.w) END
-            AS bucket
-        FROM pts JOIN widths s USING (run_id, key)
-    ),
-    extremes AS (  -- ties go to the first point, so that a query gives the same points again
-        SELECT run_id, key, arg_min(x, (value, x)) AS x_lo, min(value) AS y_lo,
-               arg_max(x, (value, -x)) AS x_hi, max(value) AS y_hi
-        FROM bucketed GROUP BY run_id, key, bucket
-    )
-    SELECT run_id, key, x_lo AS x, y_lo AS y FROM extremes
-    UNION ALL  -- a bucket's highest point, unless it is also its lowest
-    SELECT run_id, key, x_hi, y_hi FROM extremes WHERE x_hi IS DISTINCT FROM x_lo
-    ORDER BY run_id, key, x
-    """
-
-
 def natural_key(text: str) -> list[Any]:
     """Sort key that orders the numbers inside text by value.
 
@@ -105,39 +83,162 @@ def natural_key(text: str) -> list[Any]:
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
 
 
+class CurveReader:
+    """The curves of ``keys`` of ``run_ids`` along ``x`` (``step``, ``time``: epoch seconds, or
+    ``relative``: seconds since the run started), whole or within ``x_range``: :meth:`read`
+    queries them, :meth:`update` brings them up to date reading only the points logged since.
+    Runs come in the natural order of their names (``run-2`` before ``run-10``).
+
+    >>> import nbtrack, tempfile
+    >>> nbtrack.set_store(tempfile.mkdtemp())
+    >>> with nbtrack.run() as run:
+    ...     for i in range(10_000):
+    ...         run.log(loss=1 / (i + 1))
+    >>> whole = CurveReader([run.id], ["loss"])
+    >>> whole.read().points <= 2 * BUCKETS + 2
+    True
+    >>> zoomed = CurveReader([run.id], ["loss"], x_range=(5000, 5999)).read()
+    >>> zoomed.points, zoomed.x[[0, 1, -2, -1]].tolist()  # every point, the nearest outside
+    (1002, [4999.0, 5000.0, 5999.0, 6000.0])
+    """
+
+    def __init__(
+        self,
+        run_ids: Sequence[str],
+        keys: Sequence[str],
+        x: str = "step",
+        x_range: XRange | None = None,
+        buckets: int = BUCKETS,
+    ) -> None:
+        if x not in X_AXES:
+            raise ValueError(f"x must be one of {', '.join(X_AXES)}; got {x!r}")
+        self.run_ids, self.keys = list(dict.fromkeys(run_ids)), list(dict.fromkeys(keys))
+        self.x, self.buckets = x, int(buckets)
+        self.window: Window | None = None
+        if x_range is not None:
+            lo, hi = (float(v) for v in x_range)
+            if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+                raise ValueError(f"x_range must be two finite numbers, low < high; got {x_range}")
+            self.window = Window(lo, hi, (hi - lo) * EDGE_MARGIN)
+        self._names: dict[str, str] = {}
+        self._starts: dict[str, int] = {}
+        self._series: dict[tuple[str, str], Downsampled] = {}
+
+    def read(self) -> Curves:
+        """Query the curves (downsampled in DuckDB) and keep them for :meth:`update`."""
+        if not self.run_ids or not self.keys:
+            return Curves()
+        reader = get_store().reader
+        found = reader.query(
+            "SELECT run_id, name, epoch_us(start_time) AS start FROM runs "
+            "WHERE run_id IN (SELECT unnest(?))",
+            [self.run_ids],
+        ).to_pylist()
+        self._names = {row["run_id"]: row["name"] for row in found}
+        self._starts = {row["run_id"]: row["start"] for row in found if row["start"] is not None}
+        self.run_ids.sort(key=lambda run_id: natural_key(self._names.get(run_id) or run_id))
+        window = self.window is not None
+        table = reader.points(
+            self.run_ids,
+            self.keys,
+            lambda points: downsampled(points, self.x, self.buckets, window),
+            [*self._window_bounds(), self.run_ids, self.keys],
+        )
+        self._series = {}
+        for (run_id, key), rows in _by_series(table):
+            shown = rows.filter(pc.is_valid(rows["x"]))
+            self._series[run_id, key] = Downsampled(
+                count=rows["count"][0].as_py(),
+                last=rows["last"][0].as_py(),
+                inside=rows["n"][0].as_py(),
+                x=shown["x"].to_numpy().astype(np.float64),
+                y=shown["y"].to_numpy().astype(np.float64),
+            )
+        return self.curves()
+
+    def update(self) -> Curves:
+        """The curves now: the points logged since the last read (or update) merged into them.
+        Reads them all again when a series appeared, or got a point that does not come after
+        its last one (a step logged again)."""
+        if not self._series:
+            return self.read()
+        seen = list(self._series.items())
+        table = get_store().reader.points(
+            self.run_ids,
+            self.keys,
+            lambda points: since(points, self.x),
+            [min(s.last for _, s in seen), [r for (r, _), _ in seen], [k for (_, k), _ in seen],
+             [s.last for _, s in seen], self.run_ids, self.keys],
+        )  # fmt: skip
+        merged = {}
+        for ident, rows in _by_series(table):
+            kept = self._series.get(ident)
+            count = rows["count"][0].as_py()
+            new = rows.filter(pc.is_valid(rows["o"]))
+            if kept is None or kept.count + new.num_rows != count:
+                return self.read()
+            if new.num_rows:
+                merged[ident] = kept.merged(
+                    new["x"].to_numpy().astype(np.float64),
+                    new["y"].to_numpy().astype(np.float64),
+                    rows["last"][0].as_py(),
+                    self.window,
+                    self.buckets,
+                )
+        self._series.update(merged)
+        return self.curves()
+
+    def curves(self) -> Curves:
+        """The curves as last read or updated, runs in order, then keys in order."""
+        out = Curves()
+        parts_x, parts_y = [], []
+        for run_id in self.run_ids:
+            for key in self.keys:
+                kept = self._series.get((run_id, key))
+                if kept is None:
+                    continue
+                out.series.append({"run_id": run_id, "name": self._names.get(run_id, run_id),
+                                   "key": key, "count": len(kept.x)})  # fmt: skip
+                parts_x.append(kept.x)
+                parts_y.append(kept.y)
+        if parts_x:
+            out.x = np.concatenate(parts_x)
+            out.y = np.concatenate(parts_y).astype(np.float32)
+        return out
+
+    def _window_bounds(self) -> list[Any]:
+        """The parameters of a windowed read (see ``curve_sql.downsampled``), else []."""
+        w = self.window
+        if w is None:
+            return []
+        low, high = w.lo - w.margin, w.hi + w.margin
+        if self.x == "step":
+            order = [math.floor(low), math.ceil(high)]
+        else:
+            starts = list(self._starts.values()) or [0]
+            offset = (min(starts), max(starts)) if self.x == "relative" else (0, 0)
+            order = [offset[0] + math.floor(low * 1e6) - 1, offset[1] + math.ceil(high * 1e6) + 1]
+        return [*order, low, high, w.width(self.buckets), w.lo, w.hi, w.lo, w.hi]
+
+
+def _by_series(table: pa.Table) -> list[tuple[tuple[str, str], pa.Table]]:
+    """The rows of each series of a table ordered by ``run_id, key``."""
+    if table.num_rows == 0:
+        return []
+    runs = table["run_id"].to_numpy(zero_copy_only=False)
+    keys = table["key"].to_numpy(zero_copy_only=False)
+    starts = np.flatnonzero(np.concatenate(
+        [[True], (runs[1:] != runs[:-1]) | (keys[1:] != keys[:-1])]))  # fmt: skip
+    ends = np.append(starts[1:], len(runs))
+    return [((runs[a], keys[a]), table.slice(a, b - a)) for a, b in zip(starts, ends, strict=True)]
+
+
 def curves(
-    run_ids: Sequence[str], keys: Sequence[str], x: str = "step", buckets: int = BUCKETS
+    run_ids: Sequence[str],
+    keys: Sequence[str],
+    x: str = "step",
+    buckets: int = BUCKETS,
+    x_range: XRange | None = None,
 ) -> Curves:
-    """The curves of ``keys`` for ``run_ids``, runs in the natural order of their names
-    (``run-2`` before ``run-10``), x as ``step``, ``time`` (epoch seconds) or ``relative``
-    (seconds since the run started)."""
-    if x not in X_AXES:
-        raise ValueError(f"x must be one of {', '.join(X_AXES)}; got {x!r}")
-    reader = get_store().reader
-    ids, key_list = list(dict.fromkeys(run_ids)), list(dict.fromkeys(keys))
-    if not ids or not key_list:
-        return Curves()
-    table = reader.points(ids, key_list, lambda points: _sql(points, x, int(buckets)))
-    found = reader.query("SELECT run_id, name FROM runs WHERE run_id IN (SELECT unnest(?))", [ids])
-    names = dict(zip(found["run_id"].to_pylist(), found["name"].to_pylist(), strict=True))
-    ids.sort(key=lambda run_id: natural_key(names.get(run_id) or run_id))
-    run_col = table.column("run_id").to_numpy(zero_copy_only=False)
-    key_col = table.column("key").to_numpy(zero_copy_only=False)
-    xs = table.column("x").to_numpy(zero_copy_only=False).astype(np.float64)
-    ys = table.column("y").to_numpy(zero_copy_only=False).astype(np.float32)
-    out = Curves()
-    parts_x, parts_y = [], []
-    for run_id in ids:
-        for key in key_list:
-            mask = (run_col == run_id) & (key_col == key)
-            count = int(mask.sum())
-            if count:
-                out.series.append(
-                    {"run_id": run_id, "name": names.get(run_id, run_id), "key": key,
-                     "count": count}
-                )  # fmt: skip
-                parts_x.append(xs[mask])
-                parts_y.append(ys[mask])
-    if parts_x:
-        out.x, out.y = np.concatenate(parts_x), np.concatenate(parts_y)
-    return out
+    """The curves of ``keys`` for ``run_ids`` (see :class:`CurveReader`), read once."""
+    return CurveReader(run_ids, keys, x, x_range, buckets).read()

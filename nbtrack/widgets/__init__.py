@@ -35,14 +35,16 @@ def plot(
     x: str = "step",
     smoothing: float = 0.0,
     log_y: bool = False,
+    x_range: Sequence[float] | None = None,
 ) -> MetricPlot:
     """Curves of metric ``keys``; ``runs``: run ids, a RunTable (follows its selection) or None
-    (the latest run). ``x``: ``"step"``, ``"time"`` or ``"relative"``.
+    (the latest run). ``x``: ``"step"``, ``"time"`` or ``"relative"``; ``x_range``: the part of
+    the x axis shown, ``(low, high)`` (None: all of it; the chart zooms by setting it).
 
     >>> import nbtrack
     >>> nbtrack.plot("loss", runs=nbtrack.table())  # doctest: +SKIP
     """
-    return MetricPlot(keys, runs=runs, x=x, smoothing=smoothing, log_y=log_y)
+    return MetricPlot(keys, runs=runs, x=x, smoothing=smoothing, log_y=log_y, x_range=x_range)
 
 
 def compare(

@@ -35,7 +35,7 @@ SWEEP_FROM = 3  # from this many runs on, the sweep view too
 MAX_RUNS = 2000
 
 
-class Compare(SavedView, anywidget.AnyWidget, CurveTraits):
+class Compare(SavedView, CurveTraits, anywidget.AnyWidget):
     """Runs side by side and, for a sweep, a parallel-coordinates chart of the params that
     vary against a metric, with a param-vs-metric scatter. Drag along an axis, or a box in the
     scatter, to select runs: ``.selected`` holds their ids (and setting it selects them), and
@@ -150,7 +150,10 @@ class Compare(SavedView, anywidget.AnyWidget, CurveTraits):
                     "runs to see side by side")  # fmt: skip
 
     def _show_selected(self) -> None:
-        ids, note = self.shown()
+        with self._curves_lock():  # (see CurveTraits._draw)
+            self._show(*self.shown())
+
+    def _show(self, ids: list[str], note: str) -> None:
         self.records = [get_run(run_id) for run_id in ids]
         rows = metric_summaries(ids)
         extremes = {(row["run_id"], row["key"]): (row["min"], row["max"]) for row in rows}

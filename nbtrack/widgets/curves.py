@@ -5,24 +5,28 @@ message ``{"type": "curves_patch", "base": v, "version": v + 1, "changes": [...]
 change ``{"index": i, "keep": k, "added": n}`` keeps the first ``k`` points of series ``i`` and
 appends ``n`` points, all of them in the message's one buffer (the ``_data`` layout). The browser
 merges it into its ``_series`` and ``_data``; Python records the merged state without sending it
-again, so that a new view gets it all. A view holding another version than ``base`` (it missed
-messages) asks for the full state with ``{"type": "curves_sync", "version": its version}``.
+again, so that a new view gets it all. Those traits are Python's alone: what a browser sends back
+of them (an old copy may ride along with its next change) is dropped. A view holding another
+version than ``base`` (it missed messages) asks for the full state with
+``{"type": "curves_sync", "version": its version}``.
+
+A live redraw reads only the points logged since the last one (``CurveReader.update``). The
+browser zooms by setting ``x_range`` (``[low, high]``, or null for the whole curves): the
+curves of that window are read and sent the same way, and live redraws keep to it.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import numpy as np
 import traitlets as t
+from ipywidgets import Widget
 
 from ..charts import curve_spec, curve_vega, inline, smoothed
-from ..query.curves import Curves, curves
-
-if TYPE_CHECKING:
-    from ipywidgets import Widget
+from ..query.curves import CurveReader, Curves, XRange, curves
 
 # The image a kernel renders for a saved notebook (where no browser sends one) draws at most
 # this many series, of at most two points per bucket: its cost grows with the points.
@@ -30,6 +34,8 @@ STATIC_SERIES = 30
 STATIC_BUCKETS = 200
 # Sent together, always: the version names the series and points it goes with.
 STATE_TRAITS = ["_series", "_data", "_curves_version"]
+# Written by Python only: a browser's copy of them is never taken.
+PYTHON_OWNED = frozenset({"_spec", *STATE_TRAITS})
 
 
 def _as_bytes(value: Any, _widget: Any) -> bytes:
@@ -88,11 +94,14 @@ class CurveTraits(t.HasTraits):
     """Synced traits of a widget that draws metric curves (see js/src/models.ts)."""
 
     x = t.Unicode("step").tag(sync=True)
+    # The x axis' range shown, [low, high] in its units (a zoomed chart), or None: all of it.
+    x_range = t.List(t.Float(), minlen=2, maxlen=2, allow_none=True, default_value=None).tag(
+        sync=True
+    )
     smoothing = t.Float(0.0, min=0.0, max=0.99).tag(sync=True)
     log_y = t.Bool(False).tag(sync=True)
-    # Python writes these, with set_state when it sends them itself (see _send_all): no echo,
-    # nor for the values the browser sends back (its merge of a patch rides along with its
-    # next change of another trait).
+    # Python writes these (see _keep): no echo, and what the browser sends back of them (its
+    # model's copy rides along with its next change of another trait) is dropped.
     _spec = t.Dict().tag(sync=True, echo_update=False)
     _series = t.List(t.Dict()).tag(sync=True, echo_update=False)
     _data = t.Bytes(b"").tag(sync=True, echo_update=False, from_json=_as_bytes)
@@ -101,6 +110,18 @@ class CurveTraits(t.HasTraits):
     @property
     def _widget(self) -> Widget:
         return cast("Widget", self)
+
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        """Take the traits a browser changed, less the ones Python alone writes (its copy of
+        them may be older than Python's: a zoom and a live patch cross on the way)."""
+        Widget.set_state(
+            self._widget, {k: v for k, v in sync_data.items() if k not in PYTHON_OWNED}
+        )
+
+    def _keep(self, state: dict[str, Any]) -> None:
+        """Set Python's own traits as if the browser had sent them: they are not sent (the
+        caller sends them, or a patch that makes them)."""
+        Widget.set_state(self._widget, state)
 
     def _curves_lock(self) -> threading.RLock:
         """The lock of the curve state, made on the first draw (in ``__init__``), when the
@@ -111,12 +132,54 @@ class CurveTraits(t.HasTraits):
             self._widget.on_msg(self._on_curves_msg)
         return lock
 
-    def _draw(self, run_ids: Sequence[str], keys: Sequence[str]) -> Curves:
-        """Query the curves and send them: only the points that changed (nothing when none did)
-        when the same series are drawn the same way; else spec, series and points at once."""
-        found = curves(run_ids, keys, self.x)
-        spec = curve_vega(self.x, self.log_y, y_title(keys))
+    @t.validate("x_range")
+    def _valid_range(self, proposal: Any) -> list[float] | None:
+        value = proposal["value"]
+        if value is None:
+            return None
+        low, high = sorted(value)
+        if not low < high:
+            raise t.TraitError(f"x_range needs two different ends, [low, high]; got {value}")
+        return [low, high]
+
+    @t.observe("x")
+    def _new_axis(self, _change: Any) -> None:
+        """Another x axis: the range of the last one means nothing on it."""
+        if getattr(self, "_drawn", None) is None:  # (a widget being made: its own range)
+            return
+        if self.x_range is not None:
+            self.x_range = None  # type: ignore[assignment]  # (allowed; which draws again)
+        else:
+            self._redraw()
+
+    @t.observe("log_y", "x_range")
+    def _redraw(self, _change: Any = None) -> None:
         with self._curves_lock():
+            drawn = getattr(self, "_drawn", None)
+            if drawn is not None:
+                self._draw(*drawn)
+
+    def _zoom(self) -> XRange | None:
+        shown = cast("list[float] | None", self.x_range)
+        return None if shown is None else (shown[0], shown[1])
+
+    def _draw(self, run_ids: Sequence[str], keys: Sequence[str]) -> Curves:
+        """Read the curves (only the new points, when the same curves were read before) and
+        send them: only the points that changed (nothing when none did) when the same series
+        are drawn the same way; else spec, series and points at once. The caller holds the
+        curves' lock from reading what to draw (the live thread draws too): the last draw
+        is of the widget as it is."""
+        with self._curves_lock():
+            spec = curve_vega(self.x, self.log_y, y_title(keys))
+            what = (list(run_ids), list(keys), self.x, self._zoom())
+            self._drawn = what[:2]
+            reader: CurveReader | None = getattr(self, "_reader", None)
+            if reader is None or getattr(self, "_read", None) != what:
+                reader = self._reader = CurveReader(*what)
+                self._read = what
+                found = reader.read()
+            else:
+                found = reader.update()
             self._last_curves = found
             if spec != self._spec or not self._send_patch(found):
                 self._send_all(spec, found)
@@ -137,8 +200,7 @@ class CurveTraits(t.HasTraits):
             content = {"type": "curves_patch", "base": base, "version": base + 1,
                        "changes": changes}  # fmt: skip
             self._widget.send(content, buffers=[added.to_bytes()])
-            # set_state takes the values as the browser's own: they are not sent again
-            self._widget.set_state(
+            self._keep(
                 {"_series": found.series, "_data": found.to_bytes(), "_curves_version": base + 1}
             )
         return True
@@ -152,7 +214,7 @@ class CurveTraits(t.HasTraits):
             state.update(_series=found.series, _data=data,
                          _curves_version=self._curves_version + 1)  # fmt: skip
         if state:
-            self._widget.set_state(state)
+            self._keep(state)
             self._widget.send_state(list(state))
 
     def _on_curves_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
@@ -184,10 +246,10 @@ class CurveTraits(t.HasTraits):
             return None
         ids = list(dict.fromkeys(s["run_id"] for s in series))
         keys = list(dict.fromkeys(s["key"] for s in series))
-        found = curves(ids, keys, self.x, STATIC_BUCKETS)
+        found = curves(ids, keys, self.x, STATIC_BUCKETS, self._zoom())
         kept = {(s["run_id"], s["key"]) for s in series}
         rows = [row for row in self.curve_rows(found) if (row["run_id"], row["key"]) in kept]
         import vl_convert
 
         spec = curve_spec(self.x, self.log_y, y_title(keys))
-        return vl_convert.vegalite_to_png(inline(spec, rows), scale=1)
+        return vl_convert.vegalite_to_png(inline(spec, rows, self.x_range), scale=1)

@@ -25,9 +25,9 @@ from typing import Any
 KINDS = ("plot", "compare")
 # What a page may change and send back, by view.
 CHANGEABLE = {
-    "plot": ("x", "smoothing", "log_y"),
+    "plot": ("x", "smoothing", "log_y", "x_range"),
     "compare": ("selected", "metric", "param", "axes", "only_differences", "x", "smoothing",
-                "log_y"),
+                "log_y", "x_range"),
 }  # fmt: skip
 _LEFT_OUT = {"_esm", "_css", "_anywidget_id", "_dom_classes", "layout", "tabbable", "tooltip",
              "_view_count"}  # fmt: skip
@@ -52,7 +52,7 @@ def view_state(
 
         if not keys:
             raise ValueError("a plot needs metric keys, e.g. keys=loss,acc")
-        curve = {k: traits.pop(k) for k in ("x", "smoothing", "log_y") if k in traits}
+        curve = {k: traits.pop(k) for k in CHANGEABLE["plot"] if k in traits}
         widget: Any = MetricPlot(list(keys), list(run_ids), live=False, **curve)
     else:
         from .compare import Compare
