@@ -355,6 +355,8 @@ class Reader:
         # the setting (and shows no bar there anyway).
         with contextlib.suppress(duckdb.Error):
             self._con.execute("SET enable_progress_bar = false")
+        with contextlib.suppress(duckdb.Error):  # (segments and snapshots never change)
+            self._con.execute("SET parquet_metadata_cache = true")
         self._lock = threading.RLock()
         self._loaded: dict[str, set[str]] = {t: set() for t in TABLES}
         self._bad: set[str] = set()
@@ -598,7 +600,10 @@ class Reader:
             if not self._snap_direct and current.within(listing):
                 return
         if current is None or self._snap_direct:  # no snapshot rows in the caches yet
-            found = newest(self.layout, self._con)
+            try:
+                found = newest(self.layout, self._con)
+            except StoreError:  # (a bucket out of reach: the segments' last listing answers)
+                found = None
             if found is not None and clean and found.matches(listing):
                 if current is None or found.id != current.id:
                     self._use_snapshot(found)
