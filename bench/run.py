@@ -592,6 +592,16 @@ def child_build_curves(folder: str, n_runs: int, n_points: int) -> dict[str, Any
     return {"ids": ids}
 
 
+def _running_runs(nbtrack: Any, n_runs: int, n_points: int) -> list[Any]:
+    """``n_runs`` runs left running, each with an ``n_points`` long ``loss`` series, flushed."""
+    runs = [nbtrack.start_run(parent=None) for _ in range(n_runs)]
+    for run in runs:
+        for i in range(n_points):
+            run.log(loss=1.0 / (i + 1))
+    nbtrack.flush()
+    return runs
+
+
 def child_live_patch(folder: str, n_runs: int, n_points: int, new_points: int) -> dict[str, Any]:
     """Bytes a live chart of ``n_runs`` running runs is sent when each logs ``new_points``
     more: the patch message (JSON and buffer) against the full state."""
@@ -599,11 +609,7 @@ def child_live_patch(folder: str, n_runs: int, n_points: int, new_points: int) -
     from nbtrack.widgets.curves import curve_patch
 
     nbtrack = _open(folder)
-    runs = [nbtrack.start_run(parent=None) for _ in range(n_runs)]
-    for run in runs:
-        for i in range(n_points):
-            run.log(loss=1.0 / (i + 1))
-    nbtrack.flush()
+    runs = _running_runs(nbtrack, n_runs, n_points)
     ids = [run.id for run in runs]
     before = curves(ids, ["loss"])
     for run in runs:
@@ -701,11 +707,7 @@ def child_live_refresh(
     from nbtrack.widgets.plot import MetricPlot
 
     nbtrack = _open(folder)
-    runs = [nbtrack.start_run(parent=None) for _ in range(n_runs)]
-    for run in runs:
-        for i in range(n_points):
-            run.log(loss=1.0 / (i + 1))
-    nbtrack.flush()
+    runs = _running_runs(nbtrack, n_runs, n_points)
     plot = MetricPlot("loss", runs=[run.id for run in runs], live=False)
     sent = _Sent(plot)
     refresh_ms, store_ms, patch_bytes = [], [], []

@@ -126,6 +126,17 @@ def browser_page(url: str, notebook: bool = True) -> Iterator[Page]:
         browser.close()
 
 
+def write_notebook(path: Path, cells: list[str]) -> Path:
+    """A notebook of code ``cells`` at ``path``, for the Python 3 kernel; returns ``path``."""
+    import nbformat
+
+    kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    cells_ = [nbformat.v4.new_code_cell(source) for source in cells]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells_, metadata={"kernelspec": kernelspec}),
+                   str(path))  # fmt: skip
+    return path
+
+
 def run_cell(page: Page, index: int, wait: bool = True) -> None:
     """Run cell ``index``; with ``wait``, until it has finished, else until it has started."""
     model = CELL_MODEL.format(index=index)

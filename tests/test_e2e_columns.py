@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from browser import browser_page, cell, jupyter, printed, run_cell, shot
+from browser import browser_page, cell, jupyter, printed, run_cell, shot, write_notebook
 from playwright.sync_api import expect
 
 KEYS = 3_000
@@ -27,14 +27,7 @@ table""",
 
 
 def test_the_column_chooser_finds_one_of_thousands_of_metrics(tmp_path: Path) -> None:
-    import nbformat
-
-    notebook = nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_code_cell(source) for source in CELLS],
-        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}},
-    )  # fmt: skip
-    nbformat.write(notebook, str(tmp_path / "wide.ipynb"))
+    write_notebook(tmp_path / "wide.ipynb", CELLS)
     with jupyter("lab", tmp_path, "wide.ipynb") as url, browser_page(url) as page:
         run_cell(page, 0)
         view = cell(page, 0)

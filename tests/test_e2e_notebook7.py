@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-import nbformat
 import pytest
 from browser import (
     browser_page,
@@ -18,6 +17,7 @@ from browser import (
     run_cell,
     saved_image,
     shot,
+    write_notebook,
 )
 from helpers import wait_for
 from playwright.sync_api import Page, expect
@@ -44,10 +44,7 @@ WIDGETS = {2: "table", 3: "plot", 4: "compare", 5: "live"}
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
     root = tmp_path_factory.mktemp("nb7")
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}  # fmt: skip
-    nbformat.write(nb, root / "widgets.ipynb")
+    write_notebook(root / "widgets.ipynb", CELLS)
     with jupyter("notebook", root, "widgets.ipynb") as url, browser_page(url) as tab:
         yield tab
 

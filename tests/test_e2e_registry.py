@@ -16,6 +16,7 @@ from browser import (
     printed,
     run_cell,
     shot,
+    write_notebook,
 )
 from playwright.sync_api import expect
 
@@ -45,14 +46,7 @@ nbtrack.update_description("wine", "classifies wines")""",
 
 
 def test_model_registry_shows_versions_and_the_selected_versions_run(tmp_path: Path) -> None:
-    import nbformat
-
-    notebook = nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_code_cell(source) for source in REGISTRY_CELLS],
-        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}},
-    )  # fmt: skip
-    nbformat.write(notebook, str(tmp_path / "registry.ipynb"))
+    write_notebook(tmp_path / "registry.ipynb", REGISTRY_CELLS)
     with jupyter("lab", tmp_path, "registry.ipynb") as url, browser_page(url) as page:
         run_cell(page, 0)
         outputs = page.evaluate(f"() => {CELL_MODEL.format(index=0)}.outputs.toJSON()")

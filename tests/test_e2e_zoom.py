@@ -9,7 +9,6 @@ import base64
 import math
 from collections.abc import Iterator
 
-import nbformat
 import pytest
 from browser import (
     browser_page,
@@ -21,6 +20,7 @@ from browser import (
     run_cell,
     saved_image,
     shot,
+    write_notebook,
 )
 from helpers import wait_for
 from playwright.sync_api import Page, expect
@@ -41,10 +41,7 @@ CELLS = [
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
     root = tmp_path_factory.mktemp("zoom")
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}  # fmt: skip
-    nbformat.write(nb, root / "zoom.ipynb")
+    write_notebook(root / "zoom.ipynb", CELLS)
     with jupyter("lab", root, "zoom.ipynb") as url, browser_page(url) as tab:
         yield tab
 

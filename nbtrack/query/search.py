@@ -114,9 +114,14 @@ class RunQuery:
     ) -> tuple[str, list[Any]]:
         """SQL and parameters of the ordered runs (``BASE_COLUMNS``, then on ``wide`` runs the
         columns ``values``), ``limit`` of them from ``offset``."""
-        source, where, order, args = self._compile(wide)
         columns = [f"r.{c}" for c in BASE_COLUMNS] + [f"r.{sql_name(v)}" for v in values]
-        sql = f"SELECT {', '.join(columns)} FROM {source} WHERE {where} ORDER BY {order}"
+        return self._ordered(", ".join(columns), limit, offset, wide)
+
+    def _ordered(
+        self, columns: str, limit: int | None, offset: int, wide: frozenset[str] | None
+    ) -> tuple[str, list[Any]]:
+        source, where, order, args = self._compile(wide)
+        sql = f"SELECT {columns} FROM {source} WHERE {where} ORDER BY {order}"
         args = list(args)
         if limit is not None:
             sql += " LIMIT ?"
@@ -136,17 +141,8 @@ class RunQuery:
     ) -> tuple[str, list[Any]]:
         """SQL and parameters of :meth:`page` on ``wide`` runs: their positions are found first,
         reading only what the filter and order need, then their values are read by position,
-        which skips the rest of the file."""  # fmt: skip
-        source, where, order, args = self._compile(wide)
-        sql = f"SELECT r._row FROM {source} WHERE {where} ORDER BY {order}"
-        args = list(args)
-        if limit is not None:
-            sql += " LIMIT ?"
-            args.append(int(limit))
-        if offset:
-            sql += " OFFSET ?"
-            args.append(int(offset))
-        rows = [row[0] for row in snap.rows(sql, args)]
+        which skips the rest of the file."""
+        rows = [row[0] for row in snap.rows(*self._ordered("r._row", limit, offset, wide))]
         columns = [f"r.{c}" for c in BASE_COLUMNS] + [f"r.{sql_name(v)}" for v in values]
         return (
             f"SELECT {', '.join(columns)} FROM _runs_wide r "

@@ -76,6 +76,16 @@ def store_error(action: str, err: OSError) -> StoreError:
     return StoreError(f"cannot {action}: {err.strerror or err}{where}; {FIX_HINT}")
 
 
+def check_version(meta: dict[str, object], store: str) -> None:
+    """Refuse a ``store.json`` (``meta``) written by a newer nbtrack than this one."""
+    version = meta.get("format", 0)
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise StoreError(
+            f"the store at {store} has format {version}, written by a newer nbtrack; this "
+            f"nbtrack reads format {FORMAT_VERSION}: upgrade with `pip install -U nbtrack`"
+        )
+
+
 class Layout:
     """The paths of one store folder, and its format check."""
 
@@ -125,12 +135,7 @@ class Layout:
                 f"{self.root / 'store.json'} is unreadable ({err}); restore it or point "
                 "nbtrack at another store with nbtrack.set_store(path)"
             ) from err
-        version = meta.get("format", 0)
-        if not isinstance(version, int) or version > FORMAT_VERSION:
-            raise StoreError(
-                f"the store at {self.root} has format {version}, written by a newer nbtrack; this "
-                f"nbtrack reads format {FORMAT_VERSION}: upgrade with `pip install -U nbtrack`"
-            )
+        check_version(meta, self.name)
         self._checked = True
 
     def create(self) -> None:

@@ -54,7 +54,7 @@ from ..errors import StoreError, StoreWarning
 from ..locations import StoreURL
 from .bucket import Bucket
 from .cache import FileCache
-from .layout import COMPACTED_PREFIX, Layout, MetadataReader
+from .layout import COMPACTED_PREFIX, Layout, MetadataReader, check_version
 from .schema import FORMAT_VERSION, PUBLISH_ORDER, TABLES
 
 # A reader lists the bucket again at most this often (a request per table, in three round
@@ -161,12 +161,7 @@ class ObjectLayout(Layout):
             raise StoreError(f"{self.name}/{_STORE_JSON} is unreadable ({err}); restore it or "
                              "use another store with nbtrack.set_store(...)") from err  # fmt: skip
         self._exists = True
-        version = meta.get("format", 0)
-        if not isinstance(version, int) or version > FORMAT_VERSION:
-            raise StoreError(
-                f"the store at {self.name} has format {version}, written by a newer nbtrack; this "
-                f"nbtrack reads format {FORMAT_VERSION}: upgrade with `pip install -U nbtrack`"
-            )
+        check_version(meta, self.name)
         self._checked = True
 
     def create(self) -> None:
