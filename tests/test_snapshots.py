@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from helpers import run_python, start_python, wait_for
@@ -39,6 +40,7 @@ def answers() -> dict[str, object]:
         "all": nbtrack.search(include_deleted=True).sort_values("run_id", ignore_index=True),
         "filtered": nbtrack.search(FILTER, order_by=["metrics.acc DESC", "name"]),
         "page": (total, page),
+        "datasets page": RunQuery(experiment="big").read_page(5, 0, ["datasets", "metrics.acc"]),
         "records": [nbtrack.get_run(i) for i in ids],
         "history": nbtrack.history(ids).sort_values(["run_id", "key", "step"], ignore_index=True),
         "experiments": nbtrack.search(experiment="b*")["name"].tolist(),
@@ -86,6 +88,7 @@ def varied_store(tmp_store: Path, tmp_path: Path) -> Path:
     with nbtrack.run("parent", experiment="big") as parent:
         with nbtrack.run("child", experiment="big") as child:
             child.log(acc=0.5)
+            child.log_input(np.eye(2), name="grid", context="train")
         parent.log_param("depth", 3)
         parent.log_param("depth", 4)
         parent.set_tag("model", "rf")

@@ -139,9 +139,11 @@ class RunQuery:
         offset: int,
         values: Collection[str],
     ) -> tuple[str, list[Any]]:
-        """SQL and parameters of :meth:`page` on ``wide`` runs: their positions are found first,
-        reading only what the filter and order need, then their values are read by position,
-        which skips the rest of the file."""
+        """SQL and parameters of :meth:`page` on ``wide`` runs; when they are in a file (see
+        :attr:`Snapshot.pages_by_position`), their positions are found first, reading only what
+        the filter and order need, then their values are read by position."""
+        if not snap.pages_by_position:
+            return self.page(limit, offset, wide, values)
         rows = [row[0] for row in snap.rows(*self._ordered("r._row", limit, offset, wide))]
         columns = [f"r.{c}" for c in BASE_COLUMNS] + [f"r.{sql_name(v)}" for v in values]
         return (
@@ -187,7 +189,7 @@ class RunQuery:
             for run_id, key, value in found[group]:
                 by_id[run_id][f"{group}.{key}"] = value
         if columns is not None and "datasets" in columns:
-            used = _datasets(_grouped(snap.rows(*_long_rows(snap, ids, ["datasets"])))["datasets"])
+            used = _datasets(_dataset_rows(snap, ids))
             for record in records:
                 record["datasets"] = used.get(record["run_id"])
         return records
@@ -281,6 +283,14 @@ def _long_rows(
     return "WITH ids AS (SELECT unnest(?) AS run_id) " + " UNION ALL ".join(parts), args
 
 
+def _dataset_rows(snap: Snapshot, ids: list[str]) -> list[tuple[str, str, Any]]:
+    """The ``datasets`` group of :func:`_grouped` for runs ``ids`` (none asked for when no run
+    logged a dataset)."""
+    if not snap.any_inputs:
+        return []
+    return _grouped(snap.rows(*_long_rows(snap, ids, ["datasets"])))["datasets"]
+
+
 def _grouped(rows: list[tuple[Any, ...]]) -> dict[str, list[tuple[str, str, Any]]]:
     """:func:`_long_rows`' rows per group as (run_id, key, value): a param's value (typed), a
     metric's last value, a tag's text, and per dataset a run used, ``name@digest``."""
@@ -340,7 +350,7 @@ def widen(snap: Snapshot, base: pa.Table, wide: frozenset[str] | None = None) ->
     else:
         names = [n for n in base.column_names if n in wide]
         groups = wide_values(ids, {n: base.column(n).to_pylist() for n in names})
-        groups["datasets"] = _grouped(snap.rows(*_long_rows(snap, ids, ["datasets"])))["datasets"]
+        groups["datasets"] = _dataset_rows(snap, ids)
         base = base.select(list(BASE_COLUMNS))
     parts = [base.to_pandas()] + [
         pivot(ids, groups[group], group, typed=group == "params")

@@ -371,6 +371,7 @@ class Reader:
         self._snap: RunSnapshot | None = None
         self._snap_direct = False  # read its files as the views (else: its rows are cached)
         self._wide: frozenset[str] | None = None  # its per-key columns (see WIDE_KEYS)
+        self._snap_in_memory = False  # its runs were read into memory (see IN_MEMORY_BYTES)
         self._snapshots_usable = True
         for table in CACHED:
             self._con.execute(f"CREATE TABLE _c_{table} (_seg VARCHAR, {duckdb_columns(table)})")
@@ -628,7 +629,8 @@ class Reader:
                     "SELECT * EXCLUDE (file_row_number), file_row_number AS _row "
                     f"FROM read_parquet({path}, file_row_number=true)"
                 )
-                if os.path.getsize(snap.files[part]) <= IN_MEMORY_BYTES:
+                self._snap_in_memory = os.path.getsize(snap.files[part]) <= IN_MEMORY_BYTES
+                if self._snap_in_memory:
                     self._con.execute(f"CREATE OR REPLACE TABLE _snap_runs_copy AS {select}")
                     select = "SELECT * FROM _snap_runs_copy"
             self._con.execute(f"CREATE OR REPLACE VIEW {views.get(part, part)} AS {select}")
@@ -1094,6 +1096,19 @@ class Snapshot:
         them; None: query the per-key views."""
         reader = self._reader
         return reader._wide if reader._on_snapshot_files else None
+
+    @property
+    def pages_by_position(self) -> bool:
+        """Whether a page of ``_runs_wide`` is best read in two steps: the positions of its runs
+        (reading what the filter and order need), then their values by position (the runs are
+        in a file, not in memory)."""
+        return not self._reader._snap_in_memory
+
+    @property
+    def any_inputs(self) -> bool:
+        """Whether any run logged a dataset (see ``log_input``): else no query need ask."""
+        reader = self._reader
+        return bool(reader._loaded["inputs"]) or "inputs" in reader._pending_tables
 
     @property
     def keys_relation(self) -> str | None:
