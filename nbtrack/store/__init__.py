@@ -96,12 +96,33 @@ def open_stores() -> list[Store]:
         return list(_stores.values())
 
 
+_held_for_fork: list[Writer] = []
+
+
+def _before_fork() -> None:
+    """No fork in the middle of a flush: the child would inherit the locks it holds."""
+    for store in open_stores():
+        writer = store._writer
+        if writer is not None and writer.hold_for_fork():
+            _held_for_fork.append(writer)
+
+
+def _after_fork_in_parent() -> None:
+    while _held_for_fork:
+        _held_for_fork.pop().release_after_fork()
+
+
 def _after_fork_in_child() -> None:
     global _stores_lock
+    _held_for_fork.clear()  # (the child's writers start afresh)
     _stores_lock = threading.Lock()
     for store in _stores.values():
         store.after_fork()
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+    os.register_at_fork(
+        before=_before_fork,
+        after_in_parent=_after_fork_in_parent,
+        after_in_child=_after_fork_in_child,
+    )

@@ -28,6 +28,8 @@ HOSTNAME = socket.gethostname()
 # Each writer merges its own segments after this many flushes, so an hour of logging leaves
 # tens of files per table, not thousands (a query opens every file it reads).
 AUTO_COMPACT_EVERY = 60
+# A fork waits at most this long for a flush in progress (see Writer.hold_for_fork).
+FORK_WAIT_S = 10.0
 
 
 class Writer:
@@ -56,6 +58,15 @@ class Writer:
         # publishes them, under the same names, before anything new (their rows stay in flight).
         self._unpublished: list[tuple[Path, Path]] = []
         self.active_runs = 0
+
+    def hold_for_fork(self) -> bool:
+        """Wait for a flush in progress to end and keep the next from starting (True: held;
+        :meth:`release_after_fork` ends it). A fork in the middle of a flush would copy the
+        locks it holds, an import's among them, into the child, where nothing releases them."""
+        return self._flushing.acquire(timeout=FORK_WAIT_S)
+
+    def release_after_fork(self) -> None:
+        self._flushing.release()
 
     def after_fork(self) -> None:
         """In a forked child: a new identity (segment names must not collide with the
