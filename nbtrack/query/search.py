@@ -114,8 +114,7 @@ class RunQuery:
     ) -> tuple[str, list[Any]]:
         """SQL and parameters of the ordered runs (``BASE_COLUMNS``, then on ``wide`` runs the
         columns ``values``), ``limit`` of them from ``offset``."""
-        columns = [f"r.{c}" for c in BASE_COLUMNS] + [f"r.{sql_name(v)}" for v in values]
-        return self._ordered(", ".join(columns), limit, offset, wide)
+        return self._ordered(_page_columns(values), limit, offset, wide)
 
     def _ordered(
         self, columns: str, limit: int | None, offset: int, wide: frozenset[str] | None
@@ -145,9 +144,8 @@ class RunQuery:
         if not snap.pages_by_position:
             return self.page(limit, offset, wide, values)
         rows = [row[0] for row in snap.rows(*self._ordered("r._row", limit, offset, wide))]
-        columns = [f"r.{c}" for c in BASE_COLUMNS] + [f"r.{sql_name(v)}" for v in values]
         return (
-            f"SELECT {', '.join(columns)} FROM _runs_wide r "
+            f"SELECT {_page_columns(values)} FROM _runs_wide r "
             f"WHERE r._row IN ({', '.join('?' * len(rows)) or 'NULL'}) "
             "ORDER BY list_position(?::BIGINT[], r._row)",
             [*rows, rows],
@@ -206,6 +204,11 @@ class RunQuery:
 
 
 OUTPUTS = ("pandas", "arrow", "polars")
+
+
+def _page_columns(values: Collection[str]) -> str:
+    """The columns of a page of runs (``r``): ``BASE_COLUMNS``, then ``values``."""
+    return ", ".join([f"r.{c}" for c in BASE_COLUMNS] + [f"r.{sql_name(v)}" for v in values])
 
 
 def column_keys(experiment: str | Sequence[str] | None = None) -> dict[str, list[str]]:

@@ -664,8 +664,7 @@ class Reader:
                 [snap.id],
             )
         for table in COVERED:
-            directory = self.layout.table_dir(table)
-            self._loaded[table] |= {str(directory / name) for name in snap.covers[table]}
+            self._loaded[table] |= snap.covered(self.layout, table)
             self._visible[table] = []  # so that the refresh brings their views up to date
             if table in self._unloaded:
                 self._unloaded.discard(table)
@@ -689,8 +688,7 @@ class Reader:
             for cache, _ in _SNAPSHOT_ROWS.values():
                 self._con.execute(f"DELETE FROM {cache} WHERE _seg = ?", [snap.id])
             for table in COVERED:
-                directory = self.layout.table_dir(table)
-                self._loaded[table] -= {str(directory / name) for name in snap.covers[table]}
+                self._loaded[table] -= snap.covered(self.layout, table)
         for table in COVERED:
             self._visible[table] = []
 
@@ -712,8 +710,7 @@ class Reader:
             current = newest(self.layout, self._con)
             if not self._visible["runs"] or (current and current.matches(self._visible)):
                 return None
-            self._build(SNAPSHOT_VIEWS)
-            self._load(["metrics"])
+            self._build(SNAPSHOT_VIEWS)  # (latest_metrics loads the metric summaries)
             covers = {t: sorted(os.path.basename(f) for f in self._visible[t]) for t in COVERED}
             self.layout.snapshots.mkdir(exist_ok=True)
             written: list[tuple[Path, Path]] = []

@@ -62,6 +62,11 @@ class RunSnapshot:
             sorted(os.path.basename(f) for f in listing[t]) == self.covers.get(t) for t in COVERED
         )
 
+    def covered(self, layout: Layout, table: str) -> set[str]:
+        """The paths (as the layout lists them) of the segments of ``table`` it covers."""
+        directory = layout.table_dir(table)
+        return {str(directory / name) for name in self.covers[table]}
+
     def within(self, listing: dict[str, list[str]]) -> bool:
         """Whether every segment it was built from is in ``listing`` (newer ones may be too)."""
         return all(
