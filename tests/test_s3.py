@@ -23,8 +23,11 @@ POINTS = 5000
 
 WRITER = f"""
 import os, sys, time
+from pathlib import Path
 import nbtrack
-time.sleep(max(0.0, float(os.environ["START_AT"]) - time.time()))
+Path(os.environ["READY"], str(os.getpid())).touch()
+while not Path(os.environ["GO"]).exists():  # all start together, once all are ready
+    time.sleep(0.01)
 with nbtrack.run(f"writer-{{sys.argv[0][-4]}}") as run:
     for i in range({POINTS}):
         run.log(x=float(i))
@@ -37,7 +40,9 @@ READER = """
 import os, time
 from pathlib import Path
 import nbtrack
-time.sleep(max(0.0, float(os.environ["START_AT"]) - time.time()))
+Path(os.environ["READY"], str(os.getpid())).touch()
+while not Path(os.environ["GO"]).exists():  # all start together, once all are ready
+    time.sleep(0.01)
 checks = 0
 while not Path(os.environ["DONE"]).exists():
     for run_id in nbtrack.search()["run_id"]:
@@ -58,12 +63,15 @@ def bucket_store(s3_server: S3Server) -> StoreURL:
 def test_four_writers_and_two_readers_share_one_bucket(
     bucket_store: StoreURL, tmp_path: Path
 ) -> None:
-    start = str(time.time() + 2.0)
-    done = tmp_path / "done"
-    writers = [start_python(WRITER, bucket_store, tmp_path, f"w{i}.py", START_AT=start)
+    ready, go, done = tmp_path / "ready", tmp_path / "go", tmp_path / "done"
+    ready.mkdir()
+    sync = {"READY": str(ready), "GO": str(go)}
+    writers = [start_python(WRITER, bucket_store, tmp_path, f"w{i}.py", **sync)
                for i in range(4)]  # fmt: skip
-    readers = [start_python(READER, bucket_store, tmp_path, f"r{i}.py", START_AT=start,
-                            DONE=str(done)) for i in range(2)]  # fmt: skip
+    readers = [start_python(READER, bucket_store, tmp_path, f"r{i}.py", DONE=str(done), **sync)
+               for i in range(2)]  # fmt: skip
+    wait_for(lambda: len(list(ready.iterdir())) == 6, "the writers and readers to be ready")
+    go.touch()
     ids = []
     for proc in writers:
         out, err = proc.communicate(timeout=300)
