@@ -22,6 +22,7 @@ there before nbtrack's, so the process ends as it would have (by default it dies
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import signal
 import sys
@@ -35,6 +36,7 @@ from typing import Any
 
 from .errors import NbtrackWarning, StoreError
 from .store import open_stores
+from .store.writer import EXIT_SNAPSHOT_FLUSHES
 
 # A signal handler must not wait for long: jupyter_client sends SIGKILL 2.5 s after SIGTERM,
 # docker 10 s after. The buffered rows are written within this, or a warning says they were not.
@@ -99,6 +101,16 @@ def _at_exit() -> None:
     else:
         _end_all("finished", None)
     _write_pending(attempts=3)
+    _refresh_snapshots()
+
+
+def _refresh_snapshots() -> None:
+    """Let a script that logged for a while leave a fresh run snapshot (see
+    :mod:`nbtrack.store.autosnapshot`): new processes then start fast."""
+    for store in open_stores():
+        if store.has_writer():
+            with contextlib.suppress(Exception):  # (at exit, a missed snapshot costs speed only)
+                store.writer.refresh_snapshot(min_flushes=EXIT_SNAPSHOT_FLUSHES)
 
 
 def _end_all(status: str, detail: str | None) -> None:

@@ -10,6 +10,11 @@ import pytest
 
 import nbtrack
 
+# This process's writers start no background snapshots (see nbtrack.store.autosnapshot): a
+# snapshot published at a moment of its own would change which files a test's reader reads.
+# Scripts that tests start get the default (helpers.script_env); test_snapshots tests it.
+os.environ["NBTRACK_AUTO_SNAPSHOT"] = "0"
+
 # Modules whose tests run on both kinds of store: what a store does, not how a folder looks.
 ON_BOTH_STORES = {
     "test_tracking", "test_query", "test_compaction", "test_store_errors", "test_processes",

@@ -4,6 +4,7 @@ same answers as from the segments, and goes back to the segments as soon as the 
 from __future__ import annotations
 
 import signal
+import time
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +17,9 @@ import nbtrack.store
 from nbtrack.locations import parse_location
 from nbtrack.query.browse import runs_page
 from nbtrack.query.search import RunQuery, column_keys
-from nbtrack.store import Store, get_store
-from nbtrack.store.snapshots import published
+from nbtrack.store import Store, autosnapshot, get_store
+from nbtrack.store.reader import Reader
+from nbtrack.store.snapshots import new_id, published
 
 FILTER = "params.depth >= 2 and metrics.acc > 0.1 and tags.model = 'rf'"
 
@@ -260,3 +262,120 @@ def test_an_unchanged_store_gets_no_new_snapshot(tmp_store: Path) -> None:
     nbtrack.compact()
     nbtrack.compact()
     assert len(published(get_store().layout)) == 1
+
+
+def test_a_snapshot_is_built_from_the_previous_one_and_the_newer_segments(
+    varied_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nbtrack.compact()
+    layout = get_store().layout
+    first = published(layout)[-1]
+    ids = nbtrack.search(include_deleted=True).sort_values("start_time")["run_id"].tolist()
+    run_python(
+        f"""import nbtrack
+with nbtrack.run('later', experiment='big', params={{'depth': 1}}) as run:
+    for step in range(3):
+        run.log(acc=0.9 + step / 100, step=step)
+nbtrack.delete_run({ids[2]!r})
+from nbtrack.tracking import resume_run
+with resume_run({ids[1]!r}) as old:
+    old.log_param('depth', 40)
+    old.set_tag('model', 'changed')
+    old.log(acc=-1.0, step=100)
+""", varied_store, tmp_path)  # fmt: skip
+    reader = Reader(layout, lambda: None)
+    try:
+        second = reader.write_snapshot(new_id())
+        assert reader.snapshot_id == first  # (its rows, and only the newer segments read)
+    finally:
+        reader.close()
+    assert second is not None and published(layout)[-1] == second
+    store = new_process_view(monkeypatch, varied_store)
+    got = answers()
+    assert store.reader.snapshot_id == second
+    assert_same(got, from_segments(monkeypatch, varied_store))
+    # the segments of its points are named, as if built from the segments
+    store = new_process_view(monkeypatch, varied_store)
+    assert len(nbtrack.history(ids[1], "acc")) == 6
+
+
+def test_writing_a_snapshot_in_the_background_is_due_and_bounded(
+    tmp_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    layout = get_store().layout
+    assert autosnapshot.due(layout)  # none yet
+    log_runs(2)
+    nbtrack.flush()
+    with layout.lock(".compact.lock", "compact", wait=True):  # another process compacts
+        assert autosnapshot.refresh(layout) is None
+    monkeypatch.setattr(autosnapshot, "MAX_BYTES", 100)
+    assert autosnapshot.refresh(layout) is None  # too much to read: `nbtrack compact` it
+    monkeypatch.undo()
+    written = autosnapshot.refresh(layout)
+    assert written is not None and published(layout) == [written]
+    assert not autosnapshot.due(layout)
+    assert autosnapshot.due(layout, now=time.time() + autosnapshot.EVERY_S + 1)
+    assert autosnapshot.refresh(layout) is None  # current
+
+    writer = get_store().writer  # a writer with it turned off starts none
+    writer._unsnapshotted = 100
+    monkeypatch.setattr(autosnapshot, "EVERY_S", 0.0)
+    writer.refresh_snapshot()
+    assert writer._snapshotter is None
+    monkeypatch.setenv("NBTRACK_AUTO_SNAPSHOT", "maybe")
+    with pytest.raises(ValueError, match="NBTRACK_AUTO_SNAPSHOT must be 1 or 0"):
+        writer.refresh_snapshot()
+
+
+LOGGING_FOR_A_WHILE = """import nbtrack, nbtrack.store
+writer = nbtrack.store.get_store().writer
+with nbtrack.run('long', params={{'lr': 0.1}}) as run:
+    step = 0
+    while writer._flushes < {flushes}:
+        run.log(loss=1 / (step + 1), step=step)
+        step += 1
+print(run.id, flush=True)
+{after}
+"""
+
+
+def assert_left_a_snapshot(
+    store_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flushes: int, after: str
+) -> None:
+    """A script logging until its writer flushed ``flushes`` times, then running ``after``,
+    leaves a snapshot that a new process reads, with the same answers as the segments."""
+    log_runs(3)
+    nbtrack.flush()
+    layout = get_store().layout
+    proc = start_python(
+        LOGGING_FOR_A_WHILE.format(flushes=flushes, after=after), store_root, tmp_path,
+        "long.py", NBTRACK_FLUSH_INTERVAL="0.01",
+    )  # fmt: skip
+    try:
+        run_id = proc.stdout.readline().strip()
+        wait_for(lambda: published(layout), "a snapshot written in the background")
+    finally:
+        proc.kill()
+        proc.communicate(timeout=30)
+    store = new_process_view(monkeypatch, store_root)
+    assert nbtrack.get_run(run_id).params["lr"] == 0.1
+    assert store.reader.snapshot_id == published(layout)[-1]
+    assert_same(answers(), from_segments(monkeypatch, store_root))
+
+
+@pytest.mark.folder_only  # (the bucket's case: the next test)
+def test_a_writer_logging_for_a_while_refreshes_the_snapshot(
+    tmp_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nbtrack.store.writer import AUTO_COMPACT_EVERY
+
+    after = "import signal\nsignal.pause()"
+    assert_left_a_snapshot(tmp_store, tmp_path, monkeypatch, AUTO_COMPACT_EVERY, after)
+
+
+def test_a_script_that_logged_for_a_while_leaves_a_snapshot_as_it_exits(
+    tmp_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nbtrack.store.writer import EXIT_SNAPSHOT_FLUSHES
+
+    assert_left_a_snapshot(tmp_store, tmp_path, monkeypatch, EXIT_SNAPSHOT_FLUSHES, "")

@@ -703,9 +703,9 @@ class Reader:
     def write_snapshot(self, snapshot_id: str) -> str | None:
         """Write the state of every run as snapshot ``snapshot_id`` (see
         :mod:`nbtrack.store.snapshots`); returns its id, or None when the newest snapshot is
-        still current or the store has no runs."""
+        still current or the store has no runs. A fresh reader builds it from the newest
+        snapshot and the segments written since, when those it covers are all still there."""
         with self._lock:
-            self._snapshots_usable = False
             self._refresh()
             current = newest(self.layout, self._con)
             if not self._visible["runs"] or (current and current.matches(self._visible)):
@@ -724,6 +724,8 @@ class Reader:
                         meta[COVERS_KEY] = json.dumps(covers)
                     pairs = ", ".join(f"{sql_string(k)}: {sql_string(v)}" for k, v in meta.items())
                     sql = self._wide_runs() if part == "runs" else _SNAPSHOT_PARTS[part]
+                    if part == "metric_segments" and self._snap is not None:
+                        sql = self._metric_segments_on_snapshot(self._snap)
                     self._con.execute(
                         f"COPY ({sql}) TO {sql_string(str(hidden))} "
                         f"(FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{pairs}}})"
@@ -734,6 +736,14 @@ class Reader:
                 self.layout.discard(hidden for hidden, _ in written)
                 raise
             return snapshot_id
+
+    def _metric_segments_on_snapshot(self, snap: RunSnapshot) -> str:
+        """A snapshot's ``metric_segments`` while the caches hold the rows of snapshot ``snap``
+        (whose metric summaries stand for the segments it names) and of newer segments."""
+        return (
+            f"SELECT run_id, segment FROM _snap_msegs UNION SELECT DISTINCT run_id, "
+            f"parse_filename(_seg) FROM _c_msum WHERE _seg != {sql_string(snap.id)} ORDER BY ALL"
+        )
 
     def _wide_runs(self) -> str:
         """SQL of a snapshot's runs: the ``runs`` view, each run's state, and (up to

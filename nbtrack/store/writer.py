@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import subprocess
 import threading
 import time
 import warnings
@@ -28,6 +29,9 @@ HOSTNAME = socket.gethostname()
 # Each writer merges its own segments after this many flushes, so an hour of logging leaves
 # tens of files per table, not thousands (a query opens every file it reads).
 AUTO_COMPACT_EVERY = 60
+# A script that flushed at least this many times since its last snapshot check checks again as
+# it exits (see Writer.refresh_snapshot): a short sweep leaves a snapshot behind too.
+EXIT_SNAPSHOT_FLUSHES = 10
 # A fork waits at most this long for a flush in progress (see Writer.hold_for_fork).
 FORK_WAIT_S = 10.0
 
@@ -53,6 +57,8 @@ class Writer:
         self._thread: threading.Thread | None = None
         self._seq = 0
         self._flushes = 0
+        self._unsnapshotted = 0  # flushes since the last snapshot check
+        self._snapshotter: subprocess.Popen[bytes] | None = None
         self._last_problem: str | None = None
         # Segments written and (maybe partly) uploaded whose publishing failed: the next flush
         # publishes them, under the same names, before anything new (their rows stay in flight).
@@ -105,6 +111,7 @@ class Writer:
             try:
                 if self.flush():
                     self._flushes += 1
+                    self._unsnapshotted += 1
                     if self._flushes % AUTO_COMPACT_EVERY == 0:
                         self.compact_own()
                 self._beat()
@@ -220,7 +227,23 @@ class Writer:
             self._warn(str(err))
 
     def compact_own(self) -> None:
-        """Merge this writer's small segments (skipped while another compaction runs)."""
+        """Merge this writer's small segments (skipped while another compaction runs), then
+        refresh the store's run snapshot if it is due."""
         from .compaction import compact_segments
 
         compact_segments(self.layout, wait=False, prefix=self.id)
+        self.refresh_snapshot()
+
+    def refresh_snapshot(self, min_flushes: int = 0) -> None:
+        """Start a process writing a new run snapshot when the newest is old (see
+        :mod:`.autosnapshot`) and this writer flushed ``min_flushes`` times since it last
+        checked; not while the one it started last still runs."""
+        from . import autosnapshot
+
+        if self._unsnapshotted < min_flushes or not autosnapshot.enabled():
+            return
+        if self._snapshotter is not None and self._snapshotter.poll() is None:
+            return
+        self._unsnapshotted = 0
+        if autosnapshot.due(self.layout):
+            self._snapshotter = autosnapshot.start(self.layout)
