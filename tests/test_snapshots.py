@@ -3,6 +3,7 @@ same answers as from the segments, and goes back to the segments as soon as the 
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from pathlib import Path
@@ -379,3 +380,16 @@ def test_a_script_that_logged_for_a_while_leaves_a_snapshot_as_it_exits(
     from nbtrack.store.writer import EXIT_SNAPSHOT_FLUSHES
 
     assert_left_a_snapshot(tmp_store, tmp_path, monkeypatch, EXIT_SNAPSHOT_FLUSHES, "")
+
+
+def test_files_a_killed_snapshot_writer_left_are_removed_later(tmp_store: Path) -> None:
+    log_runs(2)
+    nbtrack.flush()
+    layout = get_store().layout
+    layout.snapshots.mkdir(parents=True, exist_ok=True)
+    old, recent = layout.snapshots / ".s1.runs.parquet.tmp", layout.snapshots / ".s2.tmp"
+    for path in (old, recent):
+        path.write_bytes(b"partial")
+    os.utime(old, (time.time() - 2 * 3600, time.time() - 2 * 3600))
+    nbtrack.compact()
+    assert not old.exists() and recent.exists()  # (one may still be being written)

@@ -26,6 +26,7 @@ reading the previous one finds it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -46,6 +47,8 @@ PARTS = ("events", "params", "tags", "latest_metrics", "metric_segments", "keys"
 COVERS_KEY = "nbtrack.covers"
 FOLDER = "snapshots"
 KEEP = 2
+# A hidden file of a snapshot still being written is this old at most.
+STALE_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,13 @@ def write_snapshot(layout: Layout) -> str | None:
 
 
 def remove_old(layout: Layout) -> None:
-    """Delete all but the newest :data:`KEEP` snapshots (and files of unfinished ones)."""
+    """Delete all but the newest :data:`KEEP` snapshots, the files of unfinished ones, and
+    hidden files a writing process killed midway left (older than :data:`STALE_S`)."""
     keep = set(published(layout)[-KEEP:])
     layout.remove(layout.snapshots / n for n in _names(layout) if n.split(".", 1)[0] not in keep)
+    stale = time.time() - STALE_S
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.scandir(layout.snapshots):  # (hidden files are local, bucket or not)
+            hidden = entry.name.startswith(".") and entry.name.endswith(".tmp")
+            if hidden and entry.stat().st_mtime < stale:
+                layout.discard([Path(entry.path)])
