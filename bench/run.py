@@ -253,9 +253,10 @@ print({prefix!r} + json.dumps(workload(**json.loads(sys.argv[1]))), flush=True)
 
 
 def child_env() -> dict[str, str]:
-    """The environment of a child: no NBTRACK_/MLFLOW_ settings leak in, no telemetry."""
+    """The environment of a child: no NBTRACK_/MLFLOW_ settings leak in, no telemetry, and no
+    background snapshots (each figure measures the store it built; those have a figure)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NBTRACK_", "MLFLOW_"))}
-    env.update(MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true")
+    env.update(MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true", NBTRACK_AUTO_SNAPSHOT="0")
     return env
 
 
@@ -748,12 +749,19 @@ def search_figure(n_runs: int, processes: int, repeats: int) -> dict[str, float]
             return found
 
         uncompacted = cold(n_runs)
+        refresh = [sys.executable, "-m", "nbtrack.store.autosnapshot", f"{folder}/store"]
+        snapshot_ms = cli_ms(refresh, 1)  # what a writer starts in the background
+        auto = cold(n_runs)
         call("child_compact", folder)
         results = cold(n_runs)
         ls_ms = cli_ms([sys.executable, "-m", "nbtrack", "--store", f"{folder}/store", "ls"], 5)
         call("child_more_runs", folder, n_runs=100)
         newer = cold(n_runs + 100)
+        next_snapshot_ms = cli_ms(refresh, 1)
     return {
+        "snapshot_ms": snapshot_ms,
+        "next_snapshot_ms": next_snapshot_ms,
+        "auto_ms": statistics.median(r["first_ms"] for r in auto),
         "warm_ms": statistics.median(ms for r in results for ms in r["warm_ms"]),
         "cold_ms": statistics.median(r["first_ms"] for r in results),
         "uncompacted_ms": statistics.median(r["first_ms"] for r in uncompacted),
@@ -981,6 +989,12 @@ def nbtrack_figures(sizes: Sizes, report: Report) -> None:
     note = "compacted, then 100 more runs logged by another process: first call"
     report.add("search_10k_newer_cold_ms", search["newer_ms"], note)
     report.add("cli_ls_10k_ms", search["ls_ms"], f"`nbtrack ls`, {where}, wall, Python start in")
+    note = f"{where} never compacted, a writer's background snapshot since: first call"
+    report.add("search_10k_auto_snapshot_cold_ms", search["auto_ms"], note)
+    note = "python -m nbtrack.store.autosnapshot, wall: from the segments"
+    report.add("auto_snapshot_10k_ms", search["snapshot_ms"], f"{where}, {note}")
+    note = "the same, 100 runs after the last snapshot: from it and the newer segments"
+    report.add("auto_snapshot_10k_next_ms", search["next_snapshot_ms"], note)
     history = history_figure(sizes.history_points, r)
     report.add("history_1m_ms", history, f"{sizes.history_points:,} points, warm, x{r}")
 
