@@ -330,6 +330,24 @@ def test_a_lease_held_too_long_is_taken_over_and_its_holder_publishes_nothing(
     assert "segments/runs/c-late.parquet" not in stored(bucket_store, "segments/runs")
 
 
+def test_a_lease_is_renewed_while_it_is_held(
+    bucket_store: StoreURL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nbtrack.store.objects import ObjectLayout
+
+    monkeypatch.setattr("nbtrack.store.objects.LEASE_S", 2.0)
+    layout = get_store().layout
+    layout.create()
+    taken = time.time()
+    with layout.lock(".compact.lock", "compact") as mine:
+        assert mine
+        wait_for(lambda: time.time() - taken > 3 * 2.0, "three terms of the lease to pass")
+        with ObjectLayout(bucket_store).lock(".compact.lock", "compact", wait=False) as theirs:
+            assert not theirs  # renewed, so not abandoned
+    with ObjectLayout(bucket_store).lock(".compact.lock", "compact", wait=False) as theirs:
+        assert theirs  # released
+
+
 def test_listing_is_incremental_and_a_full_listing_catches_what_it_skips(
     bucket_store: StoreURL, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -21,7 +21,8 @@ Requests go through :class:`~nbtrack.store.bucket.Bucket` (botocore; why, there)
   files, downloaded once per machine.
 * **Compaction holds a lease**, an object ``locks/compact/<generation>`` created with
   ``If-None-Match: *``: of two processes creating the same generation, exactly one succeeds.
-  Releasing deletes it; a lease older than :data:`LEASE_S` is broken by creating the next
+  Its holder writes it again every quarter of :data:`LEASE_S` (a long compaction keeps it);
+  releasing deletes it; a lease not written for :data:`LEASE_S` is broken by creating the next
   generation, and a holder checks that no newer generation exists before it publishes. A
   compacted segment names the segments it replaces (as in a folder), readers hide those, and
   they are deleted only afterwards: a reader that listed one downloads it, or finds it gone and
@@ -384,12 +385,27 @@ class ObjectLayout(Layout):
             pause = min(pause * 2, 1.0)
         mine = (threading.get_ident(), prefix)
         self._leases[mine] = key
+        released = threading.Event()
+        renewing = threading.Thread(
+            target=self._renew, args=(key, me, released), name="nbtrack-lease", daemon=True
+        )
+        renewing.start()
         try:
             yield True
         finally:
+            released.set()
+            renewing.join()
             del self._leases[mine]
             with contextlib.suppress(StoreError):
                 self.bucket.delete(key)
+
+    def _renew(self, key: str, body: bytes, released: threading.Event) -> None:
+        """Write lease ``key`` again every quarter of :data:`LEASE_S` until ``released``: a
+        long compaction keeps its lease (one that could not renew it for a whole term finds
+        it taken over, and publishes nothing)."""
+        while not released.wait(LEASE_S / 4):
+            with contextlib.suppress(StoreError):
+                self.bucket.put(key, body, create=False)
 
     def _generations(self, prefix: str) -> dict[int, float]:
         return {int(m.key[len(prefix):]): m.modified.timestamp()
