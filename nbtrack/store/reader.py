@@ -856,16 +856,18 @@ class Reader:
 
     # ---- liveness -------------------------------------------------------------------------
     def _dead_writers(self) -> set[str]:
+        # each run's writer and raw state: from a snapshot's runs, or the rows and events
+        source = (
+            "SELECT writer, host, pid, _state AS state, _resumed_by AS resumed_by FROM _snap_runs"
+            if self._on_snapshot_files
+            else "SELECT r.writer, r.host, r.pid, s.state, s.resumed_by "
+            "FROM _run_rows r LEFT JOIN _m_states s USING (run_id)"
+        )
         # a resumed run is written by the writer that resumed it (host and pid unknown)
-        source = "_run_rows r LEFT JOIN _m_states s USING (run_id)"
-        if self._on_snapshot_files:
-            source = "(SELECT *, _state AS state, _resumed_by AS resumed_by FROM _snap_runs) r"
-        state = "r" if self._on_snapshot_files else "s"
         rows = self._con.execute(
-            f"SELECT DISTINCT coalesce({state}.resumed_by, r.writer), "
-            f"if({state}.resumed_by IS NULL, r.host, NULL), "
-            f"if({state}.resumed_by IS NULL, r.pid, NULL) FROM {source} "
-            f"WHERE {state}.state IS NULL OR {state}.state IN ('started', 'resumed')"
+            "SELECT DISTINCT coalesce(resumed_by, writer), if(resumed_by IS NULL, host, NULL), "
+            f"if(resumed_by IS NULL, pid, NULL) FROM ({source}) "
+            "WHERE state IS NULL OR state IN ('started', 'resumed')"
         ).fetchall()
         own = self._own_writer()
         dead = set()
