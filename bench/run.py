@@ -695,7 +695,13 @@ def child_zoom(folder: str, run_id: str, n_points: int, width: int, repeats: int
         return sum(s["count"] for s in plot._series)
 
     result = timed_calls(zoom, repeats)
-    return {**result, "payload_bytes": max(sizes)}
+    out_ms = []
+    for _ in range(repeats):  # and back out to the whole series (double-click)
+        zoom()
+        start = time.perf_counter()
+        plot.x_range = None
+        out_ms.append((time.perf_counter() - start) * 1e3)
+    return {**result, "payload_bytes": max(sizes), "out_ms": out_ms}
 
 
 def child_live_refresh(
@@ -874,6 +880,8 @@ def curve_figures(sizes: Sizes, report: Report) -> None:
     note = f"{n:,} points, {width:,}-step windows, {result['size']:,} points each, x{r}"
     report.add("plot_zoom_10m_ms", statistics.median(result["warm_ms"]), note)
     report.add("plot_zoom_10m_payload_kb", result["payload_bytes"] / 1024, "the answer sent")
+    note = "from a window back to the whole series (its curves read once, then updated)"
+    report.add("plot_zoom_out_10m_ms", statistics.median(result["out_ms"]), note)
     with fresh_dir() as folder:
         result = call("child_live_refresh", folder, n_runs=20, n_points=100_000,
                       new_points=100, repeats=r)  # fmt: skip

@@ -336,6 +336,20 @@ def test_a_zoomed_live_plot_stays_on_its_range_and_sends_only_what_changed(live:
     assert plot.x_range is None and plot._series == curves(ids, keys, x="relative").series
 
 
+def test_zooming_back_out_reads_only_what_was_logged_while_zoomed_in(live: Live) -> None:
+    plot = live.plot
+    ids, keys = [live.finished.id, live.running.id], ["loss", "acc"]
+    [(whole, reader)] = plot._readers.items()
+    plot.x_range = [100, 199]
+    log_steps(live.running, POINTS, POINTS + NEW)  # while the plot shows the window
+    plot.refresh()
+    plot.x_range = None
+    assert plot._readers[whole] is reader  # the whole curves' reader, brought up to date
+    fresh = curves(ids, keys)
+    assert plot._series == fresh.series and plot._data == fresh.to_bytes()
+    assert list(plot._readers) == [whole]
+
+
 def test_a_browsers_old_copy_of_the_curves_is_not_taken(live: Live) -> None:
     """The browser's model keeps the curves it was last sent in full, and sends them back
     along with its next change: a zoom and a live patch may have replaced them since."""

@@ -171,15 +171,19 @@ class CurveTraits(t.HasTraits):
         is of the widget as it is."""
         with self._curves_lock():
             spec = curve_vega(self.x, self.log_y, y_title(keys))
-            what = (list(run_ids), list(keys), self.x, self._zoom())
-            self._drawn = what[:2]
-            reader: CurveReader | None = getattr(self, "_reader", None)
-            if reader is None or getattr(self, "_read", None) != what:
-                reader = self._reader = CurveReader(*what)
-                self._read = what
+            what = (tuple(run_ids), tuple(keys), self.x, self._zoom())
+            self._drawn = (list(run_ids), list(keys))
+            # The reader of the curves drawn, and of the same curves unzoomed: zooming back
+            # out reads only the points logged since, not the whole series again.
+            readers: dict[tuple, CurveReader] = getattr(self, "_readers", {})
+            reader = readers.get(what)
+            if reader is None:
+                reader = CurveReader(list(run_ids), list(keys), self.x, what[3])
                 found = reader.read()
             else:
                 found = reader.update()
+            whole = (*what[:3], None)
+            self._readers = {k: r for k, r in readers.items() if k == whole} | {what: reader}
             self._last_curves = found
             if spec != self._spec or not self._send_patch(found):
                 self._send_all(spec, found)
