@@ -316,6 +316,12 @@ def test_curves_of_one_run_and_of_several(api, workspace: Workspace) -> None:
     bad_axis = api("runs", ids["base"], "curves", notebook=nb, x="epoch", expect=400)
     assert "x must be" in bad_axis["error"]
     api("curves", notebook=nb, expect=400)
+    (window,) = api("runs", ids["base"], "curves", notebook=nb, keys="loss", range="20,29")[
+        "series"
+    ]
+    assert window["x"] == list(range(19, 31))  # every point in it, and one on each side
+    bad_range = api("runs", ids["base"], "curves", notebook=nb, range="5,5", expect=400)
+    assert "range must be two different numbers" in bad_range["error"]
 
 
 def test_views_are_the_widgets_state_for_the_lab_pages(api, workspace: Workspace) -> None:

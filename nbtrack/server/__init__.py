@@ -8,7 +8,7 @@ store (see :mod:`nbtrack.server.stores`); answers are JSON, errors ``{"error": .
     GET    /nbtrack/api/store              root, exists, experiments, active (runs running)
     GET    /nbtrack/api/runs               a page of runs, filtered, ordered and paged like search
     GET    /nbtrack/api/runs/ID            one run: values, artifacts, context, lineage and diff
-    GET    /nbtrack/api/runs/ID/curves     its metric curves, downsampled: keys, x, buckets
+    GET    /nbtrack/api/runs/ID/curves     its metric curves, downsampled: keys, x, buckets, range
     GET    /nbtrack/api/curves?ids=A,B     the curves of several runs, to compare them
     GET    /nbtrack/api/runs/ID/artifacts/PATH   one artifact file, with a safe content type
     GET    /nbtrack/api/cells?notebook=P   the latest run of each %%track cell of a notebook

@@ -122,14 +122,18 @@ def _numbers(values: np.ndarray) -> list[float | None]:
 
 
 def curves(
-    run_ids: Sequence[str], keys: Sequence[str] | None, x: str, buckets: int
+    run_ids: Sequence[str],
+    keys: Sequence[str] | None,
+    x: str,
+    buckets: int,
+    x_range: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
     """The downsampled curves of ``keys`` (None: every metric the runs logged) of ``run_ids``
-    (ids or prefixes; an unknown one raises RunNotFoundError), one series per run and key:
-    ``run_id, name, key, count, x, y``."""
+    (ids or prefixes; an unknown one raises RunNotFoundError), whole or within ``x_range``, one
+    series per run and key: ``run_id, name, key, count, x, y``."""
     ids = resolve_ids(run_ids)
     wanted = list(keys) if keys else browse.metric_keys(ids)
-    found = downsampled(ids, wanted, x=x, buckets=buckets)
+    found = downsampled(ids, wanted, x=x, buckets=buckets, x_range=x_range)
     series = [
         {**info, "x": xs.tolist(), "y": _numbers(ys)}
         for info, (xs, ys) in zip(found.series, found.split(), strict=True)

@@ -13,6 +13,7 @@ import asyncio
 import contextvars
 import functools
 import json
+import math
 from collections.abc import Awaitable, Callable
 from http.client import responses
 from pathlib import Path
@@ -178,6 +179,19 @@ class NbtrackHandler(APIHandler):
             if part.strip()
         ]
 
+    def range_argument(self, name: str) -> tuple[float, float] | None:
+        """Argument ``name`` as a range of x, ``low,high`` (absent: None, all of it)."""
+        raw = self.get_argument(name, None)
+        if not raw:
+            return None
+        try:
+            low, high = sorted(float(part) for part in raw.split(","))
+        except ValueError:
+            low = high = math.nan
+        if not low < high:  # (two different numbers, or a ValueError above)
+            raise ValueError(f"{name} must be two different numbers, low,high; got {raw!r}")
+        return low, high
+
     def switch_argument(self, name: str) -> bool:
         """Yes/no argument ``name`` (``true``/``1``/``yes``; absent: no)."""
         raw = (self.get_argument(name, "") or "").strip().lower()
@@ -262,7 +276,8 @@ class TagsHandler(NbtrackHandler):
 
 
 class CurvesHandler(NbtrackHandler):
-    """``GET /runs/ID/curves`` and ``GET /curves?ids=a,b``: downsampled metric curves."""
+    """``GET /runs/ID/curves`` and ``GET /curves?ids=a,b``: downsampled metric curves (with
+    ``range=low,high``, of that part of the x axis: every point there, up to a bucket each)."""
 
     @tornado.web.authenticated
     @answering
@@ -273,7 +288,8 @@ class CurvesHandler(NbtrackHandler):
         keys = self.list_argument("keys") + self.get_arguments("key")
         x = self.get_argument("x", "step")
         buckets = self.int_argument("buckets", 800, 1, MAX_BUCKETS)
-        self.reply(await self.in_store(lambda a: a.curves(ids, keys or None, x, buckets)))
+        shown = self.range_argument("range")
+        self.reply(await self.in_store(lambda a: a.curves(ids, keys or None, x, buckets, shown)))
 
 
 class ViewHandler(NbtrackHandler):
