@@ -257,6 +257,12 @@ def test_sync_publishes_a_folder_to_a_bucket_and_back(s3_server: S3Server, tmp_p
     assert nbtrack.sync(mine, shared) == {"segments": 0, "files": 0}  # nothing new
     expected = {rid: [float(s) for s in range(10)] for rid in ids}
     assert {k: v for k, v in _points(shared).items() if k in ids} == expected
+    from nbtrack.mlflow import artifacts
+
+    # this machine never had the bucket's copy: MLflow's download reads the bucket
+    copied = artifacts.download_artifacts(run_id=run.id, artifact_path="notes.txt",
+                                          dst_path=str(tmp_path / "copied"))  # fmt: skip
+    assert Path(copied).read_text() == "hello"
     folder = get_store().layout.artifact_dir(run.id)
     assert (folder / "notes.txt").read_text() == "hello"
     back = tmp_path / "back"

@@ -29,8 +29,11 @@ def artifacts_root() -> Path:
 
 
 def run_artifacts(run_id: str) -> Path:
-    """Where a run's artifacts live: ``<store>/artifacts/<run_id>``."""
-    return artifacts_root() / run_id
+    """Where a run's artifacts live: ``<store>/artifacts/<run_id>`` (for a bucket: this
+    machine's copy, with what it lacked downloaded)."""
+    from ..store import get_store
+
+    return get_store().layout.artifact_dir(run_id)
 
 
 def store_path(uri: str | os.PathLike[str]) -> Path:
