@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .compare import Compare
-from .plot import MetricPlot
+from .comparison import Compare
+from .metric_plot import MetricPlot
 from .registry import ModelRegistry, models
-from .table import RunTable
+from .run_table import RunTable
 
 __all__ = [
     "Compare", "MetricPlot", "ModelRegistry", "RunTable", "compare", "models", "plot", "table",
