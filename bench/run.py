@@ -626,7 +626,7 @@ def child_live_patch(folder: str, n_runs: int, n_points: int, new_points: int) -
 
 def child_sweep(folder: str, n_runs: int, repeats: int) -> dict[str, Any]:
     """A compare of ``n_runs`` runs (4 params, 3 metrics): the sweep view's Python side (ms)."""
-    from nbtrack.widgets.compare import Compare
+    from nbtrack.widgets.comparison import Compare
 
     nbtrack = _open(folder)
     for i in range(n_runs):
@@ -679,7 +679,7 @@ class _Sent:
 def child_zoom(folder: str, run_id: str, n_points: int, width: int, repeats: int) -> dict[str, Any]:
     """A plot of an ``n_points`` series zoomed to windows of ``width`` steps, each elsewhere:
     ms from setting ``x_range`` (as the browser does) to its answer sent, and its bytes."""
-    from nbtrack.widgets.plot import MetricPlot
+    from nbtrack.widgets.metric_plot import MetricPlot
 
     _open(folder)
     plot = MetricPlot("loss", runs=[run_id], live=False)  # drawn whole first, as a user sees it
@@ -711,7 +711,7 @@ def child_live_refresh(
     each run logged ``new_points`` more (from the refresh's start to its patch sent), after the
     store's refresh that the live thread does first (timed apart)."""
     from nbtrack.store import get_store
-    from nbtrack.widgets.plot import MetricPlot
+    from nbtrack.widgets.metric_plot import MetricPlot
 
     nbtrack = _open(folder)
     runs = _running_runs(nbtrack, n_runs, n_points)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
+from helpers import run_python
 
 import nbtrack
 
@@ -59,3 +64,79 @@ def test_import_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# What a widget shown first in a new kernel may not import: the other widgets' modules, and what
+# only they need. A chart renderer (Altair, vl-convert) is never imported to show a widget.
+OTHER_WIDGETS = {
+    "table": {
+        "nbtrack.widgets.comparison", "nbtrack.widgets.metric_plot", "nbtrack.widgets.registry",
+        "nbtrack.widgets.curves", "nbtrack.widgets.sweep", "nbtrack.widgets.correlation",
+        "nbtrack.charts", "numpy", "pandas", "pyarrow", "altair", "vl_convert",
+    },
+    "plot": {
+        "nbtrack.widgets.comparison", "nbtrack.widgets.registry", "nbtrack.widgets.sweep",
+        "nbtrack.widgets.correlation", "altair", "vl_convert",
+    },
+    "compare": {"nbtrack.widgets.metric_plot", "nbtrack.widgets.registry", "altair", "vl_convert"},
+}  # fmt: skip
+SHOW = {
+    "table": "nbtrack.table()",
+    "plot": "nbtrack.plot('loss', runs=ids)",
+    "compare": "nbtrack.compare(*ids)",
+}
+MODULE = {
+    "table": "nbtrack.widgets.run_table",
+    "plot": "nbtrack.widgets.metric_plot",
+    "compare": "nbtrack.widgets.comparison",
+}
+
+
+@pytest.mark.parametrize("widget", ["table", "plot", "compare"])
+def test_a_widget_shown_first_imports_only_what_it_needs(
+    widget: str, tmp_store: Path, tmp_path: Path
+) -> None:
+    ids = []
+    for k in range(3):
+        with nbtrack.run(f"run-{k}", params={"lr": k / 10}) as run:
+            run.log(loss=1 / (k + 1))
+        ids.append(run.id)
+    code = f"""
+        import json, os, sys
+        os.environ["IPYTHONDIR"] = {str(tmp_path / "ipython")!r}
+        from IPython.core.interactiveshell import InteractiveShell
+
+        shown = []  # what the kernel would send: the live view, then its saved twin
+        InteractiveShell.instance().display_pub.publish = (
+            lambda data, metadata=None, **kw: shown.append(sorted(data)))
+        import nbtrack
+        ids = {ids[:2]!r}
+        widget = {SHOW[widget]}
+        widget._ipython_display_()
+        watched = {sorted(OTHER_WIDGETS[widget] | {MODULE[widget]})!r}
+        print(json.dumps({{"shown": shown, "loaded": [m for m in watched if m in sys.modules]}}))
+    """
+    out = json.loads(run_python(code, tmp_store, tmp_path).splitlines()[-1])
+    assert out["shown"][0] == ["application/vnd.jupyter.widget-view+json", "text/plain"]
+    assert "application/vnd.jupyter.widget-view+json" in out["shown"][1]
+    assert out["loaded"] == [MODULE[widget]]
+
+
+def test_the_widget_package_serves_its_classes_from_their_modules() -> None:
+    import nbtrack.widgets as widgets
+    from nbtrack.widgets import comparison, metric_plot, registry, run_table
+
+    assert widgets.__all__ == [
+        "Compare", "MetricPlot", "ModelRegistry", "RunTable", "compare", "models", "plot", "table",
+    ]  # fmt: skip
+    assert widgets.RunTable is run_table.RunTable and widgets.Compare is comparison.Compare
+    assert widgets.MetricPlot is metric_plot.MetricPlot
+    assert widgets.ModelRegistry is registry.ModelRegistry
+    # the functions keep their names although the modules are imported: nothing shadows them
+    assert (nbtrack.table, nbtrack.plot, nbtrack.compare, nbtrack.models) == (
+        widgets.table, widgets.plot, widgets.compare, widgets.models)  # fmt: skip
+    assert all(callable(f) and f.__module__ == "nbtrack.widgets"
+               for f in (widgets.table, widgets.plot, widgets.compare, widgets.models))  # fmt: skip
+    assert set(widgets.__all__) <= set(dir(widgets))
+    with pytest.raises(AttributeError, match="no attribute 'Table'"):
+        widgets.Table  # noqa: B018

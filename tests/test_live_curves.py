@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 import nbtrack
 from nbtrack.query.curves import CurveReader, Curves, curves
-from nbtrack.widgets.compare import Compare
-from nbtrack.widgets.plot import MetricPlot
+from nbtrack.widgets.comparison import Compare
+from nbtrack.widgets.metric_plot import MetricPlot
 from nbtrack.widgets.remote import view_state
 
 POINTS = 5000

@@ -12,11 +12,11 @@ import pytest
 import traitlets as t
 from helpers import ROOT
 
-from nbtrack.widgets.compare import Compare
+from nbtrack.widgets.comparison import Compare
 from nbtrack.widgets.curves import CurveTraits
-from nbtrack.widgets.plot import MetricPlot
+from nbtrack.widgets.metric_plot import MetricPlot
 from nbtrack.widgets.registry import ModelRegistry
-from nbtrack.widgets.table import RunTable
+from nbtrack.widgets.run_table import RunTable
 
 JS_SRC = ROOT / "js" / "src"
 MODELS = JS_SRC / "models.ts"

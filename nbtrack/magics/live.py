@@ -16,7 +16,7 @@ class LivePlot:
     def __init__(self, run: Run, keys: list[str]) -> None:
         from IPython.display import display
 
-        from ..widgets.plot import MetricPlot
+        from ..widgets.metric_plot import MetricPlot
 
         self.plot = MetricPlot(keys, runs=[run.id])
         display(self.plot)

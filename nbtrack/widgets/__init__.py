@@ -1,19 +1,48 @@
 """Inline widgets (anywidget): the run table, metric curves, side-by-side comparisons and the
-model registry."""
+model registry.
+
+Each widget's module is imported when the widget is first asked for, so a kernel's first
+``nbtrack.table()`` does not also import the curves, the comparison and sweep views (numpy)
+and the registry.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .compare import Compare
-from .plot import MetricPlot
-from .registry import ModelRegistry, models
-from .table import RunTable
+if TYPE_CHECKING:
+    from .comparison import Compare
+    from .metric_plot import MetricPlot
+    from .registry import ModelRegistry
+    from .run_table import RunTable
 
 __all__ = [
     "Compare", "MetricPlot", "ModelRegistry", "RunTable", "compare", "models", "plot", "table",
 ]  # fmt: skip
+
+# The widget classes, by the module that defines each: imported on first use (PEP 562).
+_CLASSES = {
+    "Compare": "comparison",
+    "MetricPlot": "metric_plot",
+    "ModelRegistry": "registry",
+    "RunTable": "run_table",
+}
+
+
+def __getattr__(name: str) -> Any:
+    from importlib import import_module
+
+    module = _CLASSES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 def table(
@@ -26,6 +55,8 @@ def table(
     >>> import nbtrack
     >>> runs = nbtrack.table(experiment="wine", filter="metrics.f1 > 0.9")  # doctest: +SKIP
     """
+    from .run_table import RunTable
+
     return RunTable(experiment=experiment, filter=filter, columns=columns)
 
 
@@ -44,6 +75,8 @@ def plot(
     >>> import nbtrack
     >>> nbtrack.plot("loss", runs=nbtrack.table())  # doctest: +SKIP
     """
+    from .metric_plot import MetricPlot
+
     return MetricPlot(keys, runs=runs, x=x, smoothing=smoothing, log_y=log_y, x_range=x_range)
 
 
@@ -71,4 +104,18 @@ def compare(
     >>> nbtrack.compare(*view.runs[:2]).runs == view.runs[:2]
     True
     """
+    from .comparison import Compare
+
     return Compare(*runs, experiment=experiment, filter=filter, metric=metric, param=param)
+
+
+def models(filter: str | None = None) -> ModelRegistry:
+    """The model registry as an interactive widget; ``filter`` uses the registry's filter
+    grammar (``name LIKE 'wine%' and tags.team = 'a'``); ``.selected`` is ``"name/version"``.
+
+    >>> import nbtrack
+    >>> nbtrack.models()  # doctest: +SKIP
+    """
+    from .registry import ModelRegistry
+
+    return ModelRegistry(filter=filter)

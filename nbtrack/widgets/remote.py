@@ -48,14 +48,14 @@ def view_state(
     if unknown:
         raise ValueError(f"a {kind} view cannot change {', '.join(sorted(unknown))}")
     if kind == "plot":
-        from .plot import MetricPlot
+        from .metric_plot import MetricPlot
 
         if not keys:
             raise ValueError("a plot needs metric keys, e.g. keys=loss,acc")
         curve = {k: traits.pop(k) for k in CHANGEABLE["plot"] if k in traits}
         widget: Any = MetricPlot(list(keys), list(run_ids), live=False, **curve)
     else:
-        from .compare import Compare
+        from .comparison import Compare
 
         widget = Compare(*run_ids, live=False)
         with widget.hold_sync():

@@ -26,9 +26,9 @@ from ..query.search import RunQuery
 from .base import bundle, follow_store, higher_is_better, json_value
 from .curves import CurveTraits
 from .formatting import html_cell
+from .run_table import RunTable
 from .saved import SavedView
 from .sweep import default_metric, default_param, sweep_content, sweep_html, sweep_png, varies
-from .table import RunTable
 
 SIDE_BY_SIDE = 10  # at most this many runs side by side
 SWEEP_FROM = 3  # from this many runs on, the sweep view too

@@ -11,8 +11,8 @@ import traitlets as t
 from ..query.runs import latest_run
 from .base import bundle, follow_store
 from .curves import CurveTraits
+from .run_table import RunTable
 from .saved import SavedView
-from .table import RunTable
 
 
 class MetricPlot(SavedView, CurveTraits, anywidget.AnyWidget):
