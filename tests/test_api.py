@@ -76,7 +76,7 @@ OTHER_WIDGETS = {
     },
     "plot": {
         "nbtrack.widgets.comparison", "nbtrack.widgets.registry", "nbtrack.widgets.sweep",
-        "nbtrack.widgets.correlation", "altair", "vl_convert",
+        "nbtrack.widgets.correlation", "pandas", "pyarrow", "altair", "vl_convert",
     },
     "compare": {"nbtrack.widgets.metric_plot", "nbtrack.widgets.registry", "altair", "vl_convert"},
 }  # fmt: skip

@@ -24,8 +24,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..store import get_store
 from .buckets import Downsampled, Window
@@ -129,30 +127,32 @@ class CurveReader:
         if not self.run_ids or not self.keys:
             return Curves()
         reader = get_store().reader
-        found = reader.query(
-            "SELECT run_id, name, epoch_us(start_time) AS start FROM runs "
-            "WHERE run_id IN (SELECT unnest(?))",
-            [self.run_ids],
-        ).to_pylist()
-        self._names = {row["run_id"]: row["name"] for row in found}
-        self._starts = {row["run_id"]: row["start"] for row in found if row["start"] is not None}
+        with reader.snapshot() as snap:
+            found = snap.rows(
+                "SELECT run_id, name, epoch_us(start_time) AS start FROM runs "
+                "WHERE run_id IN (SELECT unnest(?))",
+                [self.run_ids],
+            )
+        self._names = {run_id: name for run_id, name, _ in found}
+        self._starts = {run_id: start for run_id, _, start in found if start is not None}
         self.run_ids.sort(key=lambda run_id: natural_key(self._names.get(run_id) or run_id))
         window = self.window is not None
-        table = reader.points(
+        columns = reader.points(
             self.run_ids,
             self.keys,
             lambda points: downsampled(points, self.x, self.buckets, window),
             [*self._window_bounds(), self.run_ids, self.keys],
+            arrays=True,
         )
         self._series = {}
-        for (run_id, key), rows in _by_series(table):
-            shown = rows.filter(pc.is_valid(rows["x"]))
+        for (run_id, key), rows in _by_series(columns):
+            shown = ~np.ma.getmaskarray(rows["x"])
             self._series[run_id, key] = Downsampled(
-                count=rows["count"][0].as_py(),
-                last=rows["last"][0].as_py(),
-                inside=rows["n"][0].as_py(),
-                x=shown["x"].to_numpy().astype(np.float64),
-                y=shown["y"].to_numpy().astype(np.float64),
+                count=_first(rows["count"]),
+                last=_first(rows["last"]),
+                inside=_first(rows["n"]),
+                x=_values(rows["x"], shown),
+                y=_values(rows["y"], shown),
             )
         return self.curves()
 
@@ -163,25 +163,26 @@ class CurveReader:
         if not self._series:
             return self.read()
         seen = list(self._series.items())
-        table = get_store().reader.points(
+        columns = get_store().reader.points(
             self.run_ids,
             self.keys,
             lambda points: since(points, self.x),
             [min(s.last for _, s in seen), [r for (r, _), _ in seen], [k for (_, k), _ in seen],
              [s.last for _, s in seen], self.run_ids, self.keys],
+            arrays=True,
         )  # fmt: skip
         merged = {}
-        for ident, rows in _by_series(table):
+        for ident, rows in _by_series(columns):
             kept = self._series.get(ident)
-            count = rows["count"][0].as_py()
-            new = rows.filter(pc.is_valid(rows["o"]))
-            if kept is None or kept.count + new.num_rows != count:
+            new = ~np.ma.getmaskarray(rows["o"])
+            added = int(new.sum())
+            if kept is None or kept.count + added != _first(rows["count"]):
                 return self.read()
-            if new.num_rows:
+            if added:
                 merged[ident] = kept.merged(
-                    new["x"].to_numpy().astype(np.float64),
-                    new["y"].to_numpy().astype(np.float64),
-                    rows["last"][0].as_py(),
+                    _values(rows["x"], new),
+                    _values(rows["y"], new),
+                    _first(rows["last"]),
                     self.window,
                     self.buckets,
                 )
@@ -221,16 +222,32 @@ class CurveReader:
         return [*order, low, high, w.width(self.buckets), w.lo, w.hi, w.lo, w.hi]
 
 
-def _by_series(table: pa.Table) -> list[tuple[tuple[str, str], pa.Table]]:
-    """The rows of each series of a table ordered by ``run_id, key``."""
-    if table.num_rows == 0:
+Columns = dict[str, np.ndarray]
+
+
+def _by_series(columns: Columns) -> list[tuple[tuple[str, str], Columns]]:
+    """The rows of each series of columns ordered by ``run_id, key`` (numpy arrays, masked
+    where null)."""
+    runs, keys = np.asarray(columns["run_id"]), np.asarray(columns["key"])
+    if len(runs) == 0:
         return []
-    runs = table["run_id"].to_numpy(zero_copy_only=False)
-    keys = table["key"].to_numpy(zero_copy_only=False)
     starts = np.flatnonzero(np.concatenate(
         [[True], (runs[1:] != runs[:-1]) | (keys[1:] != keys[:-1])]))  # fmt: skip
     ends = np.append(starts[1:], len(runs))
-    return [((runs[a], keys[a]), table.slice(a, b - a)) for a, b in zip(starts, ends, strict=True)]
+    return [
+        ((str(runs[a]), str(keys[a])), {name: values[a:b] for name, values in columns.items()})
+        for a, b in zip(starts, ends, strict=True)
+    ]
+
+
+def _first(values: np.ndarray) -> Any:
+    """The first value of a column, as a Python number."""
+    return np.asarray(values)[0].item()
+
+
+def _values(values: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """The ``kept`` values of a column, as float64."""
+    return np.asarray(values)[kept].astype(np.float64)
 
 
 def curves(

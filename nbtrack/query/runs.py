@@ -261,13 +261,14 @@ def run_summaries(run_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
 
 def latest_run(keys: Sequence[str]) -> list[str]:
     """The most recent run (not deleted) that logged any of metric ``keys``: ``[id]`` or ``[]``."""
-    found = get_store().reader.query(
-        "SELECT r.run_id FROM runs r JOIN latest_metrics m USING (run_id) "
-        "WHERE m.key IN (SELECT unnest(?)) AND NOT r.deleted "
-        "ORDER BY r.start_time DESC LIMIT 1",
-        [list(keys)],
-    )
-    return found.column("run_id").to_pylist()
+    with get_store().reader.snapshot() as snap:
+        found = snap.rows(
+            "SELECT r.run_id FROM runs r JOIN latest_metrics m USING (run_id) "
+            "WHERE m.key IN (SELECT unnest(?)) AND NOT r.deleted "
+            "ORDER BY r.start_time DESC LIMIT 1",
+            [list(keys)],
+        )
+    return [row[0] for row in found]
 
 
 def history(

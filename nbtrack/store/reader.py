@@ -920,11 +920,14 @@ class Reader:
         keys: Sequence[str] | None,
         shape: Callable[[str], str],
         extra: Sequence[Any] = (),
-    ) -> pa.Table:
+        arrays: bool = False,
+    ) -> Any:  # pa.Table, or with ``arrays`` {column: numpy array}
         """Run ``shape(points)`` where ``points`` is a SQL subquery of the metric points of
         ``run_ids`` and ``keys`` (all keys when None; columns ``run_id, key, step, timestamp,
         value``), read from just the segments that hold them; ``extra`` are the parameters of
-        what ``shape`` adds. Retries when a compaction removed a segment mid-read.
+        what ``shape`` adds. Retries when a compaction removed a segment mid-read. The answer
+        is an Arrow table, or with ``arrays`` numpy arrays by column (masked where null),
+        which a chart reads without importing pyarrow and pandas.
         """
         # One placeholder per value (not a list parameter) lets DuckDB skip row groups by stats.
         where = f"run_id IN ({', '.join('?' * len(run_ids))})" if run_ids else "false"
@@ -933,7 +936,7 @@ class Reader:
             where += f" AND key IN ({', '.join('?' * len(keys))})" if keys else " AND false"
             args += list(keys)
 
-        def scan() -> pa.Table:
+        def scan() -> Any:
             files = self._metric_segments(list(run_ids))
             source = f"SELECT {POINT_COLUMNS} FROM _p_metrics"
             if files:
@@ -941,6 +944,8 @@ class Reader:
             points = f"(SELECT * FROM ({source}) WHERE {where})"
             parameters = ([files] if files else []) + args + [*extra]
             sql = shape(points)
+            if arrays:
+                return self._read(sql, lambda con: con.execute(sql, parameters).fetchnumpy())
             return self._read(sql, lambda con: to_arrow(con.sql(sql, params=parameters)))
 
         return self._fresh(scan)
