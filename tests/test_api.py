@@ -78,7 +78,10 @@ OTHER_WIDGETS = {
         "nbtrack.widgets.comparison", "nbtrack.widgets.registry", "nbtrack.widgets.sweep",
         "nbtrack.widgets.correlation", "pandas", "pyarrow", "altair", "vl_convert",
     },
-    "compare": {"nbtrack.widgets.metric_plot", "nbtrack.widgets.registry", "altair", "vl_convert"},
+    "compare": {
+        "nbtrack.widgets.metric_plot", "nbtrack.widgets.registry", "pandas", "pyarrow", "altair",
+        "vl_convert",
+    },
 }  # fmt: skip
 SHOW = {
     "table": "nbtrack.table()",

@@ -69,15 +69,14 @@ def resolve_id(reader: Queryable, run: RunRef) -> str:
     """The full id of ``run`` (a full id or a unique prefix of at least MIN_PREFIX chars),
     looked up through ``reader`` (the store's reader, or one of its snapshots)."""
     run_id = _as_id(run)
-    rows = (
-        reader.query(
+    rows = [
+        row[0]
+        for row in reader.rows(
             "SELECT run_id FROM runs WHERE run_id = ? "
             "OR (length(?) >= ? AND starts_with(run_id, ?)) ORDER BY run_id <> ? LIMIT 2",
             [run_id, run_id, MIN_PREFIX, run_id, run_id],
         )
-        .column("run_id")
-        .to_pylist()
-    )
+    ]
     if not rows:
         raise RunNotFoundError(
             f"no run {run_id!r} in the store at {get_store().root}; list runs with "
@@ -93,40 +92,37 @@ def resolve_ids(runs: Iterable[RunRef]) -> list[str]:
     one by one (raises RunNotFoundError for an unknown or ambiguous one)."""
     reader = get_store().reader
     wanted = list(dict.fromkeys(_as_id(r) for r in runs))
-    exact = set(
-        reader.query("SELECT run_id FROM runs WHERE run_id IN (SELECT unnest(?))", [wanted])
-        .column("run_id")
-        .to_pylist()
-    )
+    exact = {
+        row[0]
+        for row in reader.rows(
+            "SELECT run_id FROM runs WHERE run_id IN (SELECT unnest(?))", [wanted]
+        )
+    }
     return list(dict.fromkeys(r if r in exact else resolve_id(reader, r) for r in wanted))
 
 
 def child_ids(run_id: str) -> list[str]:
     """The ids of the runs started inside run ``run_id`` (a sweep's trials), oldest first."""
-    return list(
-        get_store()
-        .reader.query(
+    return [
+        row[0]
+        for row in get_store().reader.rows(
             "SELECT run_id FROM runs WHERE parent_run_id = ? AND NOT deleted ORDER BY start_time",
             [run_id],
         )
-        .column("run_id")
-        .to_pylist()
-    )
+    ]
 
 
 def last_child_metric(run_id: str, key: str) -> float | None:
     """The last value of metric ``key`` logged in a run started inside run ``run_id`` (the
     latest such run), or None: a sweep trial whose notebook logs in ``%%track`` cells."""
-    rows = (
-        get_store()
-        .reader.query(
+    rows = [
+        row[0]
+        for row in get_store().reader.rows(
             "SELECT m.value FROM latest_metrics m JOIN runs r USING (run_id) "
             "WHERE r.parent_run_id = ? AND m.key = ? ORDER BY r.start_time DESC LIMIT 1",
             [run_id, key],
         )
-        .column("value")
-        .to_pylist()
-    )
+    ]
     return float(rows[0]) if rows else None
 
 
@@ -143,7 +139,7 @@ def get_run(run_id: RunRef) -> RunRecord:
     """
     with get_store().reader.snapshot() as snap:
         rid = resolve_id(snap, run_id)
-        info = snap.query("SELECT * FROM runs WHERE run_id = ?", [rid]).to_pylist()[0]
+        info = snap.records("SELECT * FROM runs WHERE run_id = ?", [rid])[0]
 
         def fetch(columns: str, table: str) -> list[tuple[Any, ...]]:
             sql = f"SELECT {columns} FROM {table} WHERE run_id = ? ORDER BY key"
@@ -152,17 +148,17 @@ def get_run(run_id: RunRef) -> RunRecord:
         params = fetch("run_id, key, type, num, value", "params")
         metrics = fetch("key, value", "latest_metrics")
         tags = fetch("key, value", "tags")
-        artifacts = snap.query(
+        artifacts = snap.records(
             "SELECT path, size, sha256 FROM artifacts WHERE run_id = ? "
             "QUALIFY row_number() OVER (PARTITION BY path ORDER BY timestamp DESC) = 1 "
             "ORDER BY path", [rid]
-        ).to_pylist()  # fmt: skip
-        inputs = snap.query(
+        )  # fmt: skip
+        inputs = snap.records(
             "SELECT name, digest, context, source, schema, num_rows FROM inputs "
             "WHERE run_id = ? QUALIFY row_number() OVER "
             '(PARTITION BY name, digest, context ORDER BY "timestamp" DESC) = 1 '
             "ORDER BY name, context", [rid]
-        ).to_pylist()  # fmt: skip
+        )  # fmt: skip
     context_keys = ("host", "pid", "user", "python", "source", "notebook", "cell_id",
                     "execution_count", "code", "git_commit", "git_dirty", "writer")  # fmt: skip
     context = {k: info.get(k) for k in context_keys}
@@ -223,20 +219,17 @@ def runs_version(run_ids: Iterable[str]) -> str:
     >>> same, moved
     (True, True)
     """
-    return repr(get_store().reader.query(_VERSION_SQL, [list(run_ids)]).to_pylist())
+    return repr(get_store().reader.rows(_VERSION_SQL, [list(run_ids)]))
 
 
 def metric_summaries(run_ids: Sequence[str]) -> list[dict[str, Any]]:
     """Per run and metric: ``run_id, key, min, max, count`` over its whole history."""
-    return (
-        get_store()
-        .reader.query(
-            "SELECT run_id, key, min, max, count FROM latest_metrics "
-            "WHERE run_id IN (SELECT unnest(?))",
-            [list(run_ids)],
-        )
-        .to_pylist()
+    rows = get_store().reader.rows(
+        "SELECT run_id, key, min, max, count FROM latest_metrics "
+        "WHERE run_id IN (SELECT unnest(?))",
+        [list(run_ids)],
     )
+    return [dict(zip(("run_id", "key", "min", "max", "count"), row, strict=True)) for row in rows]
 
 
 def run_summaries(run_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -261,13 +254,12 @@ def run_summaries(run_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
 
 def latest_run(keys: Sequence[str]) -> list[str]:
     """The most recent run (not deleted) that logged any of metric ``keys``: ``[id]`` or ``[]``."""
-    with get_store().reader.snapshot() as snap:
-        found = snap.rows(
-            "SELECT r.run_id FROM runs r JOIN latest_metrics m USING (run_id) "
-            "WHERE m.key IN (SELECT unnest(?)) AND NOT r.deleted "
-            "ORDER BY r.start_time DESC LIMIT 1",
-            [list(keys)],
-        )
+    found = get_store().reader.rows(
+        "SELECT r.run_id FROM runs r JOIN latest_metrics m USING (run_id) "
+        "WHERE m.key IN (SELECT unnest(?)) AND NOT r.deleted "
+        "ORDER BY r.start_time DESC LIMIT 1",
+        [list(keys)],
+    )
     return [row[0] for row in found]
 
 

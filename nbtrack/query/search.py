@@ -158,7 +158,9 @@ class RunQuery:
 
     def run_ids(self) -> list[str]:
         """The ids of the matching runs, in order."""
-        return get_store().reader.query(*self.page()).column("run_id").to_pylist()
+        return [
+            row[0] for row in get_store().reader.rows(*self._ordered("r.run_id", None, 0, None))
+        ]
 
     def records(
         self, limit: int | None = None, columns: Collection[str] = ()

@@ -899,6 +899,13 @@ class Reader:
             metrics_view,
         )
 
+    def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        """:meth:`query`'s answer as a list of tuples (which needs neither pyarrow nor pandas:
+        what a widget or a command shows first reads this way)."""
+        return self._fresh(
+            lambda: self._read(sql, lambda con: con.execute(sql, params or []).fetchall())
+        )
+
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[Snapshot]:
         """The store as it is now, for several queries of the views that must agree (another
@@ -1137,6 +1144,16 @@ class Snapshot:
     def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         """``sql`` (with ``?`` parameters) as a list of tuples."""
         return self._reader._read(sql, lambda con: con.execute(sql, params or []).fetchall())
+
+    def records(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        """``sql`` (with ``?`` parameters) as a list of ``{column: value}`` dicts."""
+
+        def read(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+            cursor = con.execute(sql, params or [])
+            names = [column[0] for column in cursor.description or ()]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+        return self._reader._read(sql, read)
 
     def rows_of(self, table: str) -> str:
         """The relation holding every stored row of small ``table`` (e.g. ``model_versions``:
