@@ -258,16 +258,9 @@ def unload_ipython_extension(shell: Any) -> None:
 
 
 def __getattr__(name: str) -> Any:
-    from importlib import import_module
+    from .lazy import load
 
-    if name in _SUBMODULES:
-        return import_module(f".{name}", __name__)
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'nbtrack' has no attribute {name!r}")
-    value = getattr(import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+    return load(__name__, name, _LAZY, _SUBMODULES)
 
 
 def __dir__() -> list[str]:

@@ -37,9 +37,9 @@ the nbtrack way. Where the two differ:
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from ..lazy import load
 from ._unsupported import TOP_LEVEL, module_getattr
 from .client import MlflowClient
 from .exceptions import MlflowException
@@ -182,14 +182,9 @@ _missing = module_getattr(__name__, TOP_LEVEL)
 
 
 def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:
-        value = import_module(f".{name}", __name__)
-    elif name in _LAZY:
-        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
-    else:
-        return _missing(name)
-    globals()[name] = value
-    return value
+    if name in _SUBMODULES or name in _LAZY:
+        return load(__name__, name, _LAZY, _SUBMODULES)
+    return _missing(name)
 
 
 def __dir__() -> list[str]:

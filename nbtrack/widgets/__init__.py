@@ -31,14 +31,9 @@ _CLASSES = {
 
 
 def __getattr__(name: str) -> Any:
-    from importlib import import_module
+    from ..lazy import load
 
-    module = _CLASSES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+    return load(__name__, name, _CLASSES)
 
 
 def __dir__() -> list[str]:
