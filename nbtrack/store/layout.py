@@ -323,11 +323,16 @@ def exclusive_lock(path: Path, action: str, wait: bool = True) -> Iterator[bool]
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+def hidden_name(final: Path) -> Path:
+    """A hidden name beside ``final`` to write it under before it is published."""
+    return final.with_name(f".{final.name}.{secrets.token_hex(4)}.tmp")
+
+
 def write_hidden(final: Path, write: Callable[[BinaryIO], object]) -> Path:
     """Write a file with ``write(f)`` under a hidden name beside ``final``, fsynced; returns
     that name. ``os.replace(hidden, final)`` then publishes it whole: readers skip hidden names,
     so they never see half a file, and a crash leaves only a hidden file that nothing reads."""
-    hidden = final.with_name(f".{final.name}.{secrets.token_hex(4)}.tmp")
+    hidden = hidden_name(final)
     try:
         with open(hidden, "wb") as f:
             write(f)
