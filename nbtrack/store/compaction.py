@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,7 +36,7 @@ LARGE_SEGMENT_BYTES = 64 << 20
 # Sorting metric points by run, key and step lets readers skip row groups of other runs.
 SORT_KEYS = {"metrics": ["run_id", "key", "step"]}
 # DuckDB's memory while merging; a sort beyond it spills into a hidden folder of the store.
-MEMORY_LIMIT = "1GB"
+MEMORY_LIMIT = "512MB"
 
 
 @contextlib.contextmanager
@@ -45,12 +44,11 @@ def _duckdb(layout: Layout) -> Iterator[duckdb.DuckDBPyConnection]:
     """A DuckDB connection of bounded memory that spills to a hidden folder of the store."""
     import duckdb
 
-    layout.segments.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".compact-", dir=layout.segments) as spill:
+    with layout.scratch("compact") as spill:
         con = duckdb.connect(":memory:")
         try:
             for name, value in (("TimeZone", "UTC"), ("memory_limit", MEMORY_LIMIT),
-                                ("temp_directory", spill)):  # fmt: skip
+                                ("temp_directory", str(spill))):  # fmt: skip
                 con.execute(f"SET {name} = {sql_string(value)}")
             yield con
         finally:

@@ -33,6 +33,7 @@ import json
 import os
 import secrets
 import shutil
+import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -295,6 +296,15 @@ class Layout:
         for path in paths:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
+
+    @contextlib.contextmanager
+    def scratch(self, prefix: str) -> Iterator[Path]:
+        """A hidden folder of this machine's copy of the store for temporary files (DuckDB's,
+        beyond its memory limit), removed afterwards: on the store's disk, not in the system's
+        temp folder, which is often in memory."""
+        self.segments.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=f".{prefix}-", dir=self.segments) as folder:
+            yield Path(folder)
 
     def lock(self, name: str, action: str, wait: bool = True) -> AbstractContextManager[bool]:
         """The store-wide lock ``name`` (``.compact.lock``, ``.import.lock``): one process at a
