@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import io
+import json
 import time
+import warnings
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
 from helpers import start_python
 from s3 import read_stored, stored, write_stored
 
 import nbtrack
 from nbtrack.store import get_store
 from nbtrack.store.compaction import compact_table
+from nbtrack.store.layout import FORMAT_KEY, REPLACES_KEY
+from nbtrack.store.schema import arrow_schema
 
 POINTS = 30000
 
@@ -100,3 +108,52 @@ def test_a_writer_compacts_its_own_segments(tmp_store: Path) -> None:
     names = [Path(n).name for n in stored(tmp_store, "segments/metrics")]
     assert len(names) == 1 and names[0].startswith("c-")
     assert nbtrack.history(run.id, "x")["value"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+
+
+def _log_in_flushes(steps: int) -> list[str]:
+    """Two runs logging ``b`` then ``a`` at each step (step 0 twice), a segment per flush."""
+    with nbtrack.run() as one, nbtrack.run() as two:
+        for i, step in enumerate([0, *range(steps)]):
+            for run in (two, one):
+                run.log(b=i + 0.5, a=float(i), step=step)
+            nbtrack.flush()
+    return [one.id, two.id]
+
+
+def test_a_merged_segment_keeps_schema_order_and_the_names_it_replaces(tmp_store: Path) -> None:
+    _log_in_flushes(4)
+    layout = get_store().layout
+    inputs = layout.list_segments("metrics")
+    rows = pa.concat_tables(pq.read_table(p) for p in layout.local(inputs)).to_pylist()
+    merged = Path(compact_table(layout, "metrics", inputs) or "")
+    assert stored(tmp_store, "segments/metrics") == [f"segments/metrics/{merged.name}"]
+    data = pq.read_table(io.BytesIO(read_stored(tmp_store, f"segments/metrics/{merged.name}")))
+    assert data.schema.remove_metadata() == arrow_schema("metrics")
+    # sorted by run, key and step; points of the same step in the order they were logged
+    assert data.to_pylist() == sorted(rows, key=lambda r: (r["run_id"], r["key"], r["step"]))
+    meta = data.schema.metadata
+    assert json.loads(meta[REPLACES_KEY]) == sorted(Path(p).name for p in inputs)
+    assert meta[FORMAT_KEY] == b"1"
+    assert pq.read_metadata(merged).row_group(0).column(0).compression == "ZSTD"
+
+
+def test_compaction_skips_corrupt_and_foreign_segments_and_loses_no_rows(
+    tmp_store: Path,
+) -> None:
+    ids = _log_in_flushes(3)
+    good = read_stored(tmp_store, stored(tmp_store, "segments/metrics")[0])
+    write_stored(tmp_store, "segments/metrics/truncated.parquet", good[: len(good) // 2])
+    foreign = io.BytesIO()  # a footer that reads, rows that cannot be metric points
+    pq.write_table(pa.table({"run_id": [ids[0]], "key": ["a"], "value": ["n/a"]}), foreign)
+    write_stored(tmp_store, "segments/metrics/foreign.parquet", foreign.getvalue())
+    with pytest.warns(nbtrack.StoreWarning) as caught:
+        nbtrack.compact()
+    skipped = [str(w.message) for w in caught if "compaction skips" in str(w.message)]
+    assert len(skipped) == 2 and "truncated" in skipped[0] and "foreign" in skipped[1]
+    names = [Path(n).name for n in stored(tmp_store, "segments/metrics")]
+    assert names[0].startswith("c-") and names[1:] == ["foreign.parquet", "truncated.parquet"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", nbtrack.StoreWarning)  # (the reader skips them too)
+        points = nbtrack.history(ids, "a")
+    for run_id in ids:
+        assert points[points["run_id"] == run_id]["value"].tolist() == [0.0, 1.0, 2.0, 3.0]

@@ -112,17 +112,27 @@ def varied_store(tmp_store: Path, tmp_path: Path) -> Path:
     return tmp_store
 
 
-@pytest.mark.parametrize("wide_keys", [1000, 1], ids=["a column per key", "too many keys"])
+@pytest.mark.parametrize(
+    ("wide_keys", "chunk_runs"),
+    [(1000, 200_000), (1000, 3), (1, 3)],
+    ids=["a column per key", "runs written 3 at a time", "too many keys"],
+)
 def test_a_new_process_answers_from_the_snapshot_as_from_the_segments(
-    varied_store: Path, monkeypatch: pytest.MonkeyPatch, wide_keys: int
+    varied_store: Path, monkeypatch: pytest.MonkeyPatch, wide_keys: int, chunk_runs: int
 ) -> None:
     monkeypatch.setattr(nbtrack.store.reader, "WIDE_KEYS", wide_keys)
+    monkeypatch.setattr(nbtrack.store.reader, "WIDE_CHUNK_RUNS", chunk_runs)
     new_process_view(monkeypatch, varied_store)
     expected = answers()
     assert get_store().reader.snapshot_id is None
     assert "crashed" in set(expected["all"]["status"])
     nbtrack.compact()
-    assert len(published(get_store().layout)) == 1
+    layout = get_store().layout
+    assert len(published(layout)) == 1
+    assert not [p for p in layout.segments.iterdir() if p.is_dir() and p.name.startswith(".")]
+    runs = pd.read_parquet(layout.fetch(f"snapshots/{published(layout)[0]}.runs.parquet"))
+    in_order = runs.sort_values(["start_time", "run_id"], ascending=[False, True])
+    assert runs["run_id"].tolist() == in_order["run_id"].tolist()
 
     store = new_process_view(monkeypatch, varied_store)
     nbtrack.search(limit=1)

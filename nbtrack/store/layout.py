@@ -33,6 +33,7 @@ import json
 import os
 import secrets
 import shutil
+import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -296,6 +297,15 @@ class Layout:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
 
+    @contextlib.contextmanager
+    def scratch(self, prefix: str) -> Iterator[Path]:
+        """A hidden folder of this machine's copy of the store for temporary files (DuckDB's,
+        beyond its memory limit), removed afterwards: on the store's disk, not in the system's
+        temp folder, which is often in memory."""
+        self.segments.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=f".{prefix}-", dir=self.segments) as folder:
+            yield Path(folder)
+
     def lock(self, name: str, action: str, wait: bool = True) -> AbstractContextManager[bool]:
         """The store-wide lock ``name`` (``.compact.lock``, ``.import.lock``): one process at a
         time; see :func:`exclusive_lock`."""
@@ -323,11 +333,16 @@ def exclusive_lock(path: Path, action: str, wait: bool = True) -> Iterator[bool]
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+def hidden_name(final: Path) -> Path:
+    """A hidden name beside ``final`` to write it under before it is published."""
+    return final.with_name(f".{final.name}.{secrets.token_hex(4)}.tmp")
+
+
 def write_hidden(final: Path, write: Callable[[BinaryIO], object]) -> Path:
     """Write a file with ``write(f)`` under a hidden name beside ``final``, fsynced; returns
     that name. ``os.replace(hidden, final)`` then publishes it whole: readers skip hidden names,
     so they never see half a file, and a crash leaves only a hidden file that nothing reads."""
-    hidden = final.with_name(f".{final.name}.{secrets.token_hex(4)}.tmp")
+    hidden = hidden_name(final)
     try:
         with open(hidden, "wb") as f:
             write(f)

@@ -28,6 +28,7 @@ are empty.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -330,6 +331,12 @@ _SNAPSHOT_ROWS = {
     "tags": ("_c_tags", "*"),
     "latest_metrics": ("_c_msum", "*"),
 }  # fmt: skip
+# A reader writing a run snapshot keeps its caches in a file, and DuckDB's memory within this:
+# what does not fit is evicted to the file (tables) or spilled (sorts, aggregates). Rows are in
+# no particular order but where a query orders them.
+SPILL_MEMORY = "1GB"
+# ...and writes the snapshot's runs this many at a time (see Reader._copy_wide_runs).
+WIDE_CHUNK_RUNS = 200_000
 # How often the liveness of writers with running runs is checked again when nothing changed.
 LIVENESS_CHECK_S = 1.0
 
@@ -346,11 +353,20 @@ class _Vanished(Exception):
 class Reader:
     """This process's query engine for one store."""
 
-    def __init__(self, layout: Layout, own_writer: Callable[[], Writer | None]) -> None:
+    def __init__(
+        self, layout: Layout, own_writer: Callable[[], Writer | None], spill: Path | None = None
+    ) -> None:
+        """``spill``: keep the caches in a database file in that folder, in bounded memory
+        (see :data:`SPILL_MEMORY`), rather than in memory."""
         self.layout = layout
         self._own_writer = own_writer
-        self._con = duckdb.connect(":memory:")
+        self._con = duckdb.connect(":memory:" if spill is None else str(spill / "reader.duckdb"))
         self._con.execute("SET TimeZone = 'UTC'")
+        self._spill = spill
+        if spill is not None:
+            self._con.execute(f"SET memory_limit = {sql_string(SPILL_MEMORY)}")
+            self._con.execute(f"SET temp_directory = {sql_string(str(spill))}")
+            self._con.execute("SET preserve_insertion_order = false")
         # A progress bar would print into cells; in a kernel without ipywidgets DuckDB refuses
         # the setting (and shows no bar there anyway).
         with contextlib.suppress(duckdb.Error):
@@ -710,7 +726,11 @@ class Reader:
             current = newest(self.layout, self._con)
             if not self._visible["runs"] or (current and current.matches(self._visible)):
                 return None
-            self._build(SNAPSHOT_VIEWS)  # (latest_metrics loads the metric summaries)
+            # (latest_metrics loads the metric summaries.) Unless built already, the params view
+            # is the snapshot's, read from its params part once written: the raw rows are
+            # reduced once, not twice, and the runs' per-key columns agree with that part.
+            from_part = "params" not in self._built
+            self._build(v for v in SNAPSHOT_VIEWS if not (from_part and v == "params"))
             covers = {t: sorted(os.path.basename(f) for f in self._visible[t]) for t in COVERED}
             self.layout.snapshots.mkdir(exist_ok=True)
             written: list[tuple[Path, Path]] = []
@@ -723,18 +743,29 @@ class Reader:
                     if part == "runs":
                         meta[COVERS_KEY] = json.dumps(covers)
                     pairs = ", ".join(f"{sql_string(k)}: {sql_string(v)}" for k, v in meta.items())
-                    sql = self._wide_runs() if part == "runs" else _SNAPSHOT_PARTS[part]
-                    if part == "metric_segments" and self._snap is not None:
-                        sql = self._metric_segments_on_snapshot(self._snap)
-                    self._con.execute(
-                        f"COPY ({sql}) TO {sql_string(str(hidden))} "
-                        f"(FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{pairs}}})"
-                    )
+                    options = f"FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{pairs}}}"
+                    if part == "runs":
+                        self._copy_wide_runs(hidden, options)
+                    else:  # (params may read their segments: see _direct)
+                        select = _SNAPSHOT_PARTS[part]
+                        if part == "metric_segments" and self._snap is not None:
+                            select = self._metric_segments_on_snapshot(self._snap)
+                        sql = f"COPY ({select}) TO {sql_string(str(hidden))} ({options})"
+                        self._direct(functools.partial(self._con.execute, sql))
                     fsync_path(hidden)
+                    if part == "params" and from_part:
+                        rows = f"read_parquet({sql_string(str(hidden))})"
+                        self._con.execute(
+                            "CREATE TEMP VIEW params AS "
+                            + _SNAPSHOT_PARAMS.replace("_snap_params", rows)
+                        )
                 self.layout.publish(written)
             except BaseException:
                 self.layout.discard(hidden for hidden, _ in written)
                 raise
+            finally:
+                if from_part:
+                    self._con.execute("DROP VIEW IF EXISTS params")
             return snapshot_id
 
     def _metric_segments_on_snapshot(self, snap: RunSnapshot) -> str:
@@ -745,14 +776,47 @@ class Reader:
             f"parse_filename(_seg) FROM _c_msum WHERE _seg != {sql_string(snap.id)} ORDER BY ALL"
         )
 
-    def _wide_runs(self) -> str:
-        """SQL of a snapshot's runs: the ``runs`` view, each run's state, and (up to
-        :data:`WIDE_KEYS` keys) a column per param, metric and tag key."""
+    def _copy_wide_runs(self, target: Path, options: str) -> None:
+        """COPY a snapshot's runs (see :meth:`_wide_runs`) to ``target`` with ``options``,
+        :data:`WIDE_CHUNK_RUNS` runs at a time, in their order: the pivot of a chunk fits in
+        memory where that of every run would not. Chunks go to files, then into ``target``."""
+        con = self._con
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _run_order AS SELECT run_id, "
+            "row_number() OVER (ORDER BY start_time DESC, run_id) AS _pos FROM runs"
+        )
+        runs = con.execute("SELECT count(*) FROM _run_order").fetchall()[0][0]
         keys = {
-            group: [row[0] for row in self._con.execute(
+            group: [row[0] for row in con.execute(
                 f"SELECT DISTINCT key FROM {view} ORDER BY 1").fetchall()]
             for group, (view, _) in WIDE_GROUPS.items()
         }  # fmt: skip
+        if runs <= WIDE_CHUNK_RUNS:
+            sql = self._wide_runs(keys, 0, runs)
+            con.execute(f"COPY ({sql}) TO {sql_string(str(target))} ({options})")
+            return
+        folder = self._spill or target.parent
+        chunks = [folder / f".{target.name}.{i}" for i in range(0, runs, WIDE_CHUNK_RUNS)]
+        try:
+            for chunk, start in zip(chunks, range(0, runs, WIDE_CHUNK_RUNS), strict=True):
+                sql = self._wide_runs(keys, start, start + WIDE_CHUNK_RUNS)
+                con.execute(f"COPY ({sql}) TO {sql_string(str(chunk))} (FORMAT parquet)")
+            con.execute("SET preserve_insertion_order = true")  # chunk after chunk
+            con.execute(
+                f"COPY (SELECT * FROM read_parquet({sql_list([str(c) for c in chunks])})) "
+                f"TO {sql_string(str(target))} ({options})"
+            )
+        finally:
+            con.execute(f"SET preserve_insertion_order = {self._spill is None}")
+            for chunk in chunks:
+                chunk.unlink(missing_ok=True)
+
+    @staticmethod
+    def _wide_runs(keys: dict[str, list[str]], start: int, stop: int) -> str:
+        """SQL of a snapshot's runs at positions ``start`` to ``stop`` (see ``_run_order``):
+        the ``runs`` view, each run's state, and (up to :data:`WIDE_KEYS` ``keys`` in all) a
+        column per param, metric and tag key."""
+        chunk = f"(SELECT * FROM _run_order WHERE _pos > {start} AND _pos <= {stop})"
         columns, joins = ["r.*", "s.state AS _state", "s.resumed_by AS _resumed_by"], []
         if sum(map(len, keys.values())) <= WIDE_KEYS:
             for group, (view, struct) in WIDE_GROUPS.items():
@@ -763,12 +827,12 @@ class Reader:
                     f"AS {sql_name(f'{group}.{key}')}"
                     for key in keys[group]
                 )
-                joins.append(f"LEFT JOIN (SELECT run_id, {picks} FROM {view} GROUP BY run_id) "
-                             f"{group} USING (run_id)")  # fmt: skip
+                joins.append(f"LEFT JOIN (SELECT run_id, {picks} FROM {view} SEMI JOIN {chunk} "
+                             f"USING (run_id) GROUP BY run_id) {group} USING (run_id)")  # fmt: skip
                 columns.append(f"{group}.* EXCLUDE (run_id)")
         return (
-            f"SELECT {', '.join(columns)} FROM runs r LEFT JOIN _m_states s USING (run_id) "
-            f"{' '.join(joins)} ORDER BY r.start_time DESC, r.run_id"
+            f"SELECT {', '.join(columns)} FROM {chunk} o JOIN runs r USING (run_id) "
+            f"LEFT JOIN _m_states s USING (run_id) {' '.join(joins)} ORDER BY o._pos"
         )
 
     def close(self) -> None:

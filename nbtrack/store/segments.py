@@ -1,4 +1,5 @@
-"""Turning buffered rows into Arrow tables and immutable Parquet segment files."""
+"""Turning buffered rows into Arrow tables and immutable Parquet segment files (from Arrow, or
+from a DuckDB query)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,20 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .layout import FORMAT_KEY, REPLACES_KEY, write_hidden
+from .duck import sql_string
+from .layout import FORMAT_KEY, REPLACES_KEY, fsync_path, hidden_name, write_hidden
 from .schema import FORMAT_VERSION, TIME_COLUMNS, arrow_schema
 
 if TYPE_CHECKING:
+    import duckdb
+
     from .buffers import Chunk
 
 # Zstd gives files about a third smaller than snappy at a write cost the flush never notices.
 COMPRESSION = "zstd"
+# What pyarrow's write_table uses, told to DuckDB's COPY too: the zstd level, rows per row group.
+ZSTD_LEVEL = 1
+ROW_GROUP_ROWS = 1 << 20
 
 
 def _timestamps(seconds: Any, field_type: Any) -> Any:
@@ -77,6 +84,13 @@ def chunks_to_arrow(chunks: Sequence[Chunk]) -> Any:  # pyarrow.Table
     )
 
 
+def _metadata(replaces: Sequence[str]) -> dict[bytes, bytes]:
+    meta = {FORMAT_KEY: str(FORMAT_VERSION).encode()}
+    if replaces:
+        meta[REPLACES_KEY] = json.dumps(sorted(replaces)).encode()
+    return meta
+
+
 def write_segment(final: Path, data: Any, replaces: Sequence[str] = ()) -> Path:
     """Write ``data`` under a hidden name beside ``final`` and fsync it; return that name.
 
@@ -85,9 +99,29 @@ def write_segment(final: Path, data: Any, replaces: Sequence[str] = ()) -> Path:
     """
     import pyarrow.parquet as pq
 
-    meta = dict(data.schema.metadata or {})
-    meta[FORMAT_KEY] = str(FORMAT_VERSION).encode()
-    if replaces:
-        meta[REPLACES_KEY] = json.dumps(sorted(replaces)).encode()
-    data = data.replace_schema_metadata(meta)
+    data = data.replace_schema_metadata({**(data.schema.metadata or {}), **_metadata(replaces)})
     return write_hidden(final, lambda f: pq.write_table(data, f, compression=COMPRESSION))
+
+
+def copy_segment(
+    con: duckdb.DuckDBPyConnection, final: Path, select: str, replaces: Sequence[str] = ()
+) -> Path:
+    """:func:`write_segment` of the rows of DuckDB query ``select`` (its columns of the
+    table's types, in order), streamed by ``COPY``: the same hidden name, fsync, metadata,
+    compression and row groups."""
+    pairs = ", ".join(
+        f"{sql_string(k.decode())}: {sql_string(v.decode())}"
+        for k, v in _metadata(replaces).items()
+    )
+    hidden = hidden_name(final)
+    try:
+        con.execute(
+            f"COPY ({select}) TO {sql_string(str(hidden))} (FORMAT parquet, "
+            f"COMPRESSION {COMPRESSION}, COMPRESSION_LEVEL {ZSTD_LEVEL}, "
+            f"ROW_GROUP_SIZE {ROW_GROUP_ROWS}, KV_METADATA {{{pairs}}})"
+        )
+        fsync_path(hidden)
+    except BaseException:
+        hidden.unlink(missing_ok=True)
+        raise
+    return hidden

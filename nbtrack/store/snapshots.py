@@ -127,14 +127,16 @@ def newest(layout: Layout, con: duckdb.DuckDBPyConnection) -> RunSnapshot | None
 
 def write_snapshot(layout: Layout) -> str | None:
     """Write a snapshot of the store as it is now (skipped when the newest one is still
-    current, or there are no runs); returns its id. Call it under the compaction lock."""
+        current, or there are no runs); returns its id. Call it under the compaction lock. Its
+    reader keeps what it loads in a scratch folder, not in memory."""
     from .reader import Reader
 
-    reader = Reader(layout, lambda: None)
-    try:
-        return reader.write_snapshot(new_id())
-    finally:
-        reader.close()
+    with layout.scratch("snapshot") as spill:
+        reader = Reader(layout, lambda: None, spill)
+        try:
+            return reader.write_snapshot(new_id())
+        finally:
+            reader.close()
 
 
 def remove_old(layout: Layout) -> None:
