@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import time
 import warnings
 from pathlib import Path
@@ -157,3 +158,19 @@ def test_compaction_skips_corrupt_and_foreign_segments_and_loses_no_rows(
         points = nbtrack.history(ids, "a")
     for run_id in ids:
         assert points[points["run_id"] == run_id]["value"].tolist() == [0.0, 1.0, 2.0, 3.0]
+
+
+def test_a_scratch_folder_a_killed_compaction_left_is_removed_by_the_next(
+    tmp_store: Path,
+) -> None:
+    with nbtrack.run() as run:
+        run.log(x=1.0)
+    nbtrack.flush()
+    layout = get_store().layout
+    old, recent = layout.segments / ".compact-left", layout.segments / ".compact-busy"
+    for folder in (old, recent):
+        folder.mkdir(parents=True)
+        (folder / "spill.tmp").write_bytes(b"x" * 1000)
+    os.utime(old, (time.time() - 2 * 3600, time.time() - 2 * 3600))
+    nbtrack.compact()
+    assert not old.exists() and recent.exists()

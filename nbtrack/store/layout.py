@@ -35,6 +35,7 @@ import secrets
 import shutil
 import tempfile
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -48,6 +49,8 @@ from .schema import FORMAT_VERSION, TABLES
 COMPACTED_PREFIX = "c-"
 REPLACES_KEY = b"nbtrack.replaces"
 FORMAT_KEY = b"nbtrack.format"
+# A scratch folder (see Layout.scratch) this old is a leftover of a process killed midway.
+SCRATCH_STALE_S = 3600.0
 
 
 # Reads the key-value metadata of a Parquet file (raises FileNotFoundError when it is gone).
@@ -301,8 +304,14 @@ class Layout:
     def scratch(self, prefix: str) -> Iterator[Path]:
         """A hidden folder of this machine's copy of the store for temporary files (DuckDB's,
         beyond its memory limit), removed afterwards: on the store's disk, not in the system's
-        temp folder, which is often in memory."""
+        temp folder, which is often in memory. Scratch folders over an hour old, which a
+        process killed midway left, are removed first."""
         self.segments.mkdir(parents=True, exist_ok=True)
+        stale = time.time() - SCRATCH_STALE_S
+        for old in self.segments.glob(".*-*"):  # (any scratch folder: one process at a time)
+            with contextlib.suppress(OSError):
+                if old.is_dir() and old.stat().st_mtime < stale:
+                    shutil.rmtree(old, ignore_errors=True)
         with tempfile.TemporaryDirectory(prefix=f".{prefix}-", dir=self.segments) as folder:
             yield Path(folder)
 
