@@ -338,13 +338,20 @@ def test_writing_a_snapshot_in_the_background_is_due_and_bounded(
         writer.refresh_snapshot()
 
 
-LOGGING_FOR_A_WHILE = """import nbtrack, nbtrack.store
+# A script whose writer flushes `flushes` times, 100 points each (a bounded store, however
+# slow the machine: a background snapshot skips stores past autosnapshot.MAX_BYTES).
+LOGGING_FOR_A_WHILE = """import time
+import nbtrack, nbtrack.store
 writer = nbtrack.store.get_store().writer
 with nbtrack.run('long', params={{'lr': 0.1}}) as run:
     step = 0
     while writer._flushes < {flushes}:
-        run.log(loss=1 / (step + 1), step=step)
-        step += 1
+        seen = writer._flushes
+        for _ in range(100):
+            run.log(loss=1 / (step + 1), step=step)
+            step += 1
+        while writer._flushes == seen:  # until the writer has flushed them
+            time.sleep(0.001)
 print(run.id, flush=True)
 {after}
 """
