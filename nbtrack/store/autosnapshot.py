@@ -24,7 +24,7 @@ import time
 
 from ..config import _env_switch
 from .layout import Layout
-from .snapshots import COVERED, newest, published, remove_old, write_snapshot
+from .snapshots import COVERED, newest, published, remove_old, write_snapshot, written_at
 
 # A writer starts a new snapshot when the newest one is older than this.
 EVERY_S = 300.0
@@ -48,8 +48,7 @@ def due(layout: Layout, now: float | None = None) -> bool:
     ids = published(layout)
     if not ids:
         return True
-    written_ns = int(ids[-1][1:].partition("-")[0])  # (ids start with the time: see new_id)
-    return (now if now is not None else time.time()) - written_ns / 1e9 >= EVERY_S
+    return (now if now is not None else time.time()) - written_at(ids[-1]) >= EVERY_S
 
 
 def start(layout: Layout) -> subprocess.Popen[bytes]:

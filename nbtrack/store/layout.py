@@ -49,8 +49,9 @@ from .schema import FORMAT_VERSION, TABLES
 COMPACTED_PREFIX = "c-"
 REPLACES_KEY = b"nbtrack.replaces"
 FORMAT_KEY = b"nbtrack.format"
-# A scratch folder (see Layout.scratch) this old is a leftover of a process killed midway.
-SCRATCH_STALE_S = 3600.0
+# A hidden file or scratch folder this old is a leftover of a process killed midway (see
+# Layout.remove_leftovers).
+LEFTOVER_S = 3600.0
 
 
 # Reads the key-value metadata of a Parquet file (raises FileNotFoundError when it is gone).
@@ -304,16 +305,25 @@ class Layout:
     def scratch(self, prefix: str) -> Iterator[Path]:
         """A hidden folder of this machine's copy of the store for temporary files (DuckDB's,
         beyond its memory limit), removed afterwards: on the store's disk, not in the system's
-        temp folder, which is often in memory. Scratch folders over an hour old, which a
-        process killed midway left, are removed first."""
+        temp folder, which is often in memory. Scratch folders a process killed midway left
+        are removed first (one process at a time uses them: the compaction lock's holder)."""
         self.segments.mkdir(parents=True, exist_ok=True)
-        stale = time.time() - SCRATCH_STALE_S
-        for old in self.segments.glob(".*-*"):  # (any scratch folder: one process at a time)
-            with contextlib.suppress(OSError):
-                if old.is_dir() and old.stat().st_mtime < stale:
-                    shutil.rmtree(old, ignore_errors=True)
+        self.remove_leftovers(self.segments, ".*-*")
         with tempfile.TemporaryDirectory(prefix=f".{prefix}-", dir=self.segments) as folder:
             yield Path(folder)
+
+    def remove_leftovers(self, folder: Path, pattern: str) -> None:
+        """Delete the hidden files and folders of this machine's ``folder`` matching glob
+        ``pattern`` that are over :data:`LEFTOVER_S` old: what a process killed midway left."""
+        stale = time.time() - LEFTOVER_S
+        for old in folder.glob(pattern):
+            with contextlib.suppress(OSError):
+                if old.stat().st_mtime >= stale:
+                    continue
+                if old.is_dir():
+                    shutil.rmtree(old, ignore_errors=True)
+                else:
+                    old.unlink()
 
     def lock(self, name: str, action: str, wait: bool = True) -> AbstractContextManager[bool]:
         """The store-wide lock ``name`` (``.compact.lock``, ``.import.lock``): one process at a

@@ -45,7 +45,7 @@ from ..config import settings
 from ..errors import StoreError, StoreWarning
 from .buffers import Batch
 from .duck import sql_list, sql_name, sql_string, to_arrow
-from .layout import Layout, fsync_path
+from .layout import Layout, fsync_path, hidden_name
 from .liveness import writer_alive
 from .schema import (
     COLUMNS,
@@ -737,7 +737,7 @@ class Reader:
             try:
                 for part in PARTS:
                     final = self.layout.snapshots / f"{snapshot_id}.{part}.parquet"
-                    hidden = final.with_name(f".{final.name}.tmp")
+                    hidden = hidden_name(final)
                     written.append((hidden, final))
                     meta = {"nbtrack.snapshot": snapshot_id}
                     if part == "runs":

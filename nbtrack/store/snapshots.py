@@ -26,7 +26,6 @@ reading the previous one finds it.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import secrets
@@ -47,8 +46,6 @@ PARTS = ("events", "params", "tags", "latest_metrics", "metric_segments", "keys"
 COVERS_KEY = "nbtrack.covers"
 FOLDER = "snapshots"
 KEEP = 2
-# A hidden file of a snapshot still being written is this old at most.
-STALE_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -81,6 +78,15 @@ class RunSnapshot:
 def new_id() -> str:
     """A snapshot id; later ids sort after earlier ones."""
     return f"s{time.time_ns():020d}-{secrets.token_hex(4)}"
+
+
+def written_at(snapshot_id: str) -> float:
+    """When snapshot ``snapshot_id`` was started (epoch seconds; see :func:`new_id`).
+
+    >>> abs(written_at(new_id()) - time.time()) < 60
+    True
+    """
+    return int(snapshot_id[1:].partition("-")[0]) / 1e9
 
 
 def _names(layout: Layout) -> list[str]:
@@ -127,7 +133,7 @@ def newest(layout: Layout, con: duckdb.DuckDBPyConnection) -> RunSnapshot | None
 
 def write_snapshot(layout: Layout) -> str | None:
     """Write a snapshot of the store as it is now (skipped when the newest one is still
-        current, or there are no runs); returns its id. Call it under the compaction lock. Its
+    current, or there are no runs); returns its id. Call it under the compaction lock. Its
     reader keeps what it loads in a scratch folder, not in memory."""
     from .reader import Reader
 
@@ -140,13 +146,8 @@ def write_snapshot(layout: Layout) -> str | None:
 
 
 def remove_old(layout: Layout) -> None:
-    """Delete all but the newest :data:`KEEP` snapshots, the files of unfinished ones, and
-    hidden files a writing process killed midway left (older than :data:`STALE_S`)."""
+    """Delete all but the newest :data:`KEEP` snapshots, the files of unfinished ones, and the
+    hidden files a writing process killed midway left."""
     keep = set(published(layout)[-KEEP:])
     layout.remove(layout.snapshots / n for n in _names(layout) if n.split(".", 1)[0] not in keep)
-    stale = time.time() - STALE_S
-    with contextlib.suppress(FileNotFoundError):
-        for entry in os.scandir(layout.snapshots):  # (hidden files are local, bucket or not)
-            hidden = entry.name.startswith(".") and entry.name.endswith(".tmp")
-            if hidden and entry.stat().st_mtime < stale:
-                layout.discard([Path(entry.path)])
+    layout.remove_leftovers(layout.snapshots, ".*.tmp")  # (hidden files are local, bucket or not)
