@@ -127,12 +127,11 @@ class CurveReader:
         if not self.run_ids or not self.keys:
             return Curves()
         reader = get_store().reader
-        with reader.snapshot() as snap:
-            found = snap.rows(
-                "SELECT run_id, name, epoch_us(start_time) AS start FROM runs "
-                "WHERE run_id IN (SELECT unnest(?))",
-                [self.run_ids],
-            )
+        found = reader.rows(
+            "SELECT run_id, name, epoch_us(start_time) AS start FROM runs "
+            "WHERE run_id IN (SELECT unnest(?))",
+            [self.run_ids],
+        )
         self._names = {run_id: name for run_id, name, _ in found}
         self._starts = {run_id: start for run_id, _, start in found if start is not None}
         self.run_ids.sort(key=lambda run_id: natural_key(self._names.get(run_id) or run_id))

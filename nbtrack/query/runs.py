@@ -224,12 +224,12 @@ def runs_version(run_ids: Iterable[str]) -> str:
 
 def metric_summaries(run_ids: Sequence[str]) -> list[dict[str, Any]]:
     """Per run and metric: ``run_id, key, min, max, count`` over its whole history."""
-    rows = get_store().reader.rows(
-        "SELECT run_id, key, min, max, count FROM latest_metrics "
-        "WHERE run_id IN (SELECT unnest(?))",
-        [list(run_ids)],
-    )
-    return [dict(zip(("run_id", "key", "min", "max", "count"), row, strict=True)) for row in rows]
+    with get_store().reader.snapshot() as snap:
+        return snap.records(
+            "SELECT run_id, key, min, max, count FROM latest_metrics "
+            "WHERE run_id IN (SELECT unnest(?))",
+            [list(run_ids)],
+        )
 
 
 def run_summaries(run_ids: Iterable[str]) -> dict[str, dict[str, Any]]:

@@ -35,8 +35,7 @@ def sweep_rows(run_ids: Sequence[str]) -> SweepRows:
     ids = [list(run_ids)]
     among = "WHERE run_id IN (SELECT unnest(?))"
     with get_store().reader.snapshot() as snap:
-        found = snap.rows(f"SELECT run_id, name, status FROM runs {among}", ids)
+        runs = snap.records(f"SELECT run_id, name, status FROM runs {among}", ids)
         params = snap.rows(f"SELECT run_id, key, type, num, value FROM params {among}", ids)
         metrics = snap.rows(f"SELECT run_id, key, value FROM latest_metrics {among}", ids)
-    runs = [dict(zip(("run_id", "name", "status"), row, strict=True)) for row in found]
     return SweepRows(runs, list(decoded_params(params)), metrics)
