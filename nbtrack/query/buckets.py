@@ -2,8 +2,10 @@
 merging a live series' new points into what was drawn of it without reading it again.
 
 A curve is cut into buckets of x, the ranges ``[k * w, (k + 1) * w)`` with ``w`` a power of two;
-each bucket keeps its lowest and its highest point (ties go to the point of smaller x; NaN
-counts as the highest value, as in DuckDB), and the curve keeps its first and last point. A
+each bucket keeps its first and its last point in the order of (y, x): its lowest and its
+highest, the one of smaller x among equal lowest values and of larger x among equal highest
+ones (NaN counts as the highest value, as in DuckDB). The curve keeps its first and last point
+in the order of (x, y). A
 curve short enough to keep whole has a bucket per x (two points logged at one step: the
 lower and the higher).
 Buckets of ``2 * w`` are unions of buckets of ``w``, so the points kept at ``w``, with the
@@ -63,7 +65,7 @@ def _lowest_highest(x: np.ndarray, y: np.ndarray, bucket: np.ndarray) -> np.ndar
     nan = np.isnan(y)
     value = np.where(nan, 0.0, y)
     lowest = np.lexsort((x, value, nan, bucket))  # NaN only where a bucket holds nothing else
-    highest = np.lexsort((x, -value, ~nan, bucket))
+    highest = np.lexsort((-x, -value, ~nan, bucket))
     firsts = np.flatnonzero(np.diff(bucket[lowest], prepend=np.nan) != 0)
     return np.concatenate([lowest[firsts], highest[firsts]])
 

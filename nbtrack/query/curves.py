@@ -136,11 +136,13 @@ class CurveReader:
         self._starts = {run_id: start for run_id, _, start in found if start is not None}
         self.run_ids.sort(key=lambda run_id: natural_key(self._names.get(run_id) or run_id))
         window = self.window is not None
+        read, buckets = self._window_bounds()
+        series = [(run_id, key) for run_id in self.run_ids for key in self.keys]
         columns = reader.points(
             self.run_ids,
             self.keys,
             lambda points: downsampled(points, self.x, self.buckets, window),
-            [*self._window_bounds(), self.run_ids, self.keys],
+            [*read, [r for r, _ in series], [k for _, k in series], *buckets],
             arrays=True,
         )
         self._series = {}
@@ -206,11 +208,12 @@ class CurveReader:
             out.y = np.concatenate(parts_y).astype(np.float32)
         return out
 
-    def _window_bounds(self) -> list[Any]:
-        """The parameters of a windowed read (see ``curve_sql.downsampled``), else []."""
+    def _window_bounds(self) -> tuple[list[Any], list[Any]]:
+        """The parameters of a windowed read (see ``curve_sql.downsampled``): the bounds of
+        the points read, and of the buckets; else none."""
         w = self.window
         if w is None:
-            return []
+            return [], []
         low, high = w.lo - w.margin, w.hi + w.margin
         if self.x == "step":
             order = [math.floor(low), math.ceil(high)]
@@ -218,7 +221,7 @@ class CurveReader:
             starts = list(self._starts.values()) or [0]
             offset = (min(starts), max(starts)) if self.x == "relative" else (0, 0)
             order = [offset[0] + math.floor(low * 1e6) - 1, offset[1] + math.ceil(high * 1e6) + 1]
-        return [*order, low, high, w.width(self.buckets), w.lo, w.hi, w.lo, w.hi]
+        return [*order, low, high], [w.width(self.buckets), w.lo, w.hi, w.lo, w.hi]
 
 
 Columns = dict[str, np.ndarray]
