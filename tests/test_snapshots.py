@@ -141,6 +141,9 @@ def test_a_new_process_answers_from_the_snapshot_as_from_the_segments(
         assert (snap.wide_columns is not None) == (wide_keys > 1)
     assert_same(answers(), expected)
     assert store.reader.snapshot_id is not None  # history read the segments it names
+    view = nbtrack.compare(experiment="base")  # a sweep view, and its check for changes
+    assert len(view.runs) == 5 and view._sweep["params"]
+    assert store.reader.snapshot_id is not None
 
     nbtrack.sql("SELECT count(*) FROM events").fetchall()  # raw rows: from the segments
     assert store.reader.snapshot_id is None

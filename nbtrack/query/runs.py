@@ -189,14 +189,15 @@ def get_run(run_id: RunRef) -> RunRecord:
     )
 
 
-# Everything a view of some runs shows changes one of these: status and deletion, events,
-# the number and last time of metric points, params, tags. One small query over materialised
-# views, so a live widget can tell "other runs changed" apart from "these runs changed".
+# Everything a view of some runs shows changes one of these: what their events decide (status,
+# end, error, deletion), the number and last time of metric points, params, tags. One small
+# query over the views that a run snapshot holds too (no raw events), so a live widget can
+# tell "other runs changed" apart from "these runs changed".
 _VERSION_SQL = """
 WITH ids AS (SELECT unnest(?) AS run_id)
 SELECT
-  (SELECT list((run_id, status, deleted) ORDER BY run_id) FROM runs WHERE run_id IN (FROM ids)),
-  (SELECT (count(*), max("timestamp")) FROM events WHERE run_id IN (FROM ids)),
+  (SELECT list((run_id, status, deleted, end_time, error) ORDER BY run_id)
+   FROM runs WHERE run_id IN (FROM ids)),
   (SELECT (sum("count"), max(last_time)) FROM latest_metrics WHERE run_id IN (FROM ids)),
   (SELECT (count(*), sum(hash(run_id, key, value, num))) FROM params WHERE run_id IN (FROM ids)),
   (SELECT (count(*), max("timestamp")) FROM tags WHERE run_id IN (FROM ids))
