@@ -159,7 +159,8 @@ export interface CompareModel extends CurveTraits {
   axes: string[];
   only_differences: boolean;
   _content: CompareContent;
-  _sweep: SweepContent | Record<string, never>;
+  /** JSON of a `SweepContent` (or `{}`), as a buffer: see sweep.ts. */
+  _sweep: BinaryTrait;
 }
 
 /** One version of a registered model, as a row under its model. */

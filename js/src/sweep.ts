@@ -15,18 +15,33 @@
 import type { AnyModel } from "@anywidget/types";
 import { type Brushes, brushedRuns, keyedBrush, sameIds } from "./brush";
 import { type Mounted, h, keepingFocus, onChanges, perFrame, save } from "./dom";
-import type { CompareModel, SweepContent } from "./models";
+import type { BinaryTrait, CompareModel, SweepContent } from "./models";
 import { axesChooser } from "./sweep-chooser";
 import { type Layout, type Zones, layoutOf, metricTitle, shownRuns } from "./sweep-layout";
 import type { Point } from "./sweep-marks";
 import { parallelChart } from "./sweep-parallel";
 import { rhoText } from "./sweep-pick";
 import { scatterChart } from "./sweep-scatter";
+import { asDataView } from "./series";
 
 type Model = AnyModel<CompareModel>;
 
+/** `_sweep` arrives as a buffer of JSON (Python's `json_buffer`): decoded once per value. */
+const decoded = new WeakMap<object, Partial<SweepContent>>();
+
 function sweepOf(model: Model): SweepContent | null {
-  const value = model.get("_sweep") as Partial<SweepContent> | undefined;
+  const raw = model.get("_sweep") as BinaryTrait | Partial<SweepContent>;
+  let value: Partial<SweepContent> | undefined;
+  if (raw instanceof ArrayBuffer || ArrayBuffer.isView(raw)) {
+    value = decoded.get(raw);
+    if (value === undefined) {
+      const view = asDataView(raw);
+      value = JSON.parse(new TextDecoder().decode(view)) as Partial<SweepContent>;
+      decoded.set(raw, value);
+    }
+  } else {
+    value = raw ?? undefined;
+  }
   if (!value?.runs || value.runs.length === 0) return null;
   return { runs: value.runs, params: value.params ?? [], constant: value.constant ?? [], metrics: value.metrics ?? [] };
 }

@@ -23,7 +23,7 @@ from ..query.runs import (
     runs_version,
 )
 from ..query.search import RunQuery
-from .base import bundle, follow_store, higher_is_better, json_value
+from .base import bundle, follow_store, higher_is_better, json_buffer, json_value
 from .curves import CurveTraits
 from .formatting import html_cell
 from .run_table import RunTable
@@ -59,7 +59,9 @@ class Compare(SavedView, CurveTraits, anywidget.AnyWidget):
     axes = t.List(t.Unicode()).tag(sync=True)  # the sweep's param axes; [] = the default
     only_differences = t.Bool(False).tag(sync=True)
     _content = t.Dict().tag(sync=True)
-    _sweep = t.Dict().tag(sync=True)
+    # Thousands of runs' values: sent as one JSON buffer, which ipywidgets and the kernel pass
+    # on as it is rather than walking and encoding every value of a dict again.
+    _sweep = t.Dict().tag(sync=True, to_json=json_buffer)
 
     def __init__(
         self,
