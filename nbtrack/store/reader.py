@@ -1219,6 +1219,10 @@ class Snapshot:
 
         return self._reader._read(sql, read)
 
+    def numpy(self, sql: str, params: list[Any] | None = None) -> dict[str, Any]:
+        """``sql`` (with ``?`` parameters) as a numpy array per column (masked where null)."""
+        return self._reader._read(sql, lambda con: con.execute(sql, params or []).fetchnumpy())
+
     def rows_of(self, table: str) -> str:
         """The relation holding every stored row of small ``table`` (e.g. ``model_versions``:
         deleted versions included; ``params``: every value ever logged), for queries that need

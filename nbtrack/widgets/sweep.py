@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from ..query.sweeps import sweep_rows
+from ..query.sweeps import Column, sweep_rows
 from .base import higher_is_better, json_value
-from .correlation import as_numbers, correlations
+from .correlation import correlations
 from .formatting import MISSING, html_cell
 
 # A saved notebook's sweep table, and the image a kernel renders where no browser sends one,
@@ -31,25 +31,18 @@ def sweep_content(run_ids: Sequence[str]) -> dict[str, Any]:
     metric value. Params equal in every run are only listed by key, under ``constant``."""
     ids = list(run_ids)
     read = sweep_rows(ids)
-    index = {run_id: i for i, run_id in enumerate(ids)}
     by_id = {row["run_id"]: row for row in read.runs}
-    metric_columns = _columns(len(ids), index, read.metrics)
-    metric_numbers = {key: as_numbers(values) for key, values in metric_columns.items()}
-    param_columns = _columns(len(ids), index, read.params)
-    varying = {k: v for k, v in param_columns.items() if varies(v)}
+    varying = {k: c for k, c in read.params.items() if varies(c.values)}
     runs = [by_id.get(run_id, {"run_id": run_id, "name": run_id, "status": ""}) for run_id in ids]
     metrics = [
-        {
-            "key": key,
-            "values": [json_value(v) for v in values],
-            "higher_is_better": higher_is_better(key),
-        }
-        for key, values in sorted(metric_columns.items())
+        {"key": key, "values": _shown(column), "higher_is_better": higher_is_better(key)}
+        for key, column in sorted(read.metrics.items())
     ]
+    numbers = {key: c.numbers for key, c in read.metrics.items() if c.numbers is not None}
     return {
         "runs": [{**run, "name": run["name"] or run["run_id"]} for run in runs],
-        "params": _dimensions(varying, metric_numbers),
-        "constant": sorted(set(param_columns) - set(varying)),
+        "params": _dimensions(varying, numbers),
+        "constant": sorted(set(read.params) - set(varying)),
         "metrics": metrics,
     }
 
@@ -72,17 +65,6 @@ def _metric_column(content: dict[str, Any], metric: str) -> dict[str, Any] | Non
     return next((m for m in content["metrics"] if m["key"] == metric), None)
 
 
-def _columns(count: int, index: dict[str, int], rows: Any) -> dict[str, list[Any]]:
-    """(run_id, key, value) rows as one list of values per key, in the order of ``index``."""
-    columns: dict[str, list[Any]] = {}
-    for run_id, key, value in rows:
-        column = columns.get(key)
-        if column is None:
-            column = columns[key] = [None] * count
-        column[index[run_id]] = value
-    return columns
-
-
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -91,22 +73,22 @@ def _finite(value: Any) -> bool:
     return _is_number(value) and math.isfinite(value)
 
 
-def _dimensions(params: dict[str, list[Any]], metrics: dict[str, np.ndarray]) -> list[dict]:
+def _dimensions(params: dict[str, Column], metrics: dict[str, np.ndarray]) -> list[dict]:
     """One axis per param, by key: numeric when every value present is a number, else
     categorical; with the rank correlation of each numeric one to every metric."""
-    numbers = {k: as_numbers(values) for k, values in params.items()
-               if all(v is None or _is_number(v) for v in values)}  # fmt: skip
+    numbers = {k: c.numbers for k, c in params.items() if c.numbers is not None}
     related = correlations(numbers, metrics)
     return [
         {"key": key, "kind": "number" if key in numbers else "category",
-         "values": _shown(values, numbers.get(key)), "correlation": related.get(key, {})}
-        for key, values in sorted(params.items())
+         "values": _shown(column), "correlation": related.get(key, {})}
+        for key, column in sorted(params.items())
     ]  # fmt: skip
 
 
-def _shown(values: list[Any], numbers: np.ndarray | None) -> list[Any]:
-    """A column's values as the front end takes them (as they are when all finite numbers)."""
-    if numbers is not None and bool(np.isfinite(numbers).all()):
+def _shown(column: Column) -> list[Any]:
+    """A column's values as the front end takes them (as they are when numbers, all finite)."""
+    values, numbers = column.values, column.numbers
+    if numbers is not None and int(np.isfinite(numbers).sum()) == len(values) - values.count(None):
         return values
     return [json_value(v) if numbers is not None or v is None or isinstance(v, (str, bool))
             else str(v) for v in values]  # fmt: skip
