@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import kernel as _kernel
 from ._version import __version__
 from .config import set_experiment, set_store
 from .errors import (
@@ -265,3 +266,6 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+_kernel.warm_up()

@@ -34,6 +34,7 @@ from collections.abc import Callable
 from types import FrameType, TracebackType
 from typing import Any
 
+from . import kernel
 from .errors import NbtrackWarning, StoreError
 from .store import open_stores
 from .store.writer import EXIT_SNAPSHOT_FLUSHES
@@ -186,9 +187,8 @@ def _watch_kernel() -> None:
     ipykernel answers a shutdown request by setting the shell's ``exit_now``; an idle kernel then
     exits normally (atexit); a busy one interrupts its cell, or gets SIGTERM if that fails.
     """
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    if shell is None or not hasattr(shell, "kernel") or id(shell) in _kernels:
+    shell = kernel.shell()
+    if shell is None or id(shell) in _kernels:
         return
     _kernels.add(id(shell))
     shell.observe(_on_kernel_shutdown, names="exit_now")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from helpers import run_python
+from kernels import run_cells, text
 
 import nbtrack
 
@@ -64,6 +65,25 @@ def test_import_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+WARMED = """
+import sys, threading, time, nbtrack
+deadline = time.monotonic() + 60
+while any(t.name == "nbtrack-warm-up" for t in threading.enumerate()):
+    assert time.monotonic() < deadline, "the warm-up is still importing after a minute"
+    time.sleep(0.05)
+print(sorted(m for m in nbtrack.kernel.WIDGET_DEPENDENCIES if m in sys.modules))
+"""
+
+
+@pytest.mark.parametrize(("setting", "imported"), [("", "['anywidget', 'duckdb', 'numpy']"),
+                                                   ("0", "[]")])  # fmt: skip
+def test_in_a_kernel_what_widgets_need_is_imported_while_the_user_writes(
+    tmp_store: Path, tmp_path: Path, setting: str, imported: str
+) -> None:
+    (cell,) = run_cells([WARMED], tmp_store, tmp_path, NBTRACK_WARM_UP=setting)
+    assert text(cell).strip() == imported
 
 
 # What a widget shown first in a new kernel may not import: the other widgets' modules, and what

@@ -10,6 +10,8 @@ import sys
 import time
 from typing import Any
 
+from .. import kernel
+
 
 class Progress:
     """Progress of one launched notebook, labelled ``label``, with ``total`` code cells."""
@@ -20,7 +22,7 @@ class Progress:
         self.started = time.monotonic()
         self._handle: Any = None
         self._terminal = False
-        shell = _kernel_shell()
+        shell = kernel.shell()
         if shell is not None:
             from IPython.display import display
 
@@ -52,10 +54,3 @@ class Progress:
         elif self._terminal:
             sys.stderr.write(f"\r\x1b[K{text}" + ("\n" if end else ""))
             sys.stderr.flush()
-
-
-def _kernel_shell() -> Any:
-    """The IPython kernel's shell when this code runs in one (not a terminal IPython)."""
-    module = sys.modules.get("IPython")
-    shell = module.get_ipython() if module is not None else None  # type: ignore[attr-defined]
-    return shell if shell is not None and getattr(shell, "kernel", None) is not None else None

@@ -12,13 +12,12 @@ from __future__ import annotations
 import atexit
 import contextvars
 import os
-import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .. import tracking
+from .. import kernel, tracking
 from ..errors import NbtrackWarning
 from ._artifacts import Artifact
 from ._config import as_mapping
@@ -193,9 +192,7 @@ def _reinit_mode(reinit: bool | str | None, settings: Any) -> str:
 
 
 def _in_notebook() -> bool:
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None  # type: ignore[attr-defined]
-    return type(shell).__name__ == "ZMQInteractiveShell"
+    return kernel.shell() is not None
 
 
 def _config(
