@@ -150,6 +150,22 @@ def test_a_new_process_answers_from_the_snapshot_as_from_the_segments(
     assert_same(answers(), expected)
 
 
+def test_a_readers_first_queries_read_the_snapshot_file_then_its_copy_in_memory(
+    varied_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nbtrack.compact()
+    expected = answers()
+    monkeypatch.setattr(nbtrack.store.reader, "IN_MEMORY_AFTER_S", 3600.0)
+    store = new_process_view(monkeypatch, varied_store)
+    assert_same(answers(), expected)
+    with store.reader.snapshot() as snap:  # (a page is read by position: runs are in a file)
+        assert store.reader.snapshot_id is not None and snap.pages_by_position
+    monkeypatch.setattr(nbtrack.store.reader, "IN_MEMORY_AFTER_S", 0.0)
+    assert_same(answers(), expected)
+    with store.reader.snapshot() as snap:
+        assert store.reader.snapshot_id is not None and not snap.pages_by_position
+
+
 def from_segments(monkeypatch: pytest.MonkeyPatch, root: Path) -> dict[str, object]:
     """answers() as a new process that reads every segment gives them."""
     store = new_process_view(monkeypatch, root)
