@@ -155,15 +155,16 @@ def test_a_readers_first_queries_read_the_snapshot_file_then_its_copy_in_memory(
 ) -> None:
     nbtrack.compact()
     expected = answers()
-    monkeypatch.setattr(nbtrack.store.reader, "IN_MEMORY_AFTER_S", 3600.0)
     store = new_process_view(monkeypatch, varied_store)
-    assert_same(answers(), expected)
     with store.reader.snapshot() as snap:  # (a page is read by position: runs are in a file)
         assert store.reader.snapshot_id is not None and snap.pages_by_position
-    monkeypatch.setattr(nbtrack.store.reader, "IN_MEMORY_AFTER_S", 0.0)
-    assert_same(answers(), expected)
-    with store.reader.snapshot() as snap:
+        total, _, page = RunQuery(FILTER, order_by=["metrics.acc DESC"]).read_page(
+            50, 0, ["params.depth", "metrics.acc", "tags.model"], snap
+        )
+    assert (total, page) == expected["page"]
+    with store.reader.snapshot() as snap:  # the second read
         assert store.reader.snapshot_id is not None and not snap.pages_by_position
+    assert_same(answers(), expected)
 
 
 def from_segments(monkeypatch: pytest.MonkeyPatch, root: Path) -> dict[str, object]:

@@ -195,14 +195,17 @@ class RunQuery:
         return records
 
     def read_page(
-        self, size: int, offset: int, columns: Collection[str]
+        self, size: int, offset: int, columns: Collection[str], snap: Snapshot | None = None
     ) -> tuple[int, int, list[dict[str, Any]]]:
         """The number of matching runs, the offset used (moved back onto the last page when
-        beyond it) and that page of ``size`` runs as records (see :func:`page_records`)."""
-        with get_store().reader.snapshot() as snap:
-            total = snap.rows(*self.count(snap.wide_columns))[0][0]
-            offset = min(offset, max(0, (total - 1) // size * size))
-            return total, offset, self.read_records(snap, size, offset, columns)
+        beyond it) and that page of ``size`` runs as records (see :func:`page_records`);
+        ``snap``: read in that snapshot of the store (else a new one)."""
+        if snap is None:
+            with get_store().reader.snapshot() as snap:
+                return self.read_page(size, offset, columns, snap)
+        total = snap.rows(*self.count(snap.wide_columns))[0][0]
+        offset = min(offset, max(0, (total - 1) // size * size))
+        return total, offset, self.read_records(snap, size, offset, columns)
 
 
 OUTPUTS = ("pandas", "arrow", "polars")
@@ -213,24 +216,28 @@ def _page_columns(values: Collection[str]) -> str:
     return ", ".join([f"r.{c}" for c in BASE_COLUMNS] + [f"r.{sql_name(v)}" for v in values])
 
 
-def column_keys(experiment: str | Sequence[str] | None = None) -> dict[str, list[str]]:
+def column_keys(
+    experiment: str | Sequence[str] | None = None, snap: Snapshot | None = None
+) -> dict[str, list[str]]:
     """The param, metric and tag keys of the runs of ``experiment`` (as in :func:`search`;
-    None: every run), each list sorted."""
+    None: every run), each list sorted; ``snap``: read in that snapshot of the store."""
+    if snap is None:
+        with get_store().reader.snapshot() as snap:
+            return column_keys(experiment, snap)
     where, args = experiments_condition(experiment)
     sources = {"params": "params", "metrics": "latest_metrics", "tags": "tags"}
-    with get_store().reader.snapshot() as snap:
-        keys = snap.keys_relation
-        if keys is not None:  # a run snapshot lists them
-            found = snap.rows(
-                f'SELECT DISTINCT "group", key FROM {keys} r WHERE {where} ORDER BY 2', args
-            )
-            return {group: [key for g, key in found if g == group] for group in sources}
-        return {
-            group: [row[0] for row in snap.rows(
-                f"SELECT DISTINCT k.key FROM {snap.source(table, keys=True)} k "
-                f"JOIN runs r USING (run_id) WHERE {where} ORDER BY 1", args)]
-            for group, table in sources.items()
-        }  # fmt: skip
+    keys = snap.keys_relation
+    if keys is not None:  # a run snapshot lists them
+        found = snap.rows(
+            f'SELECT DISTINCT "group", key FROM {keys} r WHERE {where} ORDER BY 2', args
+        )
+        return {group: [key for g, key in found if g == group] for group in sources}
+    return {
+        group: [row[0] for row in snap.rows(
+            f"SELECT DISTINCT k.key FROM {snap.source(table, keys=True)} k "
+            f"JOIN runs r USING (run_id) WHERE {where} ORDER BY 1", args)]
+        for group, table in sources.items()
+    }  # fmt: skip
 
 
 def experiments_condition(experiment: str | Sequence[str] | None) -> tuple[str, list[str]]:

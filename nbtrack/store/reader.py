@@ -277,12 +277,12 @@ SELECT * EXCLUDE (_state, _resumed_by) REPLACE (
          ELSE status END AS status)
 FROM _snap_runs
 """
-# A snapshot's runs file up to this size is read into memory once a reader has read it for a
-# while: then each query costs what its work costs, not a file's opening (a few milliseconds).
-# Not at once: reading 3,000 runs of 60 keys into memory takes 0.1 s, which a command's one
-# query, or a kernel's first table, would wait for; a live widget's refresh does it later.
+# A snapshot's runs file up to this size is read into memory by a reader's second read of it:
+# then each query costs what its work costs, not a file's scan (a few to tens of ms). Not by
+# the first: reading 3,000 runs of 60 keys into memory takes 0.1 s, which a command's one
+# query, or a kernel's first table, would wait for; a live widget's next refresh does it.
 IN_MEMORY_BYTES = 16 << 20
-IN_MEMORY_AFTER_S = 1.0
+IN_MEMORY_AT_READ = 2
 # A snapshot's runs also hold a column per param, metric and tag key (``params.lr``, a struct of
 # what a search compares: see WIDE_TYPES), so that a filter and an order read one table, up to
 # this many keys in all (beyond, queries join the per-key files, as they join the views).
@@ -391,7 +391,7 @@ class Reader:
         self._snap_direct = False  # read its files as the views (else: its rows are cached)
         self._wide: frozenset[str] | None = None  # its per-key columns (see WIDE_KEYS)
         self._snap_in_memory = False  # its runs were read into memory (see IN_MEMORY_BYTES)
-        self._snap_since: float | None = None  # since when its runs are read from their file
+        self._snap_reads = 0  # the refreshes that found it, since it was picked
         self._snapshots_usable = True
         for table in CACHED:
             self._con.execute(f"CREATE TABLE _c_{table} (_seg VARCHAR, {duckdb_columns(table)})")
@@ -650,19 +650,19 @@ class Reader:
                     "SELECT * EXCLUDE (file_row_number), file_row_number AS _row "
                     f"FROM read_parquet({path}, file_row_number=true)"
                 )
-                self._snap_in_memory, self._snap_since = False, time.monotonic()
+                self._snap_in_memory, self._snap_reads = False, 0
             self._con.execute(f"CREATE OR REPLACE VIEW {views.get(part, part)} AS {select}")
         self._con.execute("DROP TABLE IF EXISTS _snap_runs_copy")  # (a previous snapshot's)
 
     def _snapshot_runs_into_memory(self) -> None:
-        """Read the snapshot's runs into memory (see IN_MEMORY_BYTES), once it has been read
-        from its file for IN_MEMORY_AFTER_S."""
-        snap, since = self._snap, self._snap_since
-        if snap is None or not self._on_snapshot_files or since is None:
+        """Count a read of the snapshot's runs file, and at the IN_MEMORY_AT_READ-th read them
+        into memory (see IN_MEMORY_BYTES)."""
+        snap = self._snap
+        if snap is None or not self._on_snapshot_files:
             return
-        if time.monotonic() - since < IN_MEMORY_AFTER_S:
+        self._snap_reads += 1
+        if self._snap_reads != IN_MEMORY_AT_READ:
             return
-        self._snap_since = None
         if os.path.getsize(snap.files["runs"]) > IN_MEMORY_BYTES:
             return
         self._con.execute("CREATE OR REPLACE TABLE _snap_runs_copy AS SELECT * FROM _snap_runs")

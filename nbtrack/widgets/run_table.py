@@ -4,7 +4,7 @@ DuckDB, so the browser only ever receives the visible page."""
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anywidget
 import traitlets as t
@@ -12,9 +12,13 @@ import traitlets as t
 from ..errors import FilterError
 from ..query.columns import BASE_COLUMNS
 from ..query.search import RunQuery, column_keys
+from ..store import get_store
 from .base import bundle, follow_store, json_value
 from .formatting import html_cell
 from .saved import SavedView
+
+if TYPE_CHECKING:
+    from ..store.reader import Snapshot
 
 DEFAULT_COLUMNS = ("name", "status", "start_time", "duration")
 # Columns shown at first, per group, before the user picks others.
@@ -73,16 +77,19 @@ class RunTable(SavedView, anywidget.AnyWidget):
 
     # ---- queries (all in DuckDB) ------------------------------------------------------------
     def refresh(self) -> None:
-        """Reload the available columns and the visible page."""
-        keys = column_keys(self.experiment)
-        all_columns = [{"name": c, "group": "attributes"} for c in BASE_COLUMNS] + [
-            {"name": f"{group}.{key}", "group": group} for group in GROUPS for key in keys[group]
-        ]
-        with self.hold_sync():
-            self._all_columns = all_columns
-            if not self.columns:
-                self.columns = self._chosen or self._default_columns(keys)
-        self._load_page()
+        """Reload the available columns and the visible page (in one snapshot of the store)."""
+        with get_store().reader.snapshot() as snap:
+            keys = column_keys(self.experiment, snap)
+            all_columns = [{"name": c, "group": "attributes"} for c in BASE_COLUMNS] + [
+                {"name": f"{group}.{key}", "group": group}
+                for group in GROUPS
+                for key in keys[group]
+            ]
+            with self.hold_sync():
+                self._all_columns = all_columns
+                if not self.columns:
+                    self.columns = self._chosen or self._default_columns(keys)
+            self._load_page(snap)
 
     @staticmethod
     def _default_columns(keys: dict[str, list[str]]) -> list[str]:
@@ -106,13 +113,13 @@ class RunTable(SavedView, anywidget.AnyWidget):
         self._load_page()
         self.update_saved()
 
-    def _load_page(self) -> None:
+    def _load_page(self, snap: Snapshot | None = None) -> None:
         try:
             query = RunQuery(self.filter, self.experiment, self._order_by())
         except (FilterError, ValueError) as err:
             self._filter_error = str(err)
             return
-        total, offset, records = query.read_page(self.page_size, self.offset, self.columns)
+        total, offset, records = query.read_page(self.page_size, self.offset, self.columns, snap)
         rows = [
             {
                 "run_id": record["run_id"],
