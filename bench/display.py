@@ -16,7 +16,7 @@ params (one of them text), 20 metrics and 2 tags, and 20 runs of 100,000 steps.
 - ``draw_*_ms``: a real JupyterLab in Chromium (the e2e tests' driver), from the cell being
   idle to the widget's first draw on screen; ``lab_cell_*_ms`` is the cell's time seen there.
 
-    python bench/display.py [--quick] [--json PATH]     (bench/run.py reports these too)
+    python bench/display.py [--quick | --repeats N] [--json PATH]     (bench/run.py reports these)
 """
 
 from __future__ import annotations
@@ -220,10 +220,11 @@ def measure(repeats: int, browser: bool = True) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one kernel per cell, not three")
+    parser.add_argument("--repeats", type=int, default=3, help="new kernels per cell (median)")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--no-browser", action="store_true", help="skip the JupyterLab figures")
     args = parser.parse_args()
-    figures = measure(repeats=1 if args.quick else 3, browser=not args.no_browser)
+    figures = measure(repeats=1 if args.quick else args.repeats, browser=not args.no_browser)
     for key, value in figures.items():
         target = TARGETS.get(key)
         verdict = "" if target is None else f"  target <= {target:,}: " + (
