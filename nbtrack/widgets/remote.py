@@ -13,7 +13,7 @@ as ``traits`` and the view is built again with them.
 ...         run.log(loss=1 / depth)
 >>> state = view_state("compare", list(nbtrack.search()["run_id"]))
 >>> state["_view"], len(state["_content"]["runs"]), "_esm" in state, state["_binary"]
-('compare', 2, False, ['_data'])
+('compare', 2, False, ['_data', '_sweep'])
 """
 
 from __future__ import annotations
