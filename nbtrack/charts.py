@@ -1,4 +1,5 @@
-"""Vega-Lite specs of nbtrack's charts, built with Altair (pure functions, testable with dicts).
+"""Vega-Lite specs of nbtrack's charts (pure functions, testable with dicts): the curve chart
+built with Altair and shipped compiled to Vega, the static parallel coordinates written out.
 
 The curve chart reads a named dataset ``points`` with fields ``series``, ``run_id``, ``key``,
 ``x``, ``y`` (raw value) and ``smooth`` (smoothed value): the widget front end inserts the data
@@ -8,6 +9,8 @@ tens of thousands would cost seconds of every redraw; a static image needs none)
 The widgets get the spec compiled to Vega here (:func:`curve_vega`), so the browser needs only
 Vega's runtime, not the Vega-Lite compiler. Its ``x_range`` param, ``[low, high]`` in the
 axis' units or null, sets the x axis' range (a zoomed chart); the marks are clipped to it.
+The kernel renders its images from that compiled Vega too: nothing a kernel runs imports
+Altair, which compiles the curve chart (``python -m nbtrack.charts``) and nothing else.
 """
 
 from __future__ import annotations
@@ -174,39 +177,60 @@ def smoothed(values, weight: float):  # numpy array -> numpy array
     return out
 
 
-def inline(spec: dict[str, Any], rows: list[dict[str, Any]], x_range: Any = None) -> dict[str, Any]:
-    """``spec`` with ``rows`` as its named ``points`` (nothing to hover), the x axis'
-    ``x_range`` (None: the points') and a fixed width (for images)."""
-    params = [{**p, "value": list(x_range) if p["name"] == X_RANGE and x_range else p.get("value")}
-              for p in spec.get("params", [])]  # fmt: skip
-    return {**spec, "params": params, "datasets": {"points": rows, "hover": []},
-            "width": STATIC_WIDTH}  # fmt: skip
+def static_vega(vega: dict[str, Any], rows: list[dict[str, Any]], x_range: Any = None) -> dict:
+    """The compiled curve chart ``vega`` (see :func:`curve_vega`) as an image shows it:
+    ``rows`` as its ``points`` (nothing to hover), the x axis' ``x_range`` (None: the points'),
+    a fixed width and a white background."""
+    values = {"points": rows, "hover": []}
+    fixed = {"width": STATIC_WIDTH, X_RANGE: list(x_range) if x_range else None}
+    return {
+        **vega,
+        "background": "white",
+        "data": [{**d, "values": values[d["name"]]} if d["name"] in values else d
+                 for d in vega["data"]],
+        "signals": [{"name": s["name"], "value": fixed[s["name"]]} if s["name"] in fixed else s
+                    for s in vega["signals"]],
+    }  # fmt: skip
 
 
 def parallel_spec(rows: list[dict[str, Any]], metric: str) -> dict[str, Any]:
-    """A static parallel-coordinates chart: one line per run across axes ordered by
-    ``order``, coloured by ``metric``; rows hold ``run``, ``axis``, ``order``, ``position``
+    """A static parallel-coordinates chart (Vega-Lite): one line per run across axes ordered
+    by ``order``, coloured by ``metric``; rows hold ``run``, ``axis``, ``order``, ``position``
     (0..1 along the axis), ``label``, ``labelled`` (whether to print the label: the ends of
-    a numeric axis, every category) and ``metric`` (see nbtrack.widgets.sweep)."""
-    import altair as alt
-
-    base = alt.Chart(alt.Data(values=rows)).encode(
-        x=alt.X("axis:N", sort=alt.EncodingSortField("order"), title=None,
-                axis=alt.Axis(orient="top", labelAngle=0, domain=False, ticks=False)),
-        y=alt.Y("position:Q", axis=None, scale=alt.Scale(domain=[0, 1])),
-    )  # fmt: skip
-    rules = base.mark_rule(color="#888").encode(y=alt.value(0), y2=alt.value(HEIGHT))
-    lines = base.mark_line(opacity=0.7).encode(
-        detail="run:N",
-        color=alt.Color("metric:Q", title=metric or None, scale=alt.Scale(scheme="plasma")),
-    )  # fmt: skip
-    labels = (
-        base.mark_text(align="left", dx=4, fontSize=10, color="#666")
-        .encode(text="label:N")
-        .transform_filter("datum.labelled")
-    )
-    chart = alt.layer(rules, lines, labels).configure_view(stroke=None)
-    return chart.properties(width=STATIC_WIDTH, height=HEIGHT).to_dict()
+    a numeric axis, every category) and ``metric`` (see nbtrack.widgets.sweep). Written out
+    rather than built with Altair, whose import takes seconds where jsonschema's format
+    checkers are installed (as Jupyter installs them)."""
+    x = {
+        "field": "axis",
+        "type": "nominal",
+        "sort": {"field": "order"},
+        "title": None,
+        "axis": {"orient": "top", "labelAngle": 0, "domain": False, "ticks": False},
+    }
+    y = {"field": "position", "type": "quantitative", "axis": None, "scale": {"domain": [0, 1]}}
+    color = {
+        "field": "metric",
+        "type": "quantitative",
+        "title": metric or None,
+        "scale": {"scheme": "plasma"},
+    }
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "data": {"values": rows},
+        "width": STATIC_WIDTH,
+        "height": HEIGHT,
+        "config": {"view": {"stroke": None}},
+        "layer": [
+            {"mark": {"type": "rule", "color": "#888"},
+             "encoding": {"x": x, "y": {"value": 0}, "y2": {"value": HEIGHT}}},
+            {"mark": {"type": "line", "opacity": 0.7},
+             "encoding": {"x": x, "y": y, "color": color,
+                          "detail": {"field": "run", "type": "nominal"}}},
+            {"mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 10, "color": "#666"},
+             "encoding": {"x": x, "y": y, "text": {"field": "label", "type": "nominal"}},
+             "transform": [{"filter": "datum.labelled"}]},
+        ],
+    }  # fmt: skip
 
 
 if __name__ == "__main__":

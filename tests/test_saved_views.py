@@ -42,11 +42,13 @@ def test_without_a_browser_the_kernel_renders_the_saved_images_when_the_cell_end
 ) -> None:
     cells = run_cells(
         [SWEEP, "nbtrack.plot('loss', runs=ids, log_y=True)",
-         "nbtrack.compare(experiment='e', metric='acc')", "nbtrack.table(experiment='e')"],
+         "nbtrack.compare(experiment='e', metric='acc')", "nbtrack.table(experiment='e')",
+         "import sys\nprint('altair' in sys.modules)"],
         tmp_store, tmp_path,
     )  # fmt: skip
     assert not any(errors(c) for c in cells), [text(c) for c in cells]
-    plot, sweep, table = (shown(c)[1] for c in cells[1:])
+    plot, sweep, table = (shown(c)[1] for c in cells[1:4])
+    assert text(cells[4]).strip() == "False"  # (rendered from Vega: Altair takes seconds)
     assert base64.b64decode(plot.data["image/png"]).startswith(PNG[:8])
     # the compare shows its image inside its HTML (a viewer shows one of the two only)
     image = re.search(r'<img src="data:image/png;base64,([^"]+)"', sweep.data["text/html"])

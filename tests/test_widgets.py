@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import nbtrack
-from nbtrack.charts import compile_curve_vega, curve_vega
+from nbtrack.charts import compile_curve_vega, curve_vega, parallel_spec
 from nbtrack.query.curves import BUCKETS
 from nbtrack.widgets import Compare
 from nbtrack.widgets.base import STATIC
@@ -133,6 +133,15 @@ def test_the_shipped_vega_specs_are_what_the_compiler_makes_now(x: str) -> None:
     for log_y in (False, True):
         title = 'val "loss"'
         assert text(curve_vega(x, log_y, title)) == text(compile_curve_vega(x, log_y, title))
+
+
+def test_the_static_parallel_chart_is_valid_vega_lite() -> None:
+    import altair as alt
+
+    rows = [{"run": "a", "axis": "lr", "order": 0, "position": 0.5, "label": "0.1",
+             "labelled": True, "metric": 0.9}]  # fmt: skip
+    chart = alt.LayerChart.from_dict(parallel_spec(rows, "acc"))  # (checked against the schema)
+    assert [layer["mark"]["type"] for layer in chart.to_dict()["layer"]] == ["rule", "line", "text"]
 
 
 def test_plot_defaults_to_the_latest_run_and_changes_axes(sweep: list[str]) -> None:

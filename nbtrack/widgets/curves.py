@@ -25,7 +25,7 @@ import numpy as np
 import traitlets as t
 from ipywidgets import Widget
 
-from ..charts import curve_spec, curve_vega, inline, smoothed
+from ..charts import curve_vega, smoothed, static_vega
 from ..query.curves import CurveReader, Curves, XRange, curves
 
 # The image a kernel renders for a saved notebook (where no browser sends one) draws at most
@@ -255,5 +255,5 @@ class CurveTraits(t.HasTraits):
         rows = [row for row in self.curve_rows(found) if (row["run_id"], row["key"]) in kept]
         import vl_convert
 
-        spec = curve_spec(self.x, self.log_y, y_title(keys))
-        return vl_convert.vegalite_to_png(inline(spec, rows, self.x_range), scale=1)
+        vega = curve_vega(self.x, self.log_y, y_title(keys))
+        return vl_convert.vega_to_png(static_vega(vega, rows, self.x_range), scale=1)
