@@ -16,7 +16,10 @@ from typing import Any
 
 # What a first widget imports besides nbtrack. Third-party modules only: they never import
 # nbtrack, so the thread and the user's cell cannot each wait on a module the other holds.
-WIDGET_DEPENDENCIES = ("duckdb", "numpy", "anywidget")
+WIDGET_DEPENDENCIES = ("duckdb", "anywidget", "numpy")
+# Run All starts the next cell within milliseconds of the one before: the imports wait this
+# long for one, so as not to slow it down.
+QUIET_S = 0.2
 
 
 def shell() -> Any:
@@ -27,22 +30,40 @@ def shell() -> Any:
     return found if getattr(found, "kernel", None) is not None else None
 
 
-def warm_up(modules: Sequence[str] = WIDGET_DEPENDENCIES) -> threading.Thread | None:
-    """In a kernel, import ``modules`` in a daemon thread (nothing elsewhere, nor when
-    ``$NBTRACK_WARM_UP`` is 0). A module that fails to import is left for the cell that
-    needs it, which then says why.
+def warm_up(modules: Sequence[str] = WIDGET_DEPENDENCIES) -> bool:
+    """In a kernel, once the running cell has ended and no other has started for ``QUIET_S``,
+    import ``modules`` in a daemon thread, one after the other until the next cell starts:
+    that cell imports what it needs itself, and a module it does not need would only slow it
+    down. Nothing elsewhere, nor when ``$NBTRACK_WARM_UP`` is 0; returns whether it is
+    arranged. A module that fails to import is left for the cell that needs it, which then
+    says why.
 
-    >>> warm_up() is None  # (not in a kernel)
-    True
+    >>> warm_up()  # (not in a kernel)
+    False
     """
-    if shell() is None or os.environ.get("NBTRACK_WARM_UP", "").strip() in ("0", "false"):
-        return None
+    kernel_shell = shell()
+    if kernel_shell is None or os.environ.get("NBTRACK_WARM_UP", "").strip() in ("0", "false"):
+        return False
+    events = kernel_shell.events
+    next_cell = threading.Event()
 
     def run() -> None:
+        if next_cell.wait(QUIET_S):
+            return
         for name in modules:
+            if next_cell.is_set():
+                return
             with contextlib.suppress(Exception):
                 import_module(name)
 
-    thread = threading.Thread(target=run, name="nbtrack-warm-up", daemon=True)
-    thread.start()
-    return thread
+    def warm_up_after_cell(*_: Any) -> None:
+        events.unregister("post_run_cell", warm_up_after_cell)
+        threading.Thread(target=run, name="nbtrack-warm-up", daemon=True).start()
+
+    def warm_up_until_cell(*_: Any) -> None:
+        events.unregister("pre_run_cell", warm_up_until_cell)
+        next_cell.set()
+
+    events.register("post_run_cell", warm_up_after_cell)
+    events.register("pre_run_cell", warm_up_until_cell)
+    return True

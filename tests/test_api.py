@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
-from helpers import run_python
-from kernels import run_cells, text
+from helpers import run_python, wait_for
+from jupyter_client.manager import start_new_kernel
 
 import nbtrack
 
@@ -67,23 +69,37 @@ def test_import_is_light() -> None:
     assert out.stdout.strip() == "[]"
 
 
-WARMED = """
-import sys, threading, time, nbtrack
-deadline = time.monotonic() + 60
-while any(t.name == "nbtrack-warm-up" for t in threading.enumerate()):
-    assert time.monotonic() < deadline, "the warm-up is still importing after a minute"
-    time.sleep(0.05)
-print(sorted(m for m in nbtrack.kernel.WIDGET_DEPENDENCIES if m in sys.modules))
-"""
+def evaluate(client: Any, expression: str) -> str:
+    """``expression`` evaluated in a kernel by a silent request, which runs no cell (no
+    ``pre_run_cell`` event: for the kernel, the user is still writing the next one)."""
+    msg_id = client.execute("", silent=True, user_expressions={"value": expression})
+    while True:
+        reply = client.get_shell_msg(timeout=60)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply["content"]["user_expressions"]["value"]["data"]["text/plain"]
 
 
-@pytest.mark.parametrize(("setting", "imported"), [("", "['anywidget', 'duckdb', 'numpy']"),
-                                                   ("0", "[]")])  # fmt: skip
-def test_in_a_kernel_what_widgets_need_is_imported_while_the_user_writes(
-    tmp_store: Path, tmp_path: Path, setting: str, imported: str
+@pytest.mark.parametrize("setting", ["", "0"])
+def test_between_cells_a_kernel_imports_what_widgets_need(
+    tmp_store: Path, tmp_path: Path, setting: str
 ) -> None:
-    (cell,) = run_cells([WARMED], tmp_store, tmp_path, NBTRACK_WARM_UP=setting)
-    assert text(cell).strip() == imported
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NBTRACK_")}
+    env.update(NBTRACK_STORE=str(tmp_store), NBTRACK_WARM_UP=setting)
+    km, client = start_new_kernel(kernel_name="python3", cwd=str(tmp_path), env=env)
+    try:
+        client.execute_interactive("import sys, nbtrack", timeout=60)
+        hooks = "[f.__name__ for f in get_ipython().events.callbacks['pre_run_cell']]"
+        imported = "sorted(m for m in nbtrack.kernel.WIDGET_DEPENDENCIES if m in sys.modules)"
+        if setting == "0":
+            assert "warm_up_until_cell" not in evaluate(client, hooks)
+            assert evaluate(client, imported) == "[]"
+            return
+        assert "warm_up_until_cell" in evaluate(client, hooks)  # (the next cell stops it)
+        wait_for(lambda: evaluate(client, imported) == "['anywidget', 'duckdb', 'numpy']",
+                 "the widgets' dependencies to be imported between cells")  # fmt: skip
+    finally:
+        client.stop_channels()
+        km.shutdown_kernel(now=True)
 
 
 # What a widget shown first in a new kernel may not import: the other widgets' modules, and what
