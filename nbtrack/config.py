@@ -52,9 +52,12 @@ def _env_size(name: str, default: int) -> int:
         raise ValueError(f"${name} must be a size such as 2GB or 500MB; got {raw!r}") from None
 
 
-def _env_switch(name: str) -> bool:
+def _env_switch(name: str, default: bool = False) -> bool:
+    """``$name`` as a switch (1 or 0, true/false, yes/no, on/off); ``default`` when unset."""
     raw = os.environ.get(name, "").strip().lower()
-    if raw in ("", "0", "false", "no", "off"):
+    if not raw:
+        return default
+    if raw in ("0", "false", "no", "off"):
         return False
     if raw in ("1", "true", "yes", "on"):
         return True

@@ -7,12 +7,15 @@ writes the next cell, what the kernel's first table, plot or comparison needs (0
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 import threading
+import warnings
 from collections.abc import Sequence
 from importlib import import_module
 from typing import Any
+
+from .config import _env_switch
+from .errors import NbtrackWarning
 
 # What a first widget imports besides nbtrack. Third-party modules only: they never import
 # nbtrack, so the thread and the user's cell cannot each wait on a module the other holds.
@@ -42,7 +45,14 @@ def warm_up(modules: Sequence[str] = WIDGET_DEPENDENCIES) -> bool:
     False
     """
     kernel_shell = shell()
-    if kernel_shell is None or os.environ.get("NBTRACK_WARM_UP", "").strip() in ("0", "false"):
+    if kernel_shell is None:
+        return False
+    try:
+        if not _env_switch("NBTRACK_WARM_UP", default=True):
+            return False
+    except ValueError as err:  # (importing nbtrack must not fail for it)
+        warnings.warn(f"{err}; nbtrack's background import stays off", NbtrackWarning,
+                      stacklevel=2)  # fmt: skip
         return False
     events = kernel_shell.events
     next_cell = threading.Event()

@@ -38,9 +38,7 @@ NICENESS = 10
 
 def enabled() -> bool:
     """Whether writers keep the run snapshot fresh (``$NBTRACK_AUTO_SNAPSHOT``, default on)."""
-    return os.environ.get("NBTRACK_AUTO_SNAPSHOT", "").strip() == "" or _env_switch(
-        "NBTRACK_AUTO_SNAPSHOT"
-    )
+    return _env_switch("NBTRACK_AUTO_SNAPSHOT", default=True)
 
 
 def due(layout: Layout, now: float | None = None) -> bool:
