@@ -22,7 +22,6 @@ import type { Point } from "./sweep-marks";
 import { parallelChart } from "./sweep-parallel";
 import { rhoText } from "./sweep-pick";
 import { scatterChart } from "./sweep-scatter";
-import { asDataView } from "./series";
 
 type Model = AnyModel<CompareModel>;
 
@@ -35,8 +34,7 @@ function sweepOf(model: Model): SweepContent | null {
   if (raw instanceof ArrayBuffer || ArrayBuffer.isView(raw)) {
     value = decoded.get(raw);
     if (value === undefined) {
-      const view = asDataView(raw);
-      value = JSON.parse(new TextDecoder().decode(view)) as Partial<SweepContent>;
+      value = JSON.parse(new TextDecoder().decode(raw)) as Partial<SweepContent>;
       decoded.set(raw, value);
     }
   } else {
