@@ -23,14 +23,19 @@ from nbtrack.store.schema import arrow_schema
 
 POINTS = 30000
 
+# Logs, then stays alive (its run open) until the test has merged segments at least once, so
+# that compaction overlaps the writers however slow the machine.
 WRITER = f"""
-import time
+import os, time
+from pathlib import Path
 import nbtrack
 with nbtrack.run() as run:
     for i in range({POINTS}):
         run.log(x=float(i))
         if i % 1000 == 0:
             time.sleep(0.1)  # about 3 s of logging: several flushes to merge
+    while not Path(os.environ["MERGED"]).exists():  # (a poll; the test has the deadline)
+        time.sleep(0.05)
 print(run.id)
 """
 
@@ -54,12 +59,16 @@ print(checks)
 
 
 def test_compaction_while_writers_and_readers_run(tmp_store: Path, tmp_path: Path) -> None:
-    writers = [start_python(WRITER, tmp_store, tmp_path, f"w{i}.py") for i in range(3)]
+    released = tmp_path / "merged"
+    writers = [start_python(WRITER, tmp_store, tmp_path, f"w{i}.py", MERGED=str(released))
+               for i in range(3)]  # fmt: skip
     done = tmp_path / "done"
     reader = start_python(READER, tmp_store, tmp_path, "reader.py", DONE=str(done))
-    merged = 0
+    merged, deadline = 0, time.monotonic() + 120
     while any(w.poll() is None for w in writers):
         merged += nbtrack.compact()["metrics"]
+        if merged or time.monotonic() > deadline:
+            released.touch()
         time.sleep(0.2)
     ids = []
     for proc in writers:
